@@ -199,9 +199,9 @@ fn validate_player_time(value: &Value) -> Result<(), Violation> {
             format!("playerTime.{unknown}"),
         ));
     }
-    let playhead = player_time["playhead"].as_f64().ok_or_else(|| {
-        Violation::new(Rule::WrongType(ValueType::Number), "playerTime.playhead")
-    })?;
+    let playhead = player_time["playhead"]
+        .as_f64()
+        .ok_or_else(|| Violation::new(Rule::WrongType(ValueType::Number), "playerTime.playhead"))?;
     if playhead < 0.0 {
         return Err(Violation::new(Rule::Negative, "playerTime.playhead"));
     }
@@ -295,7 +295,10 @@ fn validate_custom_metadata(value: &Value) -> Result<(), Violation> {
     let metadata = object(value, "customMetadata")?;
     for (key, value) in metadata {
         catalogue::check_metadata_key(key).map_err(|problem| {
-            Violation::new(Rule::BadMetadataKey(problem), format!("customMetadata.{key}"))
+            Violation::new(
+                Rule::BadMetadataKey(problem),
+                format!("customMetadata.{key}"),
+            )
         })?;
         if !value.is_string() {
             return Err(Violation::new(
@@ -594,14 +597,14 @@ mod tests {
             (
                 "bad_customer_id",
                 "params.visitor.customerIDs.userId",
-                Box::new(|b| {
-                    b["params"]["visitor.customerIDs"]["userId"]["authState"] = json!(3)
-                }),
+                Box::new(|b| b["params"]["visitor.customerIDs"]["userId"]["authState"] = json!(3)),
             ),
             (
                 "bad_customer_id",
                 "params.visitor.customerIDs.crm",
-                Box::new(|b| b["params"]["visitor.customerIDs"]["crm"] = json!({"id": 5, "authState": 0})),
+                Box::new(|b| {
+                    b["params"]["visitor.customerIDs"]["crm"] = json!({"id": 5, "authState": 0})
+                }),
             ),
         ];
         for (code, field, mutate) in cases {

@@ -1,0 +1,236 @@
+//! The scenario file: what to run, described in TOML.
+//!
+//! A file is parsed with spans, read into a [`Scenario`] that cannot be
+//! invalid, and every problem on the way becomes a [`ScenarioError`] naming
+//! the file, line, column and key. This module knows nothing of HTTP or of
+//! how a run is carried out.
+
+mod error;
+mod parse;
+mod pattern;
+mod reader;
+mod target;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use error::{LoadError, ScenarioError};
+pub use pattern::{MAX_PLACEHOLDER_LEN, Part as PatternPart, Pattern};
+pub use reader::parse_duration;
+pub use target::{Scheme, TargetUrl, UrlError, check_endpoint_path};
+
+use crate::spec;
+
+/// The endpoint path of the API.
+pub const DEFAULT_PATH: &str = "/api/v1/sessions";
+/// Workers in the closed model when the file does not say.
+pub const DEFAULT_CONCURRENCY: u32 = 8;
+/// How long a run lasts when neither a duration nor a request count is given.
+pub const DEFAULT_DURATION: Duration = Duration::from_secs(10);
+/// How long one request may take before it counts as a timeout.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A complete, validated description of a run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scenario {
+    /// Shown in reports; the file name without extension when not given.
+    pub name: String,
+    pub description: Option<String>,
+    /// Where the scenario came from, as the user named it.
+    pub origin: String,
+    pub target: TargetSpec,
+    pub load: LoadSpec,
+    pub http: HttpSpec,
+    pub body: BodySpec,
+}
+
+/// Where requests go.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TargetSpec {
+    /// `None`: start the embedded reference server and run against it.
+    pub url: Option<TargetUrl>,
+    /// The endpoint path, appended to the URL's own path.
+    pub path: String,
+    /// A PEM file of extra CA certificates to trust for https targets.
+    pub ca_cert: Option<PathBuf>,
+}
+
+/// The load model. This version has the closed model: `concurrency` workers,
+/// each sending its next request when the previous one has ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoadSpec {
+    pub concurrency: u32,
+    pub duration: Option<Duration>,
+    pub requests: Option<u64>,
+    /// Generator threads; `None` means one per core.
+    pub threads: Option<usize>,
+}
+
+/// When a run stops.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StopRule {
+    pub duration: Option<Duration>,
+    pub requests: Option<u64>,
+}
+
+impl LoadSpec {
+    /// The stop rule: the duration, the request count, or both (whichever
+    /// comes first); [`DEFAULT_DURATION`] when neither is set.
+    pub fn stop_rule(&self) -> StopRule {
+        match (self.duration, self.requests) {
+            (None, None) => StopRule {
+                duration: Some(DEFAULT_DURATION),
+                requests: None,
+            },
+            (duration, requests) => StopRule { duration, requests },
+        }
+    }
+}
+
+/// HTTP settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpSpec {
+    pub timeout: Duration,
+    /// Extra request headers, in file order.
+    pub headers: Vec<(String, String)>,
+}
+
+/// What the bodies look like.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BodySpec {
+    /// `None`: the run picks a random seed and reports it.
+    pub seed: Option<u64>,
+    /// Per-param settings; params not listed keep the generator's defaults.
+    pub params: Vec<ParamSpec>,
+    pub custom_metadata: MetadataSpec,
+    pub qoe: QoeSpec,
+}
+
+/// The settings of one param.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParamSpec {
+    pub param: &'static spec::Param,
+    /// Share of bodies that carry the key (optional params only).
+    pub present: Option<f64>,
+    /// How the value is chosen; `None` keeps the generator's realistic default.
+    pub value: Option<ValueSpec>,
+}
+
+/// How a value is chosen.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ValueSpec {
+    Fixed(Literal),
+    OneOf {
+        choices: Vec<Literal>,
+        /// Relative weights, one per choice; `None` means equal weights.
+        weights: Option<Vec<f64>>,
+    },
+    UniformInt(i64, i64),
+    UniformFloat(f64, f64),
+    Pattern(Pattern),
+}
+
+/// A literal value from the file.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Literal {
+    String(String),
+    Integer(i64),
+    Float(f64),
+    Bool(bool),
+}
+
+/// `customMetadata` settings.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MetadataSpec {
+    /// How many keys from the built-in realistic pool each body carries,
+    /// drawn uniformly from this inclusive range.
+    pub generated: (u32, u32),
+    /// Keys the scenario defines itself.
+    pub fields: Vec<MetadataField>,
+}
+
+/// A custom-metadata key defined by the scenario.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MetadataField {
+    pub key: String,
+    pub present: Option<f64>,
+    pub value: ValueSpec,
+}
+
+/// `qoeData` settings.
+#[derive(Clone, Debug, PartialEq)]
+pub struct QoeSpec {
+    /// Share of bodies that carry `qoeData`; `None` keeps the default.
+    pub present: Option<f64>,
+    pub fields: Vec<QoeField>,
+}
+
+/// Settings of one `qoeData` key.
+#[derive(Clone, Debug, PartialEq)]
+pub struct QoeField {
+    pub key: &'static spec::QoeKey,
+    pub present: Option<f64>,
+    pub value: Option<ValueSpec>,
+}
+
+/// Command-line values that replace the file's.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Overrides {
+    pub target: Option<TargetUrl>,
+    pub concurrency: Option<u32>,
+    pub duration: Option<Duration>,
+    pub requests: Option<u64>,
+    pub threads: Option<usize>,
+    pub timeout: Option<Duration>,
+    pub seed: Option<u64>,
+    pub ca_cert: Option<PathBuf>,
+}
+
+impl Scenario {
+    /// Reads and validates a scenario file.
+    pub fn load(path: &Path) -> Result<Scenario, LoadError> {
+        let file = path.display().to_string();
+        let source = std::fs::read_to_string(path).map_err(|source| LoadError::Read {
+            file: file.clone(),
+            source,
+        })?;
+        Scenario::parse(&source, &file, path.parent())
+    }
+
+    /// Validates scenario text. `file` names it in errors; relative paths in
+    /// the file are taken from `base_dir`.
+    pub fn parse(source: &str, file: &str, base_dir: Option<&Path>) -> Result<Scenario, LoadError> {
+        parse::parse(source, file, base_dir)
+    }
+
+    /// Applies command-line overrides. A `--duration` or `--requests` flag
+    /// replaces the file's stop rule as a whole, so `--requests 100` sends
+    /// exactly 100 requests whatever duration the file sets.
+    pub fn apply(&mut self, o: &Overrides) {
+        if let Some(url) = &o.target {
+            self.target.url = Some(url.clone());
+        }
+        if let Some(c) = o.concurrency {
+            self.load.concurrency = c;
+        }
+        if o.duration.is_some() || o.requests.is_some() {
+            self.load.duration = o.duration;
+            self.load.requests = o.requests;
+        }
+        if let Some(t) = o.threads {
+            self.load.threads = Some(t);
+        }
+        if let Some(t) = o.timeout {
+            self.http.timeout = t;
+        }
+        if let Some(s) = o.seed {
+            self.body.seed = Some(s);
+        }
+        if let Some(ca) = &o.ca_cert {
+            self.target.ca_cert = Some(ca.clone());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,293 @@
+use super::*;
+
+fn parse(text: &str) -> Result<Scenario, LoadError> {
+    Scenario::parse(text, "test.toml", None)
+}
+
+/// The single problem of a scenario that has exactly one.
+fn problem(text: &str) -> ScenarioError {
+    let err = parse(text).expect_err("the scenario should be rejected");
+    let problems = err.problems();
+    assert_eq!(problems.len(), 1, "{err}");
+    problems[0].clone()
+}
+
+#[test]
+fn an_empty_file_is_a_default_closed_run_against_the_embedded_server() {
+    let s = parse("").unwrap();
+    assert_eq!(s.name, "test");
+    assert_eq!(s.target.url, None);
+    assert_eq!(s.target.path, DEFAULT_PATH);
+    assert_eq!(s.load.concurrency, DEFAULT_CONCURRENCY);
+    assert_eq!(
+        s.load.stop_rule(),
+        StopRule {
+            duration: Some(DEFAULT_DURATION),
+            requests: None
+        }
+    );
+    assert_eq!(s.http.timeout, DEFAULT_TIMEOUT);
+    assert_eq!(s.body.seed, None);
+}
+
+#[test]
+fn reads_every_section() {
+    let s = parse(
+        r#"
+name = "peak"
+description = "evening peak"
+[target]
+url = "https://acme.example.net/base"
+path = "/api/v1/sessions"
+ca_cert = "ca.pem"
+[load]
+concurrency = 64
+duration = "2m"
+requests = 5000
+threads = 2
+[http]
+timeout = "500ms"
+headers = { "X-Run" = "ci", Authorization = "Bearer t" }
+[body]
+seed = 7
+[body.params]
+"analytics.reportSuite" = "acme-prod"
+"media.contentType" = { one_of = ["vod", "live"], weights = [4, 1] }
+"media.length" = { uniform = [60, 5400.5] }
+"media.show" = { present = 0.3 }
+"media.id" = { pattern = "vod-{digits:8}" }
+"visitor.aamLocationHint" = { uniform = [1, 12], present = 0.5 }
+"media.downloaded" = false
+[body.custom_metadata]
+generated = [1, 2]
+fields = { "cms.tier" = { one_of = ["gold", "free"], present = 0.4 } }
+[body.qoe_data]
+present = 0.75
+fields = { "media.qoe.bitrate" = { uniform = [300000, 8000000] } }
+"#,
+    )
+    .unwrap();
+    assert_eq!(s.name, "peak");
+    let url = s.target.url.as_ref().unwrap();
+    assert_eq!((url.scheme, url.port), (Scheme::Https, 443));
+    assert_eq!(s.target.ca_cert.as_deref(), Some(Path::new("ca.pem")));
+    assert_eq!(s.load.concurrency, 64);
+    assert_eq!(
+        s.load.stop_rule(),
+        StopRule {
+            duration: Some(Duration::from_secs(120)),
+            requests: Some(5000)
+        }
+    );
+    assert_eq!(s.load.threads, Some(2));
+    assert_eq!(s.http.timeout, Duration::from_millis(500));
+    assert_eq!(s.http.headers[0], ("X-Run".into(), "ci".into()));
+    assert_eq!(s.body.seed, Some(7));
+    assert_eq!(s.body.params.len(), 7);
+    let content_type = &s.body.params[1];
+    assert_eq!(content_type.param.key, "media.contentType");
+    assert_eq!(
+        content_type.value,
+        Some(ValueSpec::OneOf {
+            choices: vec![
+                Literal::String("vod".into()),
+                Literal::String("live".into())
+            ],
+            weights: Some(vec![4.0, 1.0])
+        })
+    );
+    assert_eq!(
+        s.body.params[2].value,
+        Some(ValueSpec::UniformFloat(60.0, 5400.5))
+    );
+    assert_eq!(
+        (s.body.params[3].present, &s.body.params[3].value),
+        (Some(0.3), &None)
+    );
+    assert_eq!(s.body.params[5].value, Some(ValueSpec::UniformInt(1, 12)));
+    assert_eq!(s.body.custom_metadata.generated, (1, 2));
+    assert_eq!(s.body.custom_metadata.fields[0].present, Some(0.4));
+    assert_eq!(s.body.qoe.present, Some(0.75));
+    assert_eq!(s.body.qoe.fields[0].key.key, "media.qoe.bitrate");
+}
+
+#[test]
+fn ca_cert_is_relative_to_the_scenario_file() {
+    let s = Scenario::parse(
+        "[target]\nca_cert = \"certs/ca.pem\"",
+        "dir/s.toml",
+        Some(Path::new("dir")),
+    )
+    .unwrap();
+    assert_eq!(
+        s.target.ca_cert.as_deref(),
+        Some(Path::new("dir/certs/ca.pem"))
+    );
+}
+
+#[test]
+fn unknown_keys_name_line_column_and_the_nearest_known_key() {
+    let e = problem("name = \"x\"\n\n[load]\nconcurency = 8\n");
+    assert_eq!((e.file.as_str(), e.line, e.column), ("test.toml", 4, 1));
+    assert_eq!(e.key, "load.concurency");
+    assert_eq!(e.message, "unknown key in [load]");
+    assert_eq!(e.hint.as_deref(), Some("did you mean `concurrency`?"));
+
+    let e = problem("[lod]\nconcurrency = 8\n");
+    assert_eq!(e.key, "lod");
+    assert_eq!(e.hint.as_deref(), Some("did you mean `load`?"));
+
+    let e = problem("[body.params]\n\"media.lenght\" = 60\n");
+    assert_eq!((e.line, e.column), (2, 1));
+    assert_eq!(e.key, "body.params.\"media.lenght\"");
+    assert_eq!(e.hint.as_deref(), Some("did you mean \"media.length\"?"));
+}
+
+#[test]
+fn wrong_types_and_values_point_at_the_value() {
+    let e = problem("[load]\nconcurrency = \"8\"\n");
+    assert_eq!(
+        (e.line, e.column, e.key.as_str()),
+        (2, 15, "load.concurrency")
+    );
+    assert_eq!(e.message, "expected an integer, found a string");
+
+    let e = problem("[load]\nconcurrency = 0\n");
+    assert!(e.message.contains("out of range"), "{}", e.message);
+
+    let e = problem("[load]\nduration = \"3 parsecs\"\n");
+    assert!(e.message.contains("is not a duration"), "{}", e.message);
+
+    let e = problem("[load]\nduration = \"0s\"\n");
+    assert!(e.message.contains("greater than zero"), "{}", e.message);
+
+    let e = problem("[target]\nurl = \"ftp://x\"\n");
+    assert_eq!(e.key, "target.url");
+    assert!(e.message.contains("http or https"), "{}", e.message);
+
+    let e = problem("[target]\npath = \"api\"\n");
+    assert!(e.message.contains("must start with '/'"), "{}", e.message);
+}
+
+#[test]
+fn all_problems_of_a_file_are_reported_together() {
+    let err =
+        parse("[load]\nconcurrency = -1\nthreads = \"x\"\n[http]\ntimeout = 5\n").unwrap_err();
+    let keys: Vec<_> = err.problems().iter().map(|p| p.key.as_str()).collect();
+    assert_eq!(keys, ["load.concurrency", "load.threads", "http.timeout"]);
+    assert!(err.to_string().ends_with("3 problems in test.toml"));
+}
+
+#[test]
+fn toml_syntax_errors_carry_a_position() {
+    let e = problem("[load]\nconcurrency = = 8\n");
+    assert_eq!(e.line, 2);
+    assert!(e.message.starts_with("not valid TOML"), "{}", e.message);
+}
+
+#[test]
+fn param_values_must_fit_the_catalogue() {
+    for (text, needle) in [
+        (
+            "\"media.length\" = \"60\"",
+            "takes a number, found a string",
+        ),
+        ("\"media.length\" = 0", "greater than 0"),
+        ("\"media.length\" = { uniform = [0, 10] }", "stay above 0"),
+        ("\"media.length\" = { uniform = [10, 1] }", "above max"),
+        ("\"analytics.enableSSL\" = \"yes\"", "takes a boolean"),
+        ("\"media.downloaded\" = true", "answer 400"),
+        ("\"media.streamType\" = \"tv\"", "must be one of"),
+        (
+            "\"media.streamType\" = { pattern = \"{alpha:5}\" }",
+            "accepts only",
+        ),
+        ("\"media.id\" = \"\"", "must not be empty"),
+        ("\"media.id\" = { present = 0.5 }", "always present"),
+        (
+            "\"media.id\" = { uniform = [1, 2] }",
+            "uniform needs a numeric",
+        ),
+        (
+            "\"media.id\" = { pattern = \"{word:2}\" }",
+            "unknown placeholder",
+        ),
+        ("\"media.name\" = { present = 1.5 }", "not a share"),
+        (
+            "\"media.name\" = { value = \"a\", pattern = \"b\" }",
+            "not value and pattern",
+        ),
+        (
+            "\"media.name\" = { one_of = [\"a\"], weights = [1, 2] }",
+            "2 weights for 1 choices",
+        ),
+        ("\"media.name\" = { one_of = [] }", "at least one choice"),
+        (
+            "\"media.name\" = { weights = [1] }",
+            "only goes with `one_of`",
+        ),
+        ("\"media.name\" = { presnt = 0.5 }", "unknown key"),
+        (
+            "\"visitor.aamLocationHint\" = 1.5",
+            "takes an integer, found a float",
+        ),
+        ("\"visitor.customerIDs\" = \"x\"", "only `present`"),
+    ] {
+        let e = problem(&format!("[body.params]\n{text}\n"));
+        assert!(e.message.contains(needle), "{text}: {e}");
+        assert_eq!(e.line, 2, "{text}");
+    }
+}
+
+#[test]
+fn custom_metadata_and_qoe_keys_are_checked() {
+    let e = problem("[body.custom_metadata]\nfields = { \"bad key\" = \"x\" }\n");
+    assert!(e.message.contains("not a valid custom-metadata key"), "{e}");
+    let e = problem("[body.custom_metadata]\nfields = { \"media.x\" = \"x\" }\n");
+    assert!(e.message.contains("reserved"), "{e}");
+    let e = problem("[body.custom_metadata]\nfields = { tier = 3 }\n");
+    assert!(e.message.contains("takes a string"), "{e}");
+    let e = problem("[body.custom_metadata]\nfields = { tier = { present = 0.5 } }\n");
+    assert!(e.message.contains("needs its value"), "{e}");
+    let e = problem("[body.custom_metadata]\ngenerated = [3, 1]\n");
+    assert!(e.message.contains("min <= max"), "{e}");
+    let e = problem("[body.qoe_data]\nfields = { \"media.qoe.bitrat\" = 5 }\n");
+    assert_eq!(
+        e.hint.as_deref(),
+        Some("did you mean \"media.qoe.bitrate\"?")
+    );
+    let e = problem("[body.qoe_data]\nfields = { \"media.qoe.bitrate\" = 5.5 }\n");
+    assert!(e.message.contains("takes an integer"), "{e}");
+}
+
+#[test]
+fn headers_that_frame_the_request_are_refused() {
+    let e = problem("[http]\nheaders = { \"Content-Length\" = \"5\" }\n");
+    assert!(e.message.contains("set by mcload itself"), "{e}");
+    let e = problem("[http]\nheaders = { \"X-A\" = \"a\\r\\nX-B: b\" }\n");
+    assert!(e.message.contains("control characters"), "{e}");
+    let e = problem("[http]\nheaders = { \"bad name\" = \"a\" }\n");
+    assert!(e.message.contains("not a valid header name"), "{e}");
+}
+
+#[test]
+fn overrides_replace_file_values_and_the_whole_stop_rule() {
+    let mut s = parse("[load]\nduration = \"30s\"\nconcurrency = 4\n[body]\nseed = 1\n").unwrap();
+    s.apply(&Overrides {
+        requests: Some(100),
+        concurrency: Some(2),
+        seed: Some(9),
+        target: Some(TargetUrl::parse("http://127.0.0.1:9").unwrap()),
+        ..Overrides::default()
+    });
+    assert_eq!(
+        s.load.stop_rule(),
+        StopRule {
+            duration: None,
+            requests: Some(100)
+        }
+    );
+    assert_eq!(s.load.concurrency, 2);
+    assert_eq!(s.body.seed, Some(9));
+    assert_eq!(s.target.url.unwrap().port, 9);
+}
