@@ -1,0 +1,205 @@
+//! Seeded, randomized, valid sessionStart bodies.
+//!
+//! Body number `i` of a run depends only on the scenario, the seed and `i`
+//! (plus `playerTime.ts`, which is the send time), so `mcload sample`
+//! prints exactly what `mcload run` sends, whichever worker sends it. Bodies
+//! are written straight into a caller's reused buffer: no allocation and no
+//! JSON tree per body.
+
+mod data;
+mod plan;
+mod values;
+
+use std::sync::Arc;
+
+use rand::{Rng, SeedableRng};
+
+use crate::scenario::BodySpec;
+use plan::{ContentPick, ParamValue, Plan};
+use values::{Number, write_int, write_str};
+
+/// The generator's random number generator: small, fast, and with a
+/// documented, stable output stream, so seeds reproduce across builds.
+pub type Rng64 = rand_pcg::Pcg64Mcg;
+
+/// Writes bodies for one run. Cheap to clone: workers share the compiled plan.
+#[derive(Clone, Debug)]
+pub struct BodyGenerator {
+    plan: Arc<Plan>,
+    seed: u64,
+}
+
+/// The random stream of body `index` under `seed`.
+fn body_rng(seed: u64, index: u64) -> Rng64 {
+    // SplitMix64's finalizer spreads neighbouring indices over the whole
+    // seed space before the generator's own seeding mixes them again.
+    let mut z = seed ^ index.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    Rng64::seed_from_u64(z ^ (z >> 31))
+}
+
+impl BodyGenerator {
+    pub fn new(body: &BodySpec, seed: u64) -> BodyGenerator {
+        BodyGenerator {
+            plan: Arc::new(Plan::compile(body)),
+            seed,
+        }
+    }
+
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// Appends body number `index` to `out`, with `ts_ms` as `playerTime.ts`.
+    pub fn write(&self, index: u64, ts_ms: u64, out: &mut Vec<u8>) {
+        let plan = &*self.plan;
+        let mut rng = body_rng(self.seed, index);
+        let rng = &mut rng;
+
+        // Chosen first because other values follow from them: the stream
+        // type and optional keys from the content type, the playhead from
+        // the length.
+        let content = plan.content.pick(rng);
+        let profile = content.profile();
+        let length = match &plan.length {
+            Some(length_gen) => length_gen.pick(rng),
+            None if profile.live => Number::Int(data::LIVE_LENGTH as i64),
+            None => Number::Float(values::uniform_float(
+                rng,
+                profile.length.0,
+                profile.length.1,
+            )),
+        };
+        let tenant = &data::TENANTS[plan.tenants.pick(rng)];
+
+        out.extend_from_slice(b"{\"playerTime\":{\"playhead\":");
+        write_int(playhead(rng, profile.live, length.as_f64()), out);
+        out.extend_from_slice(b",\"ts\":");
+        out.extend_from_slice(itoa::Buffer::new().format(ts_ms).as_bytes());
+        out.extend_from_slice(b"},\"eventType\":\"sessionStart\",\"params\":{");
+
+        let mut first = true;
+        for param in &plan.params {
+            if !param.chance(profile.audience).roll(rng) {
+                continue;
+            }
+            if !first {
+                out.push(b',');
+            }
+            first = false;
+            out.extend_from_slice(&param.key);
+            match &param.value {
+                ParamValue::Gen(value) => value.write(rng, index, out),
+                ParamValue::ContentType => match &content {
+                    ContentPick::Encoded(bytes, _) => out.extend_from_slice(bytes),
+                    ContentPick::Pattern(p) => p.write(rng, index, out),
+                },
+                ParamValue::Length => length.write(out),
+                ParamValue::StreamType => write_str(profile.stream_type(), out),
+                ParamValue::TrackingServer => write_str(tenant.tracking_server, out),
+                ParamValue::ReportSuite => write_str(tenant.report_suite, out),
+                ParamValue::OrgId => write_str(tenant.org_id, out),
+                ParamValue::MediaId => {
+                    out.push(b'"');
+                    out.extend_from_slice(profile.id_prefix.as_bytes());
+                    values::write_chars(rng, b"0123456789", 8, out);
+                    out.push(b'"');
+                }
+            }
+        }
+        out.push(b'}');
+
+        self.write_metadata(rng, index, out);
+        self.write_qoe(rng, index, out);
+        out.push(b'}');
+    }
+
+    fn write_metadata(&self, rng: &mut Rng64, index: u64, out: &mut Vec<u8>) {
+        let metadata = &self.plan.metadata;
+        let mark = out.len();
+        out.extend_from_slice(b",\"customMetadata\":{");
+        let opened = out.len();
+
+        let (lo, hi) = metadata.generated;
+        let count = if lo == hi {
+            lo as usize
+        } else {
+            rng.random_range(lo..=hi) as usize
+        };
+        if count > 0 {
+            // A partial Fisher-Yates shuffle picks `count` distinct pool keys.
+            let mut order = [0u8; 16];
+            let n = metadata.pool.len().min(order.len());
+            for (i, slot) in order.iter_mut().enumerate().take(n) {
+                *slot = i as u8;
+            }
+            for i in 0..count.min(n) {
+                let j = rng.random_range(i..n);
+                order.swap(i, j);
+                let (key, choices) = &metadata.pool[order[i] as usize];
+                if out.len() > opened {
+                    out.push(b',');
+                }
+                out.extend_from_slice(key);
+                write_str(values::pick::<&str>(rng, choices), out);
+            }
+        }
+        for (key, chance, value) in &metadata.fields {
+            if chance.roll(rng) {
+                if out.len() > opened {
+                    out.push(b',');
+                }
+                out.extend_from_slice(key);
+                value.write(rng, index, out);
+            }
+        }
+        if out.len() == opened {
+            out.truncate(mark);
+        } else {
+            out.push(b'}');
+        }
+    }
+
+    fn write_qoe(&self, rng: &mut Rng64, index: u64, out: &mut Vec<u8>) {
+        let qoe = &self.plan.qoe;
+        if !qoe.present.roll(rng) {
+            return;
+        }
+        let mark = out.len();
+        out.extend_from_slice(b",\"qoeData\":{");
+        let opened = out.len();
+        for (key, chance, value) in &qoe.fields {
+            if chance.roll(rng) {
+                if out.len() > opened {
+                    out.push(b',');
+                }
+                out.extend_from_slice(key);
+                value.write(rng, index, out);
+            }
+        }
+        if out.len() == opened {
+            out.truncate(mark);
+        } else {
+            out.push(b'}');
+        }
+    }
+}
+
+/// The playhead of a new session: live content reports the second of the
+/// day; recorded content mostly starts at 0, sometimes resumes part-way,
+/// always below its length.
+fn playhead(rng: &mut Rng64, live: bool, length: f64) -> i64 {
+    if live {
+        return rng.random_range(0..86_400);
+    }
+    let last_second = (length.ceil() as i64 - 1).max(0);
+    if last_second == 0 || rng.random_ratio(4, 5) {
+        0
+    } else {
+        rng.random_range(0..=last_second)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,458 @@
+//! Value generators: each writes one JSON value straight into the body
+//! buffer. Everything that can be encoded ahead of time is (fixed values,
+//! one_of choices, pattern literals), so a body is mostly memcpy and a few
+//! random draws.
+
+use rand::{Rng, RngCore};
+
+use super::Rng64;
+use super::data;
+use crate::scenario::{Literal, PatternPart, ValueSpec};
+
+/// A probability, kept as a threshold on a 64-bit draw.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Chance {
+    Never,
+    Always,
+    /// Present when a uniform u64 draw is below this.
+    Below(u64),
+}
+
+impl Chance {
+    pub fn new(p: f64) -> Chance {
+        if p <= 0.0 {
+            Chance::Never
+        } else if p >= 1.0 {
+            Chance::Always
+        } else {
+            Chance::Below((p * u64::MAX as f64) as u64)
+        }
+    }
+
+    /// Draws only when the answer is not certain, so fixed settings cost no
+    /// randomness.
+    #[inline]
+    pub fn roll(self, rng: &mut Rng64) -> bool {
+        match self {
+            Chance::Never => false,
+            Chance::Always => true,
+            Chance::Below(t) => rng.next_u64() < t,
+        }
+    }
+}
+
+/// Picks an index by relative weights.
+#[derive(Clone, Debug)]
+pub struct Weighted {
+    /// Running totals of the weights; the last one is the sum.
+    cumulative: Vec<f64>,
+}
+
+impl Weighted {
+    pub fn new(weights: impl IntoIterator<Item = f64>) -> Weighted {
+        let mut total = 0.0;
+        let cumulative = weights
+            .into_iter()
+            .map(|w| {
+                total += w;
+                total
+            })
+            .collect();
+        Weighted { cumulative }
+    }
+
+    pub fn equal(n: usize) -> Weighted {
+        Weighted::new(std::iter::repeat_n(1.0, n))
+    }
+
+    #[inline]
+    pub fn pick(&self, rng: &mut Rng64) -> usize {
+        let n = self.cumulative.len();
+        if n == 1 {
+            return 0;
+        }
+        let x = rng.random::<f64>() * self.cumulative[n - 1];
+        // Weights are few (a dozen at most in practice): a scan beats a search.
+        self.cumulative.iter().position(|&c| x < c).unwrap_or(n - 1)
+    }
+}
+
+/// A number chosen before it is written, because other values depend on it
+/// (the playhead stays below `media.length`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Number {
+    Int(i64),
+    Float(f64),
+}
+
+impl Number {
+    pub fn as_f64(self) -> f64 {
+        match self {
+            Number::Int(n) => n as f64,
+            Number::Float(x) => x,
+        }
+    }
+
+    #[inline]
+    pub fn write(self, out: &mut Vec<u8>) {
+        match self {
+            Number::Int(n) => write_int(n, out),
+            Number::Float(x) => write_float(x, out),
+        }
+    }
+}
+
+#[inline]
+pub fn write_int(n: i64, out: &mut Vec<u8>) {
+    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+}
+
+/// Writes a finite float; whole numbers keep a ".0" so the type reads as a float.
+#[inline]
+pub fn write_float(x: f64, out: &mut Vec<u8>) {
+    out.extend_from_slice(ryu::Buffer::new().format_finite(x).as_bytes());
+}
+
+/// Rounds to milliseconds, as players report lengths and positions.
+#[inline]
+pub fn round_ms(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+/// JSON encoding of a literal from the scenario.
+pub fn encode_literal(literal: &Literal) -> Vec<u8> {
+    let value = match literal {
+        Literal::String(s) => serde_json::Value::from(s.as_str()),
+        Literal::Integer(n) => serde_json::Value::from(*n),
+        Literal::Float(x) => serde_json::Value::from(*x),
+        Literal::Bool(b) => serde_json::Value::from(*b),
+    };
+    serde_json::to_vec(&value).expect("a JSON value always serializes")
+}
+
+/// The inside of a JSON string for `text`: escaped, without the quotes.
+pub fn escape_contents(text: &str) -> Vec<u8> {
+    let quoted = serde_json::to_vec(text).expect("a string always serializes");
+    quoted[1..quoted.len() - 1].to_vec()
+}
+
+/// A pattern ready to write: literal parts already escaped.
+#[derive(Clone, Debug)]
+pub struct CompiledPattern {
+    parts: Vec<CompiledPart>,
+}
+
+#[derive(Clone, Debug)]
+enum CompiledPart {
+    Literal(Vec<u8>),
+    Chars { alphabet: &'static [u8], len: usize },
+    Uuid,
+    Index,
+}
+
+const HEX_LOWER: &[u8] = b"0123456789abcdef";
+const HEX_UPPER: &[u8] = b"0123456789ABCDEF";
+const DIGITS: &[u8] = b"0123456789";
+const ALPHA: &[u8] = b"abcdefghijklmnopqrstuvwxyz";
+const ALNUM: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+
+impl CompiledPattern {
+    pub fn new(parts: &[PatternPart]) -> CompiledPattern {
+        let parts = parts
+            .iter()
+            .map(|p| match p {
+                PatternPart::Literal(text) => CompiledPart::Literal(escape_contents(text)),
+                PatternPart::Hex { len, upper } => CompiledPart::Chars {
+                    alphabet: if *upper { HEX_UPPER } else { HEX_LOWER },
+                    len: *len,
+                },
+                PatternPart::Digits(len) => CompiledPart::Chars {
+                    alphabet: DIGITS,
+                    len: *len,
+                },
+                PatternPart::Alpha(len) => CompiledPart::Chars {
+                    alphabet: ALPHA,
+                    len: *len,
+                },
+                PatternPart::Alnum(len) => CompiledPart::Chars {
+                    alphabet: ALNUM,
+                    len: *len,
+                },
+                PatternPart::Uuid => CompiledPart::Uuid,
+                PatternPart::Index => CompiledPart::Index,
+            })
+            .collect();
+        CompiledPattern { parts }
+    }
+
+    /// Writes the pattern's string, with quotes.
+    pub fn write(&self, rng: &mut Rng64, index: u64, out: &mut Vec<u8>) {
+        out.push(b'"');
+        for part in &self.parts {
+            match part {
+                CompiledPart::Literal(bytes) => out.extend_from_slice(bytes),
+                CompiledPart::Chars { alphabet, len } => write_chars(rng, alphabet, *len, out),
+                CompiledPart::Uuid => write_uuid(rng, out),
+                CompiledPart::Index => {
+                    out.extend_from_slice(itoa::Buffer::new().format(index).as_bytes())
+                }
+            }
+        }
+        out.push(b'"');
+    }
+}
+
+/// `len` random characters of `alphabet`; one 64-bit draw serves several
+/// characters.
+#[inline]
+pub fn write_chars(rng: &mut Rng64, alphabet: &[u8], len: usize, out: &mut Vec<u8>) {
+    let n = alphabet.len() as u64;
+    let mut bits = 0u64;
+    let mut left = 0u32;
+    for _ in 0..len {
+        if left == 0 {
+            bits = rng.next_u64();
+            left = 8;
+        }
+        // An 8-bit slice scaled onto the alphabet: each character gets
+        // 256/n slices rounded up or down, a bias that is fine for ids.
+        let byte = bits & 0xff;
+        bits >>= 8;
+        left -= 1;
+        out.push(alphabet[((byte * n) >> 8) as usize]);
+    }
+}
+
+/// A random version-4 UUID in lowercase.
+pub fn write_uuid(rng: &mut Rng64, out: &mut Vec<u8>) {
+    let hi = rng.next_u64();
+    let lo = rng.next_u64();
+    let mut bytes = [0u8; 16];
+    bytes[..8].copy_from_slice(&hi.to_le_bytes());
+    bytes[8..].copy_from_slice(&lo.to_le_bytes());
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    for (i, b) in bytes.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            out.push(b'-');
+        }
+        out.push(HEX_LOWER[(b >> 4) as usize]);
+        out.push(HEX_LOWER[(b & 0xf) as usize]);
+    }
+}
+
+#[inline]
+pub fn write_str(s: &str, out: &mut Vec<u8>) {
+    out.push(b'"');
+    out.extend_from_slice(s.as_bytes());
+    out.push(b'"');
+}
+
+#[inline]
+pub fn pick<'a, T>(rng: &mut Rng64, items: &'a [T]) -> &'a T {
+    &items[rng.random_range(0..items.len())]
+}
+
+/// How one value is produced.
+#[derive(Clone, Debug)]
+pub enum ValueGen {
+    /// A pre-encoded JSON value.
+    Json(Vec<u8>),
+    /// Pre-encoded choices with weights.
+    OneOf(Vec<Vec<u8>>, Weighted),
+    UniformInt(i64, i64),
+    UniformFloat(f64, f64),
+    Pattern(CompiledPattern),
+    /// One of a static list of plain strings.
+    Pick(&'static [&'static str]),
+    /// One of a static list of integers.
+    PickInt(&'static [i64]),
+    /// A boolean, true with this chance.
+    Bool(Chance),
+    /// A whole number in a range, as a string ("season": "3").
+    IntString(i64, i64),
+    /// A title made of two words and a suffix.
+    Title,
+    /// A date `YYYY-MM-DD` between 1990 and 2026.
+    Date,
+    /// `visitor.customerIDs` with one or two entries.
+    CustomerIds,
+}
+
+impl ValueGen {
+    /// The generator a scenario's value setting asks for.
+    pub fn from_spec(spec: &ValueSpec) -> ValueGen {
+        match spec {
+            ValueSpec::Fixed(literal) => ValueGen::Json(encode_literal(literal)),
+            ValueSpec::OneOf { choices, weights } => ValueGen::OneOf(
+                choices.iter().map(encode_literal).collect(),
+                match weights {
+                    Some(w) => Weighted::new(w.iter().copied()),
+                    None => Weighted::equal(choices.len()),
+                },
+            ),
+            ValueSpec::UniformInt(lo, hi) => ValueGen::UniformInt(*lo, *hi),
+            ValueSpec::UniformFloat(lo, hi) => ValueGen::UniformFloat(*lo, *hi),
+            ValueSpec::Pattern(p) => ValueGen::Pattern(CompiledPattern::new(&p.parts)),
+        }
+    }
+
+    pub fn write(&self, rng: &mut Rng64, index: u64, out: &mut Vec<u8>) {
+        match self {
+            ValueGen::Json(bytes) => out.extend_from_slice(bytes),
+            ValueGen::OneOf(choices, weights) => out.extend_from_slice(&choices[weights.pick(rng)]),
+            ValueGen::UniformInt(lo, hi) => write_int(rng.random_range(*lo..=*hi), out),
+            ValueGen::UniformFloat(lo, hi) => write_float(uniform_float(rng, *lo, *hi), out),
+            ValueGen::Pattern(p) => p.write(rng, index, out),
+            ValueGen::Pick(items) => write_str(pick::<&str>(rng, items), out),
+            ValueGen::PickInt(items) => write_int(*pick(rng, items), out),
+            ValueGen::Bool(chance) => {
+                out.extend_from_slice(if chance.roll(rng) { b"true" } else { b"false" })
+            }
+            ValueGen::IntString(lo, hi) => {
+                out.push(b'"');
+                write_int(rng.random_range(*lo..=*hi), out);
+                out.push(b'"');
+            }
+            ValueGen::Title => write_title(rng, out),
+            ValueGen::Date => write_date(rng, out),
+            ValueGen::CustomerIds => write_customer_ids(rng, out),
+        }
+    }
+}
+
+/// A uniform float in `[lo, hi]`, rounded to milliseconds and kept inside
+/// the range (rounding must not leave it, e.g. below a positive minimum).
+#[inline]
+pub fn uniform_float(rng: &mut Rng64, lo: f64, hi: f64) -> f64 {
+    if lo >= hi {
+        return lo;
+    }
+    round_ms(rng.random_range(lo..=hi)).clamp(lo, hi)
+}
+
+fn write_title(rng: &mut Rng64, out: &mut Vec<u8>) {
+    out.push(b'"');
+    out.extend_from_slice(pick(rng, data::TITLE_WORDS_A).as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(pick(rng, data::TITLE_WORDS_B).as_bytes());
+    out.extend_from_slice(pick(rng, data::TITLE_SUFFIXES).as_bytes());
+    out.push(b'"');
+}
+
+fn write_date(rng: &mut Rng64, out: &mut Vec<u8>) {
+    let year = rng.random_range(1990..=2026);
+    let month: u32 = rng.random_range(1..=12);
+    let day: u32 = rng.random_range(1..=28);
+    out.push(b'"');
+    write_int(year, out);
+    for part in [month, day] {
+        out.push(b'-');
+        if part < 10 {
+            out.push(b'0');
+        }
+        write_int(part as i64, out);
+    }
+    out.push(b'"');
+}
+
+fn write_customer_ids(rng: &mut Rng64, out: &mut Vec<u8>) {
+    let count = rng.random_range(1..=2);
+    let first = rng.random_range(0..data::CUSTOMER_ID_NAMES.len());
+    out.push(b'{');
+    for i in 0..count {
+        if i > 0 {
+            out.push(b',');
+        }
+        let name = data::CUSTOMER_ID_NAMES[(first + i) % data::CUSTOMER_ID_NAMES.len()];
+        write_str(name, out);
+        out.extend_from_slice(b":{\"id\":\"");
+        write_chars(rng, DIGITS, 9, out);
+        out.extend_from_slice(b"\",\"authState\":");
+        write_int(rng.random_range(0..=2), out);
+        out.push(b'}');
+    }
+    out.push(b'}');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    fn rng() -> Rng64 {
+        Rng64::seed_from_u64(1)
+    }
+
+    #[test]
+    fn chance_extremes_never_draw() {
+        let mut a = rng();
+        let mut b = rng();
+        assert!(Chance::new(1.0).roll(&mut a));
+        assert!(!Chance::new(0.0).roll(&mut a));
+        assert_eq!(a.next_u64(), b.next_u64());
+    }
+
+    #[test]
+    fn chance_follows_its_probability() {
+        let mut r = rng();
+        let c = Chance::new(0.3);
+        let hits = (0..100_000).filter(|_| c.roll(&mut r)).count();
+        assert!((28_500..31_500).contains(&hits), "{hits}");
+    }
+
+    #[test]
+    fn weighted_pick_follows_the_weights() {
+        let mut r = rng();
+        let w = Weighted::new([4.0, 1.0, 0.0]);
+        let mut counts = [0; 3];
+        for _ in 0..50_000 {
+            counts[w.pick(&mut r)] += 1;
+        }
+        assert_eq!(counts[2], 0);
+        let share = counts[0] as f64 / 50_000.0;
+        assert!((0.78..0.82).contains(&share), "{counts:?}");
+    }
+
+    #[test]
+    fn patterns_write_escaped_literals_and_random_parts() {
+        let p = crate::scenario::Pattern::parse("a\"b-{hex:6}-{index}").unwrap();
+        let mut out = Vec::new();
+        CompiledPattern::new(&p.parts).write(&mut rng(), 42, &mut out);
+        let text = String::from_utf8(out).unwrap();
+        let value: String = serde_json::from_str(&text).unwrap();
+        assert!(value.starts_with("a\"b-"), "{value}");
+        assert!(value.ends_with("-42"));
+        let hex = &value[4..10];
+        assert!(hex.bytes().all(|b| HEX_LOWER.contains(&b)), "{hex}");
+    }
+
+    #[test]
+    fn uuids_are_version_4() {
+        let mut out = Vec::new();
+        write_uuid(&mut rng(), &mut out);
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(text.len(), 36);
+        assert_eq!(&text[14..15], "4");
+        assert!("89ab".contains(&text[19..20]), "{text}");
+    }
+
+    #[test]
+    fn uniform_floats_stay_in_range_after_rounding() {
+        let mut r = rng();
+        for _ in 0..10_000 {
+            let x = uniform_float(&mut r, 0.0001, 0.0004);
+            assert!((0.0001..=0.0004).contains(&x), "{x}");
+        }
+    }
+
+    #[test]
+    fn floats_are_written_as_json_numbers() {
+        for x in [60.0, 60.39333333333333, 1e-7, 1e21] {
+            let mut out = Vec::new();
+            write_float(x, &mut out);
+            let back: f64 = serde_json::from_slice(&out).unwrap();
+            assert_eq!(back, x);
+        }
+    }
+}
