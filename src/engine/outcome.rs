@@ -1,0 +1,37 @@
+//! What happened to one request, and the seam through which the engine
+//! hands it to whoever measures.
+
+use std::time::Instant;
+
+/// The one outcome every scheduled request ends in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Class {
+    /// An HTTP answer with this status.
+    Status(u16),
+    /// The connection (TCP or TLS) could not be set up.
+    Connect,
+    /// No complete answer within the timeout.
+    Timeout,
+    /// Reset, broken pipe, or the peer closed mid-answer.
+    Io,
+    /// The answer was not HTTP/1.x or was badly framed.
+    Protocol,
+}
+
+/// One request's fate and its instants.
+#[derive(Clone, Copy, Debug)]
+pub struct Outcome {
+    /// When the request was meant to start; latency counts from here.
+    pub intended: Instant,
+    /// When its first byte was written (or the connect began, for connect errors).
+    pub sent: Instant,
+    /// When its outcome was known.
+    pub done: Instant,
+    pub class: Class,
+}
+
+/// Receives outcomes. Each generator thread owns one recorder, so
+/// recording takes no lock.
+pub trait Record {
+    fn record(&mut self, outcome: &Outcome);
+}

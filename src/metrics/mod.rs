@@ -1,0 +1,389 @@
+//! Measurement: HdrHistograms and counters per outcome, recorded per
+//! generator thread and merged losslessly off the hot path. It produces
+//! numbers, never text.
+
+use std::collections::BTreeMap;
+use std::ops::AddAssign;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+use hdrhistogram::Histogram;
+
+use crate::engine::{Class, Outcome, Record};
+
+/// The largest latency a histogram holds, in microseconds (one hour);
+/// longer values are recorded as this.
+pub const LATENCY_MAX_US: u64 = 3_600_000_000;
+/// Significant decimal digits kept by every histogram.
+pub const SIGNIFICANT_DIGITS: u8 = 3;
+
+/// A latency histogram in microseconds.
+pub type Latency = Histogram<u64>;
+
+pub fn new_latency() -> Latency {
+    Histogram::new_with_bounds(1, LATENCY_MAX_US, SIGNIFICANT_DIGITS).expect("the bounds are valid")
+}
+
+/// The outcome classes that get their own latency histogram.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Bucket {
+    Created,
+    BadRequest,
+    ServerError,
+    OtherStatus,
+    Error,
+}
+
+impl Bucket {
+    pub const ALL: [Bucket; 5] = [
+        Bucket::Created,
+        Bucket::BadRequest,
+        Bucket::ServerError,
+        Bucket::OtherStatus,
+        Bucket::Error,
+    ];
+
+    pub fn of(class: Class) -> Bucket {
+        match class {
+            Class::Status(201) => Bucket::Created,
+            Class::Status(400) => Bucket::BadRequest,
+            Class::Status(500) => Bucket::ServerError,
+            Class::Status(_) => Bucket::OtherStatus,
+            _ => Bucket::Error,
+        }
+    }
+
+    /// The name used in reports (`status.201`, `errors`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Bucket::Created => "status.201",
+            Bucket::BadRequest => "status.400",
+            Bucket::ServerError => "status.500",
+            Bucket::OtherStatus => "status.other",
+            Bucket::Error => "errors",
+        }
+    }
+}
+
+/// How many requests ended in each outcome.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Counts {
+    /// Answers by status code, indexed by code (100..=599).
+    status: Vec<u64>,
+    pub connect: u64,
+    pub timeout: u64,
+    pub io: u64,
+    pub protocol: u64,
+}
+
+impl Default for Counts {
+    fn default() -> Self {
+        Counts {
+            status: vec![0; 600],
+            connect: 0,
+            timeout: 0,
+            io: 0,
+            protocol: 0,
+        }
+    }
+}
+
+impl Counts {
+    #[inline]
+    pub fn add(&mut self, class: Class) {
+        match class {
+            // The driver only passes codes 100..=599 through.
+            Class::Status(code) => self.status[usize::from(code).min(599)] += 1,
+            Class::Connect => self.connect += 1,
+            Class::Timeout => self.timeout += 1,
+            Class::Io => self.io += 1,
+            Class::Protocol => self.protocol += 1,
+        }
+    }
+
+    pub fn status(&self, code: u16) -> u64 {
+        self.status.get(usize::from(code)).copied().unwrap_or(0)
+    }
+
+    /// Answers with a status other than 201, 400 and 500, by code.
+    pub fn other_statuses(&self) -> BTreeMap<u16, u64> {
+        self.status
+            .iter()
+            .enumerate()
+            .filter(|&(code, &n)| n > 0 && !matches!(code, 201 | 400 | 500))
+            .map(|(code, &n)| (code as u16, n))
+            .collect()
+    }
+
+    pub fn other(&self) -> u64 {
+        self.other_statuses().values().sum()
+    }
+
+    /// Requests that got an HTTP answer.
+    pub fn completed(&self) -> u64 {
+        self.status.iter().sum()
+    }
+
+    /// Requests that ended in an error instead of an answer.
+    pub fn errors(&self) -> u64 {
+        self.connect + self.timeout + self.io + self.protocol
+    }
+
+    /// Every request that ended in an outcome.
+    pub fn total(&self) -> u64 {
+        self.completed() + self.errors()
+    }
+}
+
+impl AddAssign<&Counts> for Counts {
+    fn add_assign(&mut self, other: &Counts) {
+        for (mine, theirs) in self.status.iter_mut().zip(&other.status) {
+            *mine += theirs;
+        }
+        self.connect += other.connect;
+        self.timeout += other.timeout;
+        self.io += other.io;
+        self.protocol += other.protocol;
+    }
+}
+
+/// Counts plus latency histograms: everything a run measured.
+#[derive(Clone, Debug)]
+pub struct Tally {
+    pub counts: Counts,
+    /// Latency of every request that got an answer.
+    pub all: Latency,
+    /// Latency per bucket, in [`Bucket::ALL`] order.
+    pub buckets: [Latency; 5],
+}
+
+impl Default for Tally {
+    fn default() -> Self {
+        Tally {
+            counts: Counts::default(),
+            all: new_latency(),
+            buckets: std::array::from_fn(|_| new_latency()),
+        }
+    }
+}
+
+impl Tally {
+    pub fn bucket(&self, bucket: Bucket) -> &Latency {
+        &self.buckets[bucket as usize]
+    }
+
+    #[inline]
+    fn add(&mut self, outcome: &Outcome) {
+        let micros = outcome
+            .done
+            .saturating_duration_since(outcome.intended)
+            .as_micros();
+        let micros = u64::try_from(micros).unwrap_or(u64::MAX);
+        let bucket = Bucket::of(outcome.class);
+        self.buckets[bucket as usize].saturating_record(micros);
+        if bucket != Bucket::Error {
+            self.all.saturating_record(micros);
+        }
+        self.counts.add(outcome.class);
+    }
+}
+
+impl AddAssign<&Tally> for Tally {
+    fn add_assign(&mut self, other: &Tally) {
+        self.counts += &other.counts;
+        // Same bounds on both sides, so adding cannot fail.
+        self.all.add(&other.all).expect("histograms share bounds");
+        for (mine, theirs) in self.buckets.iter_mut().zip(&other.buckets) {
+            mine.add(theirs).expect("histograms share bounds");
+        }
+    }
+}
+
+/// Counters the live progress line reads while a run goes on. One per
+/// thread, written only by its thread, on a cache line of its own.
+#[derive(Debug, Default)]
+#[repr(align(64))]
+pub struct Live {
+    pub ended: AtomicU64,
+    pub created: AtomicU64,
+    pub errors: AtomicU64,
+}
+
+/// A sum of [`Live`] counters at one moment.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LiveSnapshot {
+    pub ended: u64,
+    pub created: u64,
+    pub errors: u64,
+}
+
+pub fn live_snapshot(lives: &[Arc<Live>]) -> LiveSnapshot {
+    lives
+        .iter()
+        .fold(LiveSnapshot::default(), |s, l| LiveSnapshot {
+            ended: s.ended + l.ended.load(Relaxed),
+            created: s.created + l.created.load(Relaxed),
+            errors: s.errors + l.errors.load(Relaxed),
+        })
+}
+
+/// One generator thread's recorder.
+#[derive(Debug)]
+pub struct Recorder {
+    tally: Tally,
+    live: Arc<Live>,
+}
+
+impl Recorder {
+    pub fn new(live: Arc<Live>) -> Recorder {
+        Recorder {
+            tally: Tally::default(),
+            live,
+        }
+    }
+
+    pub fn into_tally(self) -> Tally {
+        self.tally
+    }
+}
+
+impl Record for Recorder {
+    #[inline]
+    fn record(&mut self, outcome: &Outcome) {
+        self.tally.add(outcome);
+        // Only this thread writes these, so a relaxed load and store is
+        // enough and cheaper than an atomic add.
+        bump(&self.live.ended);
+        match outcome.class {
+            Class::Status(201) => bump(&self.live.created),
+            Class::Status(_) => {}
+            _ => bump(&self.live.errors),
+        }
+    }
+}
+
+#[inline]
+fn bump(counter: &AtomicU64) {
+    counter.store(counter.load(Relaxed) + 1, Relaxed);
+}
+
+/// Merges the threads' tallies into one.
+pub fn merge(tallies: impl IntoIterator<Item = Tally>) -> Tally {
+    tallies.into_iter().fold(Tally::default(), |mut total, t| {
+        total += &t;
+        total
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    fn outcome(class: Class, micros: u64) -> Outcome {
+        let intended = Instant::now();
+        Outcome {
+            intended,
+            sent: intended,
+            done: intended + Duration::from_micros(micros),
+            class,
+        }
+    }
+
+    const CLASSES: [Class; 8] = [
+        Class::Status(201),
+        Class::Status(400),
+        Class::Status(500),
+        Class::Status(404),
+        Class::Connect,
+        Class::Timeout,
+        Class::Io,
+        Class::Protocol,
+    ];
+
+    #[test]
+    fn every_outcome_lands_in_exactly_one_count() {
+        let mut r = Recorder::new(Arc::default());
+        for (i, class) in CLASSES.iter().enumerate() {
+            for _ in 0..=i {
+                r.record(&outcome(*class, 100));
+            }
+        }
+        let live = live_snapshot(&[r.live.clone()]);
+        let t = r.into_tally();
+        let c = &t.counts;
+        assert_eq!(
+            [
+                c.status(201),
+                c.status(400),
+                c.status(500),
+                c.other(),
+                c.connect,
+                c.timeout,
+                c.io,
+                c.protocol
+            ],
+            [1, 2, 3, 4, 5, 6, 7, 8]
+        );
+        assert_eq!(c.other_statuses(), BTreeMap::from([(404, 4)]));
+        assert_eq!(c.completed(), 10);
+        assert_eq!(c.errors(), 26);
+        assert_eq!(c.total(), 36);
+        assert_eq!(
+            t.all.len(),
+            10,
+            "errors are kept out of the answered latency"
+        );
+        assert_eq!(t.bucket(Bucket::Error).len(), 26);
+        assert_eq!(
+            live,
+            LiveSnapshot {
+                ended: 36,
+                created: 1,
+                errors: 26
+            }
+        );
+    }
+
+    #[test]
+    fn merging_equals_recording_everything_in_one_place() {
+        let mut parts = [Recorder::new(Arc::default()), Recorder::new(Arc::default())];
+        let mut single = Recorder::new(Arc::default());
+        for i in 0..10_000u64 {
+            let o = outcome(CLASSES[(i % 8) as usize], i * 37 % 250_000);
+            parts[(i % 2) as usize].record(&o);
+            single.record(&o);
+        }
+        let [a, b] = parts;
+        let merged = merge([a.into_tally(), b.into_tally()]);
+        let single = single.into_tally();
+        assert_eq!(merged.counts, single.counts);
+        assert_eq!(merged.all, single.all);
+        for bucket in Bucket::ALL {
+            assert_eq!(merged.bucket(bucket), single.bucket(bucket), "{bucket:?}");
+        }
+    }
+
+    #[test]
+    fn latency_is_measured_from_the_intended_start_in_microseconds() {
+        let mut r = Recorder::new(Arc::default());
+        let intended = Instant::now();
+        r.record(&Outcome {
+            intended,
+            sent: intended + Duration::from_millis(900),
+            done: intended + Duration::from_millis(1_000),
+            class: Class::Status(201),
+        });
+        let t = r.into_tally();
+        assert!(t.all.equivalent(t.all.max(), 1_000_000));
+    }
+
+    #[test]
+    fn latencies_beyond_the_maximum_saturate_instead_of_failing() {
+        let mut r = Recorder::new(Arc::default());
+        r.record(&outcome(Class::Status(201), LATENCY_MAX_US * 10));
+        let t = r.into_tally();
+        assert_eq!(t.all.len(), 1);
+        assert!(t.all.equivalent(t.all.max(), LATENCY_MAX_US));
+    }
+}

@@ -1,0 +1,186 @@
+//! When requests start, as arithmetic with no clock.
+//!
+//! This version holds the closed model: `concurrency` workers spread over
+//! generator threads, each sending its next request when the previous one
+//! has ended, until a duration passes or a request count is reached. A
+//! count is split over threads so the run sends exactly that many, and each
+//! request gets a body index so that the bodies sent are exactly bodies
+//! `0..N` of the seed, whichever thread sends them.
+
+use std::time::Duration;
+
+use crate::scenario::StopRule;
+
+/// One generator thread's share of a closed-model run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ThreadShare {
+    /// Workers (each with its own connection) on this thread.
+    pub workers: u32,
+    /// Requests this thread sends in all; `None` when only a duration stops it.
+    pub requests: Option<u64>,
+}
+
+/// A closed-model run laid out over threads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClosedPlan {
+    pub threads: Vec<ThreadShare>,
+    /// No request starts after this much time has passed.
+    pub duration: Option<Duration>,
+}
+
+impl ClosedPlan {
+    /// Spreads `concurrency` workers over at most `threads` threads (never
+    /// more threads than workers), and a request count in proportion to
+    /// each thread's workers.
+    pub fn new(concurrency: u32, threads: usize, stop: StopRule) -> ClosedPlan {
+        let threads = threads.clamp(1, concurrency.max(1) as usize);
+        let workers = split(u64::from(concurrency), threads);
+        let requests = stop.requests.map(|total| split_weighted(total, &workers));
+        ClosedPlan {
+            threads: workers
+                .iter()
+                .enumerate()
+                .map(|(t, &w)| ThreadShare {
+                    workers: w as u32,
+                    requests: requests.as_ref().map(|r| r[t]),
+                })
+                .collect(),
+            duration: stop.duration,
+        }
+    }
+
+    /// How thread `thread` numbers its bodies: its `k`-th request (from 0)
+    /// sends body `base + k * stride`. With a request count, thread shares
+    /// are consecutive ranges; without one, threads interleave (thread t
+    /// sends t, t+T, t+2T, ...). Either way no index is sent twice.
+    pub fn body_indices(&self, thread: usize) -> (u64, u64) {
+        match self.threads[thread].requests {
+            Some(_) => {
+                let before = self.threads[..thread]
+                    .iter()
+                    .map(|s| s.requests.unwrap_or(0))
+                    .sum();
+                (before, 1)
+            }
+            None => (thread as u64, self.threads.len() as u64),
+        }
+    }
+}
+
+/// Splits `total` into `parts` near-equal shares; the first ones take the remainder.
+pub fn split(total: u64, parts: usize) -> Vec<u64> {
+    let parts = parts.max(1) as u64;
+    (0..parts)
+        .map(|i| total / parts + u64::from(i < total % parts))
+        .collect()
+}
+
+/// Splits `total` in proportion to `weights`, largest remainders first, so
+/// the shares add up to `total` exactly.
+pub fn split_weighted(total: u64, weights: &[u64]) -> Vec<u64> {
+    let sum: u64 = weights.iter().sum();
+    if sum == 0 {
+        return split(total, weights.len());
+    }
+    let exact: Vec<u128> = weights
+        .iter()
+        .map(|&w| u128::from(total) * u128::from(w))
+        .collect();
+    let mut shares: Vec<u64> = exact
+        .iter()
+        .map(|&e| (e / u128::from(sum)) as u64)
+        .collect();
+    let mut left = total - shares.iter().sum::<u64>();
+    let mut by_remainder: Vec<usize> = (0..weights.len()).collect();
+    by_remainder.sort_by_key(|&i| std::cmp::Reverse(exact[i] % u128::from(sum)));
+    for &i in by_remainder.iter().cycle() {
+        if left == 0 {
+            break;
+        }
+        shares[i] += 1;
+        left -= 1;
+    }
+    shares
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stop(duration: Option<u64>, requests: Option<u64>) -> StopRule {
+        StopRule {
+            duration: duration.map(Duration::from_secs),
+            requests,
+        }
+    }
+
+    #[test]
+    fn split_is_exact_and_near_equal() {
+        // total, parts => shares
+        for (total, parts, expected) in [
+            (10, 3, vec![4, 3, 3]),
+            (2, 4, vec![1, 1, 0, 0]),
+            (0, 2, vec![0, 0]),
+            (7, 1, vec![7]),
+            (u64::MAX, 2, vec![u64::MAX / 2 + 1, u64::MAX / 2]),
+        ] {
+            assert_eq!(split(total, parts), expected, "{total} over {parts}");
+        }
+    }
+
+    #[test]
+    fn weighted_split_adds_up_and_follows_weights() {
+        for (total, weights, expected) in [
+            (100, vec![3, 1], vec![75, 25]),
+            (10, vec![2, 1], vec![7, 3]),
+            (1, vec![1, 1, 1], vec![1, 0, 0]),
+            (5, vec![0, 0], vec![3, 2]),
+            (7, vec![5, 0, 2], vec![5, 0, 2]),
+        ] {
+            let shares = split_weighted(total, &weights);
+            assert_eq!(shares, expected, "{total} by {weights:?}");
+            assert_eq!(shares.iter().sum::<u64>(), total);
+        }
+    }
+
+    #[test]
+    fn never_more_threads_than_workers() {
+        let plan = ClosedPlan::new(3, 8, stop(Some(1), None));
+        assert_eq!(plan.threads.len(), 3);
+        assert!(plan.threads.iter().all(|t| t.workers == 1));
+        let plan = ClosedPlan::new(9, 2, stop(Some(1), None));
+        let workers: Vec<_> = plan.threads.iter().map(|t| t.workers).collect();
+        assert_eq!(workers, [5, 4]);
+    }
+
+    #[test]
+    fn a_request_count_is_sent_exactly_with_each_index_once() {
+        for (concurrency, threads, total) in [(8, 2, 1_001), (3, 3, 2), (5, 2, 5), (64, 4, 100_000)]
+        {
+            let plan = ClosedPlan::new(concurrency, threads, stop(None, Some(total)));
+            let shares: Vec<u64> = plan.threads.iter().map(|t| t.requests.unwrap()).collect();
+            assert_eq!(shares.iter().sum::<u64>(), total);
+            let mut seen: Vec<u64> = (0..plan.threads.len())
+                .flat_map(|t| (0..shares[t]).map(move |k| (t, k)))
+                .map(|(t, k)| {
+                    let (base, stride) = plan.body_indices(t);
+                    base + k * stride
+                })
+                .collect();
+            seen.sort_unstable();
+            assert_eq!(seen, (0..total).collect::<Vec<_>>());
+        }
+    }
+
+    #[test]
+    fn duration_runs_interleave_indices_over_threads() {
+        let plan = ClosedPlan::new(4, 2, stop(Some(1), None));
+        assert_eq!(plan.duration, Some(Duration::from_secs(1)));
+        let index = |t, k| {
+            let (base, stride) = plan.body_indices(t);
+            base + k * stride
+        };
+        let first: Vec<_> = (0..3).flat_map(|k| [index(0, k), index(1, k)]).collect();
+        assert_eq!(first, [0, 1, 2, 3, 4, 5]);
+    }
+}

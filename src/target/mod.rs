@@ -1,0 +1,264 @@
+//! The embedded reference server (`mcload serve`): a Media Collection
+//! sessions endpoint that validates bodies with [`crate::spec`], answers as
+//! the API documents, injects faults on request, and counts what it saw.
+//!
+//! It is built on hyper's server, not on mcload's own client code, so that
+//! it stays an independent witness: a test can check that the harness's
+//! counts equal the server's.
+
+mod faults;
+mod stats;
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::header::{self, HeaderValue};
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use rand::{Rng, SeedableRng, rngs::SmallRng};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpListener;
+
+pub use faults::Faults;
+pub use stats::{Stats, StatsSnapshot};
+
+use crate::scenario::DEFAULT_PATH;
+use crate::spec;
+
+/// Bodies above this size are refused with 400 (the API documents no limit;
+/// a sessionStart is about 1 KiB).
+pub const MAX_BODY_BYTES: usize = 1 << 20;
+
+/// What every connection of one server shares.
+#[derive(Debug)]
+pub struct ServerState {
+    pub faults: Faults,
+    pub stats: Stats,
+}
+
+impl ServerState {
+    pub fn new(faults: Faults) -> Arc<ServerState> {
+        Arc::new(ServerState {
+            faults,
+            stats: Stats::default(),
+        })
+    }
+}
+
+/// Accepts connections on an already bound listener until `shutdown`
+/// completes.
+pub async fn serve(listener: TcpListener, state: Arc<ServerState>, shutdown: impl Future) {
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            _ = &mut shutdown => return,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    let _ = stream.set_nodelay(true);
+                    tokio::spawn(serve_connection(stream, state.clone()));
+                }
+                // Running out of file descriptors or a connection reset
+                // before accept must not end the server; back off briefly.
+                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(5)).await,
+            },
+        }
+    }
+}
+
+/// Serves one connection (plain TCP, or TLS in tests) until it closes.
+pub async fn serve_connection<IO>(io: IO, state: Arc<ServerState>)
+where
+    IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let rng = std::cell::RefCell::new(SmallRng::from_rng(&mut rand::rng()));
+    let service = service_fn(move |req| {
+        // Each request draws its random numbers up front, so the future
+        // holds no borrow of the connection's generator.
+        let draws = {
+            let mut rng = rng.borrow_mut();
+            Draws {
+                fault: rng.random(),
+                session_id: rng.random(),
+            }
+        };
+        handle(req, state.clone(), draws)
+    });
+    let _ = hyper::server::conn::http1::Builder::new()
+        .keep_alive(true)
+        .serve_connection(TokioIo::new(io), service)
+        .await;
+}
+
+struct Draws {
+    fault: f64,
+    session_id: [u64; 4],
+}
+
+type Answer = Response<Full<Bytes>>;
+
+async fn handle(
+    req: Request<Incoming>,
+    state: Arc<ServerState>,
+    draws: Draws,
+) -> Result<Answer, Infallible> {
+    if req.method() == Method::GET && req.uri().path() == "/stats" {
+        return Ok(json(StatusCode::OK, state.stats.snapshot().to_json()));
+    }
+    state.stats.received();
+    let answer = match (req.method(), req.uri().path()) {
+        (&Method::POST, DEFAULT_PATH) => session(req, &state, draws).await,
+        (&Method::OPTIONS, DEFAULT_PATH) => {
+            with_cors(Response::builder().status(StatusCode::NO_CONTENT))
+                .body(Full::default())
+                .expect("static response")
+        }
+        (_, DEFAULT_PATH) => error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "",
+            "use POST",
+        ),
+        _ => error(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "",
+            "the endpoint is POST /api/v1/sessions",
+        ),
+    };
+    state.stats.answered(answer.status().as_u16());
+    Ok(answer)
+}
+
+async fn session(req: Request<Incoming>, state: &ServerState, draws: Draws) -> Answer {
+    let body = match Limited::new(req.into_body(), MAX_BODY_BYTES)
+        .collect()
+        .await
+    {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "body_unreadable",
+                "",
+                "the body could not be read or is larger than 1 MiB",
+            );
+        }
+    };
+    if let Some(delay) = state.faults.latency {
+        tokio::time::sleep(delay).await;
+    }
+    if let Err(violation) = spec::validate_bytes(&body) {
+        return error(
+            StatusCode::BAD_REQUEST,
+            violation.rule.code(),
+            &violation.field,
+            &violation.to_string(),
+        );
+    }
+    if draws.fault < state.faults.error_rate {
+        return error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "injected_fault",
+            "",
+            "an error injected by --error-rate",
+        );
+    }
+    let mut location = Vec::with_capacity(DEFAULT_PATH.len() + 65);
+    location.extend_from_slice(DEFAULT_PATH.as_bytes());
+    location.push(b'/');
+    for word in draws.session_id {
+        location.extend_from_slice(format!("{word:016x}").as_bytes());
+    }
+    with_cors(Response::builder().status(StatusCode::CREATED))
+        .header(header::CONTENT_TYPE, "application/octet-stream")
+        .header(
+            header::LOCATION,
+            HeaderValue::from_bytes(&location).expect("hex is a valid header value"),
+        )
+        .body(Full::default())
+        .expect("valid response")
+}
+
+/// The CORS headers the documented sample answer carries.
+fn with_cors(builder: hyper::http::response::Builder) -> hyper::http::response::Builder {
+    builder
+        .header(header::ACCESS_CONTROL_ALLOW_ORIGIN, "*")
+        .header(header::ACCESS_CONTROL_ALLOW_METHODS, "OPTIONS,POST,PUT")
+        .header(header::ACCESS_CONTROL_ALLOW_HEADERS, "Content-Type")
+        .header(header::ACCESS_CONTROL_EXPOSE_HEADERS, "Location")
+}
+
+fn json(status: StatusCode, body: String) -> Answer {
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Full::new(Bytes::from(body)))
+        .expect("valid response")
+}
+
+/// A short JSON error naming the rule broken.
+fn error(status: StatusCode, code: &str, field: &str, message: &str) -> Answer {
+    let body = serde_json::json!({ "error": code, "field": field, "message": message });
+    json(status, body.to_string())
+}
+
+/// A reference server running on its own thread, for `mcload run` without
+/// a target and for tests.
+pub struct Embedded {
+    pub addr: SocketAddr,
+    pub state: Arc<ServerState>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Embedded {
+    /// Binds 127.0.0.1 on an ephemeral port and serves on a new thread.
+    pub fn start(faults: Faults) -> std::io::Result<Embedded> {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let state = ServerState::new(faults);
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let thread_state = state.clone();
+        let thread = std::thread::Builder::new()
+            .name("mcload-target".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    match TcpListener::from_std(listener) {
+                        Ok(listener) => serve(listener, thread_state, rx).await,
+                        Err(e) => eprintln!("mcload: the embedded server could not start: {e}"),
+                    }
+                });
+            })?;
+        Ok(Embedded {
+            addr,
+            state,
+            shutdown: Some(tx),
+            thread: Some(thread),
+        })
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for Embedded {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
