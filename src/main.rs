@@ -1,1 +1,3 @@
-fn main() {}
+fn main() -> std::process::ExitCode {
+    mcload::cli::main_with(std::env::args_os())
+}

@@ -68,7 +68,9 @@ pub(super) fn parse(
             body,
         })
     } else {
-        Err(LoadError::Invalid(r.errors))
+        let mut errors = r.errors;
+        errors.sort_by_key(|e| (e.line, e.column));
+        Err(LoadError::Invalid(errors))
     }
 }
 

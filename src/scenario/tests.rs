@@ -172,10 +172,20 @@ fn wrong_types_and_values_point_at_the_value() {
 #[test]
 fn all_problems_of_a_file_are_reported_together() {
     let err =
-        parse("[load]\nconcurrency = -1\nthreads = \"x\"\n[http]\ntimeout = 5\n").unwrap_err();
+        parse("[load]\nconcurency = 8\nconcurrency = -1\nthreads = \"x\"\n[http]\ntimeout = 5\n")
+            .unwrap_err();
     let keys: Vec<_> = err.problems().iter().map(|p| p.key.as_str()).collect();
-    assert_eq!(keys, ["load.concurrency", "load.threads", "http.timeout"]);
-    assert!(err.to_string().ends_with("3 problems in test.toml"));
+    // In file order, although unknown keys are found last.
+    assert_eq!(
+        keys,
+        [
+            "load.concurency",
+            "load.concurrency",
+            "load.threads",
+            "http.timeout"
+        ]
+    );
+    assert!(err.to_string().ends_with("4 problems in test.toml"));
 }
 
 #[test]

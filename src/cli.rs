@@ -1,0 +1,239 @@
+//! Command-line parsing and exit codes, and nothing else: flags become the
+//! commands' arguments, and results become design.md's exit codes here.
+
+use std::ffi::OsString;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::commands::{self, run::JsonDest};
+use crate::scenario::{Overrides, TargetUrl, parse_duration};
+use crate::target::Faults;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "mcload",
+    version,
+    about = "Load tests for the Media Collection API's session endpoint (POST /api/v1/sessions)",
+    after_help = "Examples:
+  mcload run scenarios/smoke.toml                      run against the embedded reference server
+  mcload run scenarios/smoke.toml --target http://127.0.0.1:8080 --json report.json
+  mcload sample scenarios/reference.toml --count 3     print the bodies a run would send
+  mcload validate scenarios/*.toml                     check scenario files
+  mcload serve --listen 127.0.0.1:8080                 start the reference endpoint
+
+Exit codes: 0 ran and every check held · 1 a check failed · 2 bad usage or input ·
+3 target unreachable at start · 130 interrupted (the report is still written)"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run a scenario and report counts per outcome and latency.
+    #[command(after_help = "Examples:
+  mcload run scenarios/smoke.toml
+  mcload run scenarios/smoke.toml --requests 10000 --concurrency 32 --json -
+  mcload run my.toml --target https://acme.hb-api.omtrdc.net --ca-cert ca.pem --duration 1m
+
+Flags override the scenario file. --duration or --requests replaces the file's
+stop rule as a whole. Without a target in the file or flags, mcload starts its
+embedded reference server on 127.0.0.1 and checks its counts against mcload's.")]
+    Run(RunFlags),
+    /// Print the bodies `run` would send, one JSON document per line.
+    #[command(after_help = "Examples:
+  mcload sample scenarios/reference.toml
+  mcload sample scenarios/smoke.toml --count 1000 --seed 7 | jq -c .params")]
+    Sample(SampleFlags),
+    /// Check scenario files; every problem names file, line, column and key.
+    #[command(after_help = "Examples:
+  mcload validate scenarios/*.toml")]
+    Validate(ValidateFlags),
+    /// Serve the reference sessions endpoint, for demos, tests and CI.
+    #[command(after_help = "Examples:
+  mcload serve
+  mcload serve --listen 127.0.0.1:9000 --error-rate 0.01 --latency 20ms
+
+Answers POST /api/v1/sessions with 201 and a Location, or 400 naming the rule a
+body breaks; GET /stats answers its counts as JSON.")]
+    Serve(ServeFlags),
+}
+
+#[derive(Debug, Args)]
+struct RunFlags {
+    /// The scenario file (TOML).
+    scenario: PathBuf,
+    /// Target base URL, e.g. http://127.0.0.1:8080 (requests go to URL + /api/v1/sessions).
+    #[arg(long, value_name = "URL", value_parser = parse_target)]
+    target: Option<TargetUrl>,
+    /// Closed model: concurrent workers, each with its own connection.
+    #[arg(long, value_name = "C", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    concurrency: Option<u32>,
+    /// How long to send, e.g. 500ms, 30s, 2m.
+    #[arg(long, value_name = "D", value_parser = parse_duration)]
+    duration: Option<Duration>,
+    /// Send exactly this many requests.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    requests: Option<u64>,
+    /// Generator threads (default: one per core).
+    #[arg(long, value_name = "T", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    threads: Option<u16>,
+    /// Time one request may take before it counts as a timeout.
+    #[arg(long, value_name = "D", value_parser = parse_duration)]
+    timeout: Option<Duration>,
+    /// Seed of the body generator: the same seed sends the same bodies.
+    #[arg(long, value_name = "S")]
+    seed: Option<u64>,
+    /// PEM file of extra CA certificates to trust for https targets.
+    #[arg(long, value_name = "PATH")]
+    ca_cert: Option<PathBuf>,
+    /// Write the JSON report to PATH ('-' for stdout; the text summary then goes to stderr).
+    #[arg(long, value_name = "PATH")]
+    json: Option<PathBuf>,
+    /// No progress line and no text summary.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(Debug, Args)]
+struct SampleFlags {
+    /// The scenario file (TOML).
+    scenario: PathBuf,
+    /// How many bodies to print.
+    #[arg(long, short = 'n', value_name = "N", default_value_t = 10)]
+    count: u64,
+    /// Seed of the body generator (default: the scenario's, else random).
+    #[arg(long, value_name = "S")]
+    seed: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+struct ValidateFlags {
+    /// Scenario files to check.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct ServeFlags {
+    /// Address to listen on.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Share of valid requests answered 500 (0 to 1).
+    #[arg(long, value_name = "P", default_value_t = 0.0, value_parser = parse_share)]
+    error_rate: f64,
+    /// Delay before every answer, e.g. 20ms.
+    #[arg(long, value_name = "D", value_parser = parse_duration)]
+    latency: Option<Duration>,
+    /// Server threads (default: one per core).
+    #[arg(long, value_name = "T", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    threads: Option<u16>,
+}
+
+fn parse_target(text: &str) -> Result<TargetUrl, String> {
+    TargetUrl::parse(text).map_err(|e| e.reason)
+}
+
+fn parse_share(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(p) if (0.0..=1.0).contains(&p) => Ok(p),
+        _ => Err(format!(
+            "{text:?} is not a share from 0 to 1 (0.01 means 1%)"
+        )),
+    }
+}
+
+/// Parses `args` and runs the command; the process exit code.
+pub fn main_with(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitCode {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            // clap's own exit codes: 0 for --help and --version, 2 for usage errors.
+            return ExitCode::from(e.exit_code() as u8);
+        }
+    };
+    let result = match cli.command {
+        Command::Run(f) => commands::run::run(&commands::run::RunArgs {
+            scenario: f.scenario,
+            overrides: Overrides {
+                target: f.target,
+                concurrency: f.concurrency,
+                duration: f.duration,
+                requests: f.requests,
+                threads: f.threads.map(usize::from),
+                timeout: f.timeout,
+                seed: f.seed,
+                ca_cert: f.ca_cert,
+            },
+            json: f.json.map(|p| {
+                if p.as_os_str() == "-" {
+                    JsonDest::Stdout
+                } else {
+                    JsonDest::File(p)
+                }
+            }),
+            quiet: f.quiet,
+        }),
+        Command::Sample(f) => commands::sample::sample(
+            &commands::sample::SampleArgs {
+                scenario: f.scenario,
+                count: f.count,
+                seed: f.seed,
+            },
+            &mut std::io::stdout().lock(),
+        ),
+        Command::Validate(f) => commands::validate::validate(
+            &f.files,
+            &mut std::io::stdout().lock(),
+            &mut std::io::stderr().lock(),
+        ),
+        Command::Serve(f) => commands::serve::serve(&commands::serve::ServeArgs {
+            listen: f.listen,
+            faults: Faults {
+                error_rate: f.error_rate,
+                latency: f.latency,
+            },
+            threads: f.threads.map(usize::from),
+        }),
+    };
+    let exit = match result {
+        Ok(exit) => exit,
+        Err(failure) => {
+            eprintln!("mcload: {:#}", failure.error);
+            failure.exit
+        }
+    };
+    ExitCode::from(exit as u8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn flags_are_checked_at_parse_time() {
+        for args in [
+            vec!["mcload", "run", "s.toml", "--concurrency", "0"],
+            vec!["mcload", "run", "s.toml", "--duration", "soon"],
+            vec!["mcload", "run", "s.toml", "--target", "ftp://x"],
+            vec!["mcload", "run", "s.toml", "--requests", "0"],
+            vec!["mcload", "serve", "--error-rate", "2"],
+            vec!["mcload", "validate"],
+        ] {
+            let err = Cli::try_parse_from(&args).expect_err(&args.join(" "));
+            assert_eq!(err.exit_code(), 2, "{}", args.join(" "));
+        }
+    }
+}

@@ -1,0 +1,52 @@
+//! `mcload sample`: print the bodies `mcload run` would send.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use super::{CommandResult, Exit, Failure};
+use crate::generate::BodyGenerator;
+use crate::scenario::Scenario;
+
+/// The arguments of `mcload sample`.
+#[derive(Clone, Debug)]
+pub struct SampleArgs {
+    pub scenario: PathBuf,
+    pub count: u64,
+    pub seed: Option<u64>,
+}
+
+/// Prints bodies `0..count`, one JSON document per line: the same bodies
+/// a run with this seed sends first.
+pub fn sample(args: &SampleArgs, out: &mut dyn Write) -> CommandResult {
+    let scenario = Scenario::load(&args.scenario).map_err(Failure::bad_input)?;
+    let seed = match args.seed.or(scenario.body.seed) {
+        Some(seed) => seed,
+        None => {
+            let seed = rand::random();
+            eprintln!("mcload: no seed given; using seed {seed} (pass --seed {seed} to repeat)");
+            seed
+        }
+    };
+    let generator = BodyGenerator::new(&scenario.body, seed);
+    let ts = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_millis() as u64;
+    let mut line = Vec::with_capacity(4096);
+    for index in 0..args.count {
+        line.clear();
+        generator.write(index, ts, &mut line);
+        line.push(b'\n');
+        match out.write_all(&line) {
+            Ok(()) => {}
+            // `mcload sample ... | head` closes the pipe early: not an error.
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(Exit::Ok),
+            Err(e) => return Err(Failure::bad_input(e)),
+        }
+    }
+    match out.flush() {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(Failure::bad_input(e)),
+        _ => Ok(Exit::Ok),
+    }
+}

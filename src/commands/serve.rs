@@ -1,0 +1,59 @@
+//! `mcload serve`: the reference endpoint, standing alone.
+
+use std::net::SocketAddr;
+
+use anyhow::Context as _;
+
+use super::{CommandResult, Exit, Failure};
+use crate::target::{self, Faults, ServerState};
+
+/// The arguments of `mcload serve`.
+#[derive(Clone, Debug)]
+pub struct ServeArgs {
+    pub listen: SocketAddr,
+    pub faults: Faults,
+    /// Runtime worker threads; `None` means one per core.
+    pub threads: Option<usize>,
+}
+
+/// Serves until Ctrl-C or SIGTERM, then prints its counts.
+pub fn serve(args: &ServeArgs) -> CommandResult {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if let Some(threads) = args.threads {
+        builder.worker_threads(threads);
+    }
+    let runtime = builder
+        .enable_all()
+        .build()
+        .context("cannot start the runtime")
+        .map_err(Failure::unreachable)?;
+    let state = ServerState::new(args.faults.clone());
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind(args.listen))
+        .with_context(|| format!("cannot listen on {}", args.listen))
+        .map_err(Failure::unreachable)?;
+    let addr = listener.local_addr().map_err(Failure::unreachable)?;
+    println!("mcload serve: listening on http://{addr}");
+    println!("  POST http://{addr}/api/v1/sessions   GET http://{addr}/stats");
+    let served = state.clone();
+    runtime
+        .block_on(async move {
+            let mut terminate =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+            let shutdown = async move {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = terminate.recv() => {}
+                }
+            };
+            target::serve(listener, served, shutdown).await;
+            Ok::<_, std::io::Error>(())
+        })
+        .context("cannot watch signals")
+        .map_err(Failure::unreachable)?;
+    println!(
+        "mcload serve: stopped; counts {}",
+        state.stats.snapshot().to_json()
+    );
+    Ok(Exit::Ok)
+}
