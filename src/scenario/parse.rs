@@ -147,10 +147,10 @@ fn read_load(r: &mut Reader<'_>, top: &mut Table<'_, '_>) -> LoadSpec {
         threads: None,
     };
     section(r, top, "load", |r, t| {
-        if let Some(v) = t.get("concurrency") {
-            if let Some(n) = r.integer_in(v, &t.key_path("concurrency"), 1..=MAX_CONCURRENCY) {
-                load.concurrency = n as u32;
-            }
+        if let Some(v) = t.get("concurrency")
+            && let Some(n) = r.integer_in(v, &t.key_path("concurrency"), 1..=MAX_CONCURRENCY)
+        {
+            load.concurrency = n as u32;
         }
         if let Some(v) = t.get("duration") {
             load.duration = r.duration(v, &t.key_path("duration"));
@@ -186,10 +186,10 @@ fn read_http(r: &mut Reader<'_>, top: &mut Table<'_, '_>) -> HttpSpec {
         headers: Vec::new(),
     };
     section(r, top, "http", |r, t| {
-        if let Some(v) = t.get("timeout") {
-            if let Some(d) = r.duration(v, &t.key_path("timeout")) {
-                http.timeout = d;
-            }
+        if let Some(v) = t.get("timeout")
+            && let Some(d) = r.duration(v, &t.key_path("timeout"))
+        {
+            http.timeout = d;
         }
         if let Some(v) = t.get("headers") {
             let path = t.key_path("headers");

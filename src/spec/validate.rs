@@ -362,6 +362,9 @@ mod tests {
         })
     }
 
+    /// A change that should make the valid body invalid.
+    type Mutation = Box<dyn Fn(&mut Value)>;
+
     fn with(mutate: impl FnOnce(&mut Value)) -> Result<(), Violation> {
         let mut body = valid_body();
         mutate(&mut body);
@@ -457,7 +460,7 @@ mod tests {
     #[test]
     fn documented_type_errors_are_rejected() {
         // The quick-start's own examples of "correct data types" (digest §2).
-        let cases: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+        let cases: Vec<(&str, Mutation)> = vec![
             (
                 "params.media.length",
                 Box::new(|b| b["params"]["media.length"] = json!("60.3")),
@@ -488,7 +491,7 @@ mod tests {
 
     #[test]
     fn documented_400_triggers_are_rejected() {
-        let cases: Vec<(&str, &str, Box<dyn Fn(&mut Value)>)> = vec![
+        let cases: Vec<(&str, &str, Mutation)> = vec![
             (
                 "wrong_event_type",
                 "eventType",
@@ -558,7 +561,7 @@ mod tests {
 
     #[test]
     fn value_rules_of_mcload_choices_are_enforced() {
-        let cases: Vec<(&str, &str, Box<dyn Fn(&mut Value)>)> = vec![
+        let cases: Vec<(&str, &str, Mutation)> = vec![
             (
                 "empty_string",
                 "params.media.id",
