@@ -1,1 +1,21 @@
+//! mcload's integration tests: one binary, one module per area. Each test
+//! drives the `mcload` binary as a user would and starts any server it
+//! needs on 127.0.0.1 with an ephemeral port.
 
+/// Running the binary, scenario files, and test servers.
+mod util;
+
+/// Exit codes and messages for bad input and unreachable targets.
+mod errors;
+/// Targets that misbehave or die: every request still accounted for.
+mod hostile;
+/// Ctrl-C and SIGTERM: exit 130 with a complete report.
+mod interrupt;
+/// Runs against the embedded reference server: the README's first command.
+mod run_embedded;
+/// Runs against servers the tests start, that are not the reference one.
+mod run_external;
+/// `mcload sample` and `mcload validate`.
+mod sample_validate;
+/// https targets with a certificate made in the test.
+mod tls;

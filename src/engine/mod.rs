@@ -24,10 +24,6 @@ use crate::generate::BodyGenerator;
 use crate::scenario::{Scheme, TargetUrl};
 use crate::schedule::ClosedPlan;
 
-/// The longest pause a worker takes after failing to connect, so a dead
-/// target is retried steadily instead of in a hot loop.
-const MAX_CONNECT_BACKOFF: Duration = Duration::from_millis(128);
-
 /// A transport chosen at run time; each run is monomorphized over one.
 #[derive(Clone)]
 pub enum AnyTransport {
@@ -328,7 +324,6 @@ async fn closed_worker<T: Transport, R: Record>(ctx: Rc<ThreadCtx<T, R>>) {
     let mut conn: Option<Connection<T::Stream>> = None;
     let mut body = Vec::with_capacity(2048);
     let mut request = Vec::with_capacity(4096);
-    let mut connect_failures = 0u32;
     let mut now = Instant::now();
     while ctx.may_start(now) {
         let Some(index) = ctx.take_index() else { break };
@@ -346,9 +341,11 @@ async fn closed_worker<T: Transport, R: Record>(ctx: Rc<ThreadCtx<T, R>>) {
             match tokio::time::timeout(ctx.timeout, ctx.transport.connect()).await {
                 Ok(Ok(stream)) => {
                     conn = Some(Connection::new(stream));
-                    connect_failures = 0;
                     sent = Instant::now();
                 }
+                // Like wrk and k6, a failed connect is this request's outcome
+                // and the next request tries again at once: a dead target
+                // ends a counted run quickly, every request accounted for.
                 Ok(Err(_)) | Err(_) => {
                     now = Instant::now();
                     ctx.record(&Outcome {
@@ -357,10 +354,6 @@ async fn closed_worker<T: Transport, R: Record>(ctx: Rc<ThreadCtx<T, R>>) {
                         done: now,
                         class: Class::Connect,
                     });
-                    connect_failures += 1;
-                    let backoff = Duration::from_millis(1 << connect_failures.min(7));
-                    tokio::time::sleep(backoff.min(MAX_CONNECT_BACKOFF)).await;
-                    now = Instant::now();
                     continue;
                 }
             }

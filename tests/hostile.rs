@@ -1,0 +1,84 @@
+use std::sync::atomic::Ordering::SeqCst;
+
+use crate::util::{Misbehaviour, RawServer, assert_accounted, run, scenario};
+
+fn target_scenario(name: &str) -> std::path::PathBuf {
+    scenario(name, "[load]\nconcurrency = 4\nthreads = 2\n")
+}
+
+#[test]
+fn an_answer_that_is_not_http_is_a_protocol_error() {
+    let server = RawServer::start(Misbehaviour::Garbage);
+    let run = run(
+        &target_scenario("garbage"),
+        &["--target", &server.url(), "--requests", "40"],
+    );
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert_accounted(&run);
+    assert_eq!(run.count("/errors/protocol"), 40);
+    assert_eq!(server.requests.load(SeqCst), 40);
+}
+
+#[test]
+fn a_server_that_hangs_up_gives_io_errors() {
+    let server = RawServer::start(Misbehaviour::Hangup);
+    let run = run(
+        &target_scenario("hangup"),
+        &["--target", &server.url(), "--requests", "40"],
+    );
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert_accounted(&run);
+    assert_eq!(run.count("/errors/io"), 40);
+    assert_eq!(server.requests.load(SeqCst), 40);
+}
+
+#[test]
+fn a_stalled_server_gives_timeouts_after_the_timeout() {
+    let server = RawServer::start(Misbehaviour::Stall);
+    let started = std::time::Instant::now();
+    let run = run(
+        &target_scenario("stall"),
+        &[
+            "--target",
+            &server.url(),
+            "--requests",
+            "8",
+            "--timeout",
+            "200ms",
+        ],
+    );
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert_accounted(&run);
+    assert_eq!(run.count("/errors/timeout"), 8);
+    // 4 workers, 2 requests each, 200 ms apiece.
+    let elapsed = started.elapsed().as_secs_f64();
+    assert!((0.4..3.0).contains(&elapsed), "{elapsed}");
+    let p50 = run.json["latency_ms_by_outcome"]["errors"]["p50"]
+        .as_f64()
+        .unwrap();
+    assert!(
+        (200.0..260.0).contains(&p50),
+        "timeouts take the timeout: {p50}"
+    );
+}
+
+#[test]
+fn when_the_target_dies_mid_run_every_request_is_still_accounted_for() {
+    let server = RawServer::start(Misbehaviour::DieAfter(300));
+    let run = run(
+        &target_scenario("dies"),
+        &["--target", &server.url(), "--requests", "2000"],
+    );
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert_accounted(&run);
+    assert_eq!(run.count("/requests/scheduled"), 2_000);
+    // mcload counted exactly the answers the server gave before dying ...
+    assert_eq!(run.count("/status/201"), server.answered.load(SeqCst));
+    assert_eq!(run.count("/status/201"), 300);
+    // ... and the rest as the errors a dying server causes.
+    let io = run.count("/errors/io");
+    let connect = run.count("/errors/connect");
+    assert!(io >= 1, "requests on open connections fail: {}", run.json);
+    assert!(connect >= 1, "new connections are refused: {}", run.json);
+    assert_eq!(300 + io + connect, 2_000);
+}

@@ -1,0 +1,51 @@
+use std::time::{Duration, Instant};
+
+use crate::util::{assert_accounted, mcload, repo, temp_dir};
+
+fn interrupted_run(signal: &str) {
+    let report = temp_dir("interrupt").join("report.json");
+    let child = mcload()
+        .args(["run", "scenarios/smoke.toml", "--duration", "60s", "--json"])
+        .arg(&report)
+        .current_dir(repo())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(800));
+    let sent = Instant::now();
+    let status = std::process::Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    assert!(sent.elapsed() < Duration::from_secs(10), "stops promptly");
+    assert_eq!(
+        output.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let run = crate::util::Run { output, json };
+    assert_eq!(run.json["interrupted"], true);
+    assert_accounted(&run);
+    assert!(run.count("/requests/scheduled") > 0);
+    // Requests on the wire were awaited, so the server saw exactly what mcload counted.
+    assert_eq!(run.json["server"]["matches"], true, "{}", run.json);
+    assert!(run.json["duration_s"].as_f64().unwrap() < 30.0);
+    assert!(run.stdout().contains("INTERRUPTED"));
+}
+
+#[test]
+fn ctrl_c_stops_the_run_and_still_writes_a_complete_report() {
+    interrupted_run("-INT");
+}
+
+#[test]
+fn sigterm_stops_the_run_like_ctrl_c() {
+    interrupted_run("-TERM");
+}

@@ -1,0 +1,122 @@
+use crate::util::{assert_accounted, repo, run, scenario};
+
+#[test]
+fn the_smoke_scenario_counts_equal_the_embedded_servers() {
+    // The README's first command, shortened by a flag so the suite stays quick.
+    let run = run(&repo().join("scenarios/smoke.toml"), &["--duration", "1s"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert_accounted(&run);
+    let scheduled = run.count("/requests/scheduled");
+    assert!(
+        scheduled > 1_000,
+        "a second of load sends more than {scheduled}"
+    );
+    assert_eq!(
+        run.count("/status/201"),
+        scheduled,
+        "the embedded server accepts every default body"
+    );
+    assert_eq!(run.json["server"]["matches"], true);
+    assert_eq!(run.count("/server/requests"), scheduled);
+    assert_eq!(run.count("/server/201"), run.count("/status/201"));
+    assert_eq!(run.json["interrupted"], false);
+    assert_eq!(run.json["schema"], "mcload.report/v1");
+    assert_eq!(run.json["seed"], 42);
+
+    let text = run.stdout();
+    assert!(text.contains("(embedded reference server)"), "{text}");
+    assert!(text.contains("equal to mcload's counts ✓"), "{text}");
+    assert!(text.contains("latency ms"), "{text}");
+}
+
+#[test]
+fn a_request_count_sends_exactly_that_many() {
+    let s = scenario("count", "[load]\nconcurrency = 7\nthreads = 2\n");
+    for n in [1, 13, 2_501] {
+        let run = run(&s, &["--requests", &n.to_string()]);
+        assert_eq!(run.code(), 0, "{}", run.stderr());
+        assert_accounted(&run);
+        assert_eq!(run.count("/requests/scheduled"), n);
+        assert_eq!(run.count("/server/requests"), n);
+    }
+}
+
+#[test]
+fn the_json_report_has_the_stable_keys_of_the_design() {
+    let run = run(&repo().join("scenarios/smoke.toml"), &["--requests", "300"]);
+    let j = &run.json;
+    for key in [
+        "schema",
+        "scenario",
+        "target",
+        "seed",
+        "started_at",
+        "duration_s",
+        "requests",
+        "status",
+        "errors",
+        "dropped",
+        "throughput_rps",
+        "latency_ms",
+        "histograms",
+    ] {
+        assert!(j.get(key).is_some(), "missing {key}");
+    }
+    for key in ["min", "p50", "p90", "p99", "p999", "max", "mean"] {
+        assert!(j["latency_ms"][key].as_f64().is_some(), "latency_ms.{key}");
+    }
+    assert!(
+        j["target"]
+            .as_str()
+            .unwrap()
+            .starts_with("http://127.0.0.1:")
+    );
+    assert!(j["started_at"].as_str().unwrap().ends_with('Z'));
+    assert!(j["duration_s"].as_f64().unwrap() > 0.0);
+    let p50 = j["latency_ms"]["p50"].as_f64().unwrap();
+    let p99 = j["latency_ms"]["p99"].as_f64().unwrap();
+    assert!(0.0 < p50 && p50 <= p99, "{p50} {p99}");
+}
+
+#[test]
+fn the_histograms_in_the_report_decode_to_the_counted_requests() {
+    use base64::Engine as _;
+    use hdrhistogram::serialization::Deserializer;
+    let run = run(&repo().join("scenarios/smoke.toml"), &["--requests", "777"]);
+    let encoded = run.json["histograms"]["all"].as_str().unwrap();
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .unwrap();
+    let h: hdrhistogram::Histogram<u64> = Deserializer::new().deserialize(&mut &bytes[..]).unwrap();
+    assert_eq!(h.len(), 777);
+    let p99_ms = h.value_at_quantile(0.99) as f64 / 1000.0;
+    assert!((p99_ms - run.json["latency_ms"]["p99"].as_f64().unwrap()).abs() < 0.002);
+}
+
+#[test]
+fn json_to_stdout_keeps_stdout_one_document_and_quiet_prints_nothing_else() {
+    let out = crate::util::mcload()
+        .args([
+            "run",
+            "scenarios/smoke.toml",
+            "--requests",
+            "50",
+            "--json",
+            "-",
+        ])
+        .current_dir(repo())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["requests"]["scheduled"], 50);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("accounted"));
+
+    let out = crate::util::mcload()
+        .args(["run", "scenarios/smoke.toml", "--requests", "50", "--quiet"])
+        .current_dir(repo())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stdout.is_empty() && out.stderr.is_empty());
+}

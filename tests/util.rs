@@ -1,0 +1,345 @@
+//! Helpers shared by the integration tests: running the binary, writing
+//! scenario files, and servers the tests start themselves on 127.0.0.1.
+
+use std::convert::Infallible;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::SeqCst};
+use std::time::Duration;
+
+use serde_json::Value;
+
+/// The mcload binary under test.
+pub fn mcload() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_mcload"))
+}
+
+/// The repository root, where `scenarios/` lives.
+pub fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A fresh directory for one test's files.
+pub fn temp_dir(name: &str) -> PathBuf {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "{name}-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, SeqCst)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Writes a scenario file and returns its path.
+pub fn scenario(name: &str, text: &str) -> PathBuf {
+    let path = temp_dir(name).join(format!("{name}.toml"));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// The result of one `mcload run` with a JSON report.
+pub struct Run {
+    pub output: Output,
+    pub json: Value,
+}
+
+impl Run {
+    pub fn code(&self) -> i32 {
+        self.output.status.code().unwrap_or(-1)
+    }
+
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.output.stdout).into_owned()
+    }
+
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.output.stderr).into_owned()
+    }
+
+    pub fn count(&self, pointer: &str) -> u64 {
+        self.json
+            .pointer(pointer)
+            .and_then(Value::as_u64)
+            .unwrap_or_else(|| panic!("no count at {pointer} in {}", self.json))
+    }
+}
+
+/// Runs `mcload run SCENARIO ARGS... --json FILE` and reads the report.
+pub fn run(scenario: &Path, args: &[&str]) -> Run {
+    let report = temp_dir("report").join("report.json");
+    let output = mcload()
+        .arg("run")
+        .arg(scenario)
+        .args(args)
+        .arg("--json")
+        .arg(&report)
+        .output()
+        .unwrap();
+    let text = std::fs::read_to_string(&report).unwrap_or_else(|_| {
+        panic!(
+            "no report written; exit {:?}\nstdout: {}\nstderr: {}",
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    Run {
+        output,
+        json: serde_json::from_str(&text).unwrap(),
+    }
+}
+
+/// Checks design.md's identity: every scheduled request has exactly one outcome.
+pub fn assert_accounted(run: &Run) {
+    let j = &run.json;
+    let other: u64 = j["status"]["other"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    let errors: u64 = j["errors"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    let answered =
+        run.count("/status/201") + run.count("/status/400") + run.count("/status/500") + other;
+    assert_eq!(
+        run.count("/requests/scheduled"),
+        answered + errors + run.count("/dropped"),
+        "scheduled = 201 + 400 + 500 + other + errors + dropped\n{}",
+        j
+    );
+    assert_eq!(run.count("/requests/completed"), answered);
+}
+
+/// Counts kept by a test server.
+#[derive(Debug, Default)]
+pub struct Counts {
+    pub requests: AtomicU64,
+    pub created: AtomicU64,
+    pub bad_request: AtomicU64,
+    pub server_error: AtomicU64,
+    pub other: AtomicU64,
+    pub connections: AtomicU64,
+}
+
+impl Counts {
+    fn answered(&self, status: u16) {
+        let c = match status {
+            201 => &self.created,
+            400 => &self.bad_request,
+            500 => &self.server_error,
+            _ => &self.other,
+        };
+        c.fetch_add(1, SeqCst);
+    }
+}
+
+/// A server that is not mcload's reference server: hyper with its own
+/// rules. Request number n (from 0) is answered 500 when n % 10 == 3, 503
+/// when n % 50 == 11, and otherwise 201 for a JSON body whose eventType is
+/// sessionStart and 400 for anything else. It counts everything.
+pub struct CountingServer {
+    pub addr: SocketAddr,
+    pub counts: Arc<Counts>,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl CountingServer {
+    pub fn start() -> CountingServer {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let addr = listener.local_addr().unwrap();
+        let counts = Arc::new(Counts::default());
+        let server_counts = counts.clone();
+        runtime.spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
+                server_counts.connections.fetch_add(1, SeqCst);
+                let counts = server_counts.clone();
+                tokio::spawn(async move {
+                    let service = hyper::service::service_fn(move |req| {
+                        let counts = counts.clone();
+                        async move { Ok::<_, Infallible>(answer(req, &counts).await) }
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        CountingServer {
+            addr,
+            counts,
+            _runtime: runtime,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+async fn answer(
+    req: hyper::Request<hyper::body::Incoming>,
+    counts: &Counts,
+) -> hyper::Response<http_body_util::Full<bytes::Bytes>> {
+    use http_body_util::BodyExt;
+    let n = counts.requests.fetch_add(1, SeqCst);
+    let body = req.into_body().collect().await.map(|b| b.to_bytes());
+    let is_session_start = body
+        .ok()
+        .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+        .is_some_and(|v| v["eventType"] == "sessionStart");
+    let status = if n % 10 == 3 {
+        500
+    } else if n % 50 == 11 {
+        503
+    } else if is_session_start {
+        201
+    } else {
+        400
+    };
+    counts.answered(status);
+    hyper::Response::builder()
+        .status(status)
+        .header("Location", format!("/api/v1/sessions/{n:064x}"))
+        .body(http_body_util::Full::default())
+        .unwrap()
+}
+
+/// Reads one HTTP/1.1 request (head and Content-Length body) from a
+/// blocking stream; false at end of stream.
+pub fn read_request(stream: &mut TcpStream, buf: &mut Vec<u8>) -> bool {
+    loop {
+        let mut headers = [httparse::EMPTY_HEADER; 32];
+        let mut request = httparse::Request::new(&mut headers);
+        if let Ok(httparse::Status::Complete(head)) = request.parse(buf) {
+            let length: usize = request
+                .headers
+                .iter()
+                .find(|h| h.name.eq_ignore_ascii_case("content-length"))
+                .and_then(|h| std::str::from_utf8(h.value).ok()?.parse().ok())
+                .unwrap_or(0);
+            if buf.len() >= head + length {
+                buf.drain(..head + length);
+                return true;
+            }
+        }
+        let mut chunk = [0u8; 4096];
+        match stream.read(&mut chunk) {
+            Ok(0) | Err(_) => return false,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    }
+}
+
+/// How a raw test server treats each request.
+#[derive(Clone, Copy, Debug)]
+pub enum Misbehaviour {
+    /// Answers something that is not HTTP.
+    Garbage,
+    /// Closes the connection without answering.
+    Hangup,
+    /// Never answers, keeping the connection open.
+    Stall,
+    /// Answers 201 to the first N requests it gets, then stops answering
+    /// and closes every connection and its listener: the target dies.
+    DieAfter(u64),
+}
+
+/// A raw TCP server that misbehaves on purpose, one thread per connection.
+pub struct RawServer {
+    pub addr: SocketAddr,
+    /// Requests read in full.
+    pub requests: Arc<AtomicU64>,
+    /// 201 answers written in full.
+    pub answered: Arc<AtomicU64>,
+    stop: Arc<AtomicBool>,
+}
+
+impl RawServer {
+    pub fn start(how: Misbehaviour) -> RawServer {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let requests = Arc::new(AtomicU64::new(0));
+        let answered = Arc::new(AtomicU64::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (r, a, s) = (requests.clone(), answered.clone(), stop.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                if s.load(SeqCst) {
+                    // Dead: the listener goes away with this thread.
+                    return;
+                }
+                let Ok(stream) = stream else { continue };
+                let (r, a, s) = (r.clone(), a.clone(), s.clone());
+                std::thread::spawn(move || serve_raw(stream, how, &r, &a, &s));
+            }
+        });
+        RawServer {
+            addr,
+            requests,
+            answered,
+            stop,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for RawServer {
+    fn drop(&mut self) {
+        self.stop.store(true, SeqCst);
+        // Wake the accept loop so it sees the flag.
+        let _ = TcpStream::connect(self.addr);
+    }
+}
+
+fn serve_raw(
+    mut stream: TcpStream,
+    how: Misbehaviour,
+    requests: &AtomicU64,
+    answered: &AtomicU64,
+    stop: &AtomicBool,
+) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
+    let mut buf = Vec::new();
+    while read_request(&mut stream, &mut buf) {
+        let n = requests.fetch_add(1, SeqCst);
+        match how {
+            Misbehaviour::Garbage => {
+                let _ = stream.write_all(b"SSH-2.0-OpenSSH_9.6\r\n\r\n");
+            }
+            Misbehaviour::Hangup => return,
+            Misbehaviour::Stall => std::thread::sleep(Duration::from_secs(30)),
+            Misbehaviour::DieAfter(limit) => {
+                if n >= limit || stop.load(SeqCst) {
+                    stop.store(true, SeqCst);
+                    return;
+                }
+                let answer = b"HTTP/1.1 201 Created\r\nLocation: /api/v1/sessions/ab\r\nContent-Length: 0\r\n\r\n";
+                if stream.write_all(answer).is_ok() {
+                    answered.fetch_add(1, SeqCst);
+                }
+            }
+        }
+    }
+}
