@@ -120,3 +120,40 @@ fn json_to_stdout_keeps_stdout_one_document_and_quiet_prints_nothing_else() {
     assert_eq!(out.status.code(), Some(0));
     assert!(out.stdout.is_empty() && out.stderr.is_empty());
 }
+
+#[test]
+fn a_terminal_gets_a_live_progress_line_and_a_pipe_does_not() {
+    // `script` (util-linux) runs the command on a pseudo-terminal.
+    let command = format!(
+        "{} run scenarios/smoke.toml --duration 1s",
+        env!("CARGO_BIN_EXE_mcload")
+    );
+    let out = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(repo())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let screen = String::from_utf8_lossy(&out.stdout);
+    // Only the progress line erases to the end of the line, once per redraw.
+    let updates = screen.matches("\u{1b}[K").count();
+    assert!(screen.contains("s/1s  "), "{screen}");
+    assert!(screen.contains(" requests "), "{screen}");
+    assert!(
+        updates >= 3,
+        "the line is redrawn in place ({updates}): {screen}"
+    );
+    assert!(
+        screen.contains("accounted"),
+        "the summary follows: {screen}"
+    );
+
+    let out = crate::util::mcload()
+        .args(["run", "scenarios/smoke.toml", "--duration", "600ms"])
+        .current_dir(repo())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(!out.stderr.contains(&b'\r'), "no progress line in a pipe");
+    assert!(!out.stdout.contains(&b'\r'));
+}

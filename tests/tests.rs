@@ -17,5 +17,7 @@ mod run_embedded;
 mod run_external;
 /// `mcload sample` and `mcload validate`.
 mod sample_validate;
+/// `mcload serve`: the reference endpoint's answers, faults and counts.
+mod serve;
 /// https targets with a certificate made in the test.
 mod tls;

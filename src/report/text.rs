@@ -181,9 +181,9 @@ pub fn progress_line(
         None => format!("{:>5.1}s", elapsed.as_secs_f64()),
     };
     format!(
-        "{time}  {} requests  {:>9.0}/s  201 {}  errors {}",
+        "{time}  {} requests  {:>9}/s  201 {}  errors {}",
         grouped(now.ended),
-        rate,
+        grouped(rate.round() as u64),
         grouped(now.created),
         grouped(now.errors)
     )
@@ -192,6 +192,24 @@ pub fn progress_line(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_progress_line_shows_time_requests_rate_and_errors() {
+        let line = progress_line(
+            Duration::from_millis(2_500),
+            Some(Duration::from_secs(10)),
+            LiveSnapshot {
+                ended: 123_456,
+                created: 123_400,
+                errors: 56,
+            },
+            49_382.4,
+        );
+        assert_eq!(
+            line,
+            "  2.5s/10s  123,456 requests     49,382/s  201 123,400  errors 56"
+        );
+    }
 
     #[test]
     fn numbers_are_grouped_by_thousands() {
