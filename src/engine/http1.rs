@@ -45,8 +45,11 @@ enum Framing {
 pub struct Connection<S> {
     stream: S,
     buf: Vec<u8>,
-    /// Bytes of `buf` holding data not yet consumed.
-    filled: usize,
+    /// The bytes received and not yet consumed are `buf[start..end]`.
+    /// Consuming moves `start`, so nothing is copied per step; the buffer
+    /// is compacted only when it is full.
+    start: usize,
+    end: usize,
     reusable: bool,
 }
 
@@ -55,7 +58,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         Connection {
             stream,
             buf: vec![0; INITIAL_BUFFER],
-            filled: 0,
+            start: 0,
+            end: 0,
             reusable: true,
         }
     }
@@ -68,6 +72,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
     /// Sends one complete request and reads its answer.
     pub async fn exchange(&mut self, request: &[u8]) -> Result<Response, ExchangeError> {
         self.stream.write_all(request).await?;
+        // A no-op on TCP; TLS may hold encrypted bytes until flushed.
+        self.stream.flush().await?;
         loop {
             let (status, head_len, framing) = self.read_head().await?;
             self.consume(head_len);
@@ -94,37 +100,54 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
             }
             // Bytes after the answer were never asked for: the stream can no
             // longer be trusted to line up with requests.
-            if self.filled > 0 {
+            if self.start < self.end {
                 self.reusable = false;
             }
             return Ok(Response { status });
         }
     }
 
-    fn consume(&mut self, n: usize) {
-        self.buf.copy_within(n..self.filled, 0);
-        self.filled -= n;
+    fn pending(&self) -> &[u8] {
+        &self.buf[self.start..self.end]
     }
 
-    /// Reads more bytes into the buffer, growing it for a long head.
-    async fn fill(&mut self) -> Result<usize, ExchangeError> {
-        if self.filled == self.buf.len() {
-            if self.buf.len() >= MAX_HEAD_BYTES {
-                return Err(ExchangeError::Protocol("response head too large"));
-            }
-            self.buf.resize(self.buf.len() * 2, 0);
+    fn consume(&mut self, n: usize) {
+        self.start += n;
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
         }
-        let n = self.stream.read(&mut self.buf[self.filled..]).await?;
-        self.filled += n;
+    }
+
+    /// Reads more bytes; makes room by compacting, then by growing up to
+    /// [`MAX_HEAD_BYTES`] for what must be held whole (a head or a line).
+    async fn fill(&mut self) -> Result<usize, ExchangeError> {
+        if self.end == self.buf.len() {
+            if self.start > 0 {
+                self.buf.copy_within(self.start..self.end, 0);
+                self.end -= self.start;
+                self.start = 0;
+            } else if self.buf.len() >= MAX_HEAD_BYTES {
+                return Err(ExchangeError::Protocol("response head or line too large"));
+            } else {
+                self.buf.resize(self.buf.len() * 2, 0);
+            }
+        }
+        let n = self.stream.read(&mut self.buf[self.end..]).await?;
+        self.end += n;
         Ok(n)
     }
 
     async fn read_head(&mut self) -> Result<(u16, usize, Framing), ExchangeError> {
+        // How far the pending bytes are known to hold no empty line, so a
+        // head arriving in pieces is scanned once and parsed once.
+        let mut scanned = 0;
         loop {
-            if self.filled > 0 {
+            let pending = self.pending();
+            if let Some(at) = find_empty_line(pending, scanned) {
                 let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
                 let mut response = httparse::Response::new(&mut headers);
-                match response.parse(&self.buf[..self.filled]) {
+                match response.parse(&pending[..at]) {
                     Ok(httparse::Status::Complete(head_len)) => {
                         let status = response.code.unwrap_or(0);
                         if !(100..=599).contains(&status) {
@@ -137,13 +160,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
                         }
                         return Ok((status, head_len, framing));
                     }
-                    Ok(httparse::Status::Partial) => {}
+                    Ok(httparse::Status::Partial) => {
+                        return Err(ExchangeError::Protocol("malformed response head"));
+                    }
                     Err(httparse::Error::TooManyHeaders) => {
                         return Err(ExchangeError::Protocol("too many response headers"));
                     }
                     Err(_) => return Err(ExchangeError::Protocol("malformed response head")),
                 }
             }
+            scanned = pending.len();
             if self.fill().await? == 0 {
                 return Err(ExchangeError::Closed);
             }
@@ -152,37 +178,47 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
 
     async fn skip_exact(&mut self, mut remaining: u64) -> Result<(), ExchangeError> {
         loop {
-            let take = remaining.min(self.filled as u64) as usize;
+            let take = remaining.min(self.pending().len() as u64) as usize;
             self.consume(take);
             remaining -= take as u64;
             if remaining == 0 {
                 return Ok(());
             }
-            // The buffer is empty here: read straight into it.
+            // Nothing is pending here: read straight into the whole buffer.
             let n = self.stream.read(&mut self.buf).await?;
             if n == 0 {
                 return Err(ExchangeError::Closed);
             }
-            self.filled = n;
+            self.start = 0;
+            self.end = n;
         }
     }
 
     async fn skip_to_close(&mut self) -> Result<(), ExchangeError> {
-        self.filled = 0;
-        while self.stream.read(&mut self.buf).await? > 0 {}
-        Ok(())
+        self.start = 0;
+        self.end = 0;
+        loop {
+            match self.stream.read(&mut self.buf).await {
+                Ok(0) => return Ok(()),
+                Ok(_) => {}
+                // A TLS peer that closes TCP without close_notify still ended
+                // a close-delimited body.
+                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(()),
+                Err(e) => return Err(e.into()),
+            }
+        }
     }
 
-    /// Reads bytes until the buffer holds a complete line ending in CRLF;
-    /// returns the line's length with the CRLF.
+    /// Waits until the pending bytes hold a whole line; its length with CRLF.
     async fn line(&mut self) -> Result<usize, ExchangeError> {
+        let mut scanned: usize = 0;
         loop {
-            if let Some(i) = self.buf[..self.filled]
-                .windows(2)
-                .position(|w| w == b"\r\n")
-            {
-                return Ok(i + 2);
+            let pending = self.pending();
+            let from = scanned.saturating_sub(1);
+            if let Some(i) = pending[from..].windows(2).position(|w| w == b"\r\n") {
+                return Ok(from + i + 2);
             }
+            scanned = pending.len();
             if self.fill().await? == 0 {
                 return Err(ExchangeError::Closed);
             }
@@ -191,20 +227,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
 
     async fn skip_chunked(&mut self) -> Result<(), ExchangeError> {
         loop {
-            let size = loop {
-                match httparse::parse_chunk_size(&self.buf[..self.filled]) {
-                    Ok(httparse::Status::Complete((used, size))) => {
-                        self.consume(used);
-                        break size;
-                    }
-                    Ok(httparse::Status::Partial) => {
-                        if self.fill().await? == 0 {
-                            return Err(ExchangeError::Closed);
-                        }
-                    }
-                    Err(_) => return Err(ExchangeError::Protocol("bad chunk size")),
-                }
+            let len = self.line().await?;
+            let line = &self.pending()[..len];
+            // httparse reads an empty size as 0, which would end the body.
+            if !line.first().is_some_and(u8::is_ascii_hexdigit) {
+                return Err(ExchangeError::Protocol("bad chunk size"));
+            }
+            let size = match httparse::parse_chunk_size(line) {
+                Ok(httparse::Status::Complete((_, size))) => size,
+                _ => return Err(ExchangeError::Protocol("bad chunk size")),
             };
+            self.consume(len);
             if size == 0 {
                 // Trailer fields, then the empty line that ends the message.
                 loop {
@@ -225,6 +258,23 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
     }
 }
 
+/// The end of the first empty line in `bytes` (the end of a head), looking
+/// only at bytes from `scanned` on (with a little overlap for a line break
+/// split between reads). Accepts CRLF and bare LF line ends.
+fn find_empty_line(bytes: &[u8], scanned: usize) -> Option<usize> {
+    let from = scanned.saturating_sub(3);
+    let mut i = from;
+    while let Some(offset) = bytes[i..].iter().position(|&b| b == b'\n') {
+        let nl = i + offset;
+        match bytes.get(nl + 1) {
+            Some(b'\n') => return Some(nl + 2),
+            Some(b'\r') if bytes.get(nl + 2) == Some(&b'\n') => return Some(nl + 3),
+            _ => i = nl + 1,
+        }
+    }
+    None
+}
+
 /// Reads the framing headers: how the body ends, and whether the server
 /// closes the connection after this answer.
 fn framing(
@@ -233,7 +283,8 @@ fn framing(
 ) -> Result<(Framing, bool), ExchangeError> {
     let mut length: Option<u64> = None;
     let mut chunked = false;
-    let mut close = version == 0;
+    let mut close = false;
+    let mut keep_alive = false;
     for h in headers {
         if h.name.eq_ignore_ascii_case("content-length") {
             let n = std::str::from_utf8(h.value)
@@ -259,13 +310,16 @@ fn framing(
         } else if h.name.eq_ignore_ascii_case("connection") {
             for token in h.value.split(|&b| b == b',') {
                 let token = token.trim_ascii();
-                if token.eq_ignore_ascii_case(b"close") {
-                    close = true;
-                } else if token.eq_ignore_ascii_case(b"keep-alive") && version == 0 {
-                    close = false;
-                }
+                close |= token.eq_ignore_ascii_case(b"close");
+                keep_alive |= token.eq_ignore_ascii_case(b"keep-alive");
             }
         }
+    }
+    // "close" wins over "keep-alive"; HTTP/1.0 closes unless it keeps alive.
+    let close = close || (version == 0 && !keep_alive);
+    if version == 0 && chunked {
+        // RFC 9112 §6.1: chunked framing in a 1.0 message is faulty.
+        return Err(ExchangeError::Protocol("chunked in an HTTP/1.0 answer"));
     }
     let framing = match (chunked, length) {
         // Chunked wins over a Content-Length, which must then be ignored
@@ -444,6 +498,80 @@ mod tests {
         }
         let (r, _) = exchange_with(&answer, 4096, true).await;
         assert!(matches!(r, Err(ExchangeError::Protocol(_))), "{r:?}");
+    }
+
+    #[tokio::test]
+    async fn close_wins_over_keep_alive() {
+        for answer in [
+            &b"HTTP/1.0 201 Created\r\nConnection: close, keep-alive\r\nContent-Length: 0\r\n\r\n"[..],
+            b"HTTP/1.1 201 Created\r\nConnection: keep-alive\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+        ] {
+            let (r, reusable) = exchange_with(answer, 64, false).await;
+            assert_eq!(status(&r), 201);
+            assert!(!reusable, "{}", String::from_utf8_lossy(answer));
+        }
+    }
+
+    #[tokio::test]
+    async fn heads_with_bare_line_feeds_are_read() {
+        let (r, reusable) =
+            exchange_with(b"HTTP/1.1 201 Created\nContent-Length: 2\n\nok", 1, false).await;
+        assert_eq!(status(&r), 201);
+        assert!(reusable);
+    }
+
+    #[tokio::test]
+    async fn faulty_chunked_framing_is_refused() {
+        for answer in [
+            // An empty or digit-less size line is not the last chunk.
+            &b"HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n\r\n\r\n"[..],
+            b"HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n;ext\r\n\r\n",
+            b"HTTP/1.0 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        ] {
+            let (r, _) = exchange_with(answer, 64, true).await;
+            assert!(
+                matches!(r, Err(ExchangeError::Protocol(_))),
+                "{:?}: {r:?}",
+                String::from_utf8_lossy(answer)
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn the_request_is_flushed_through_a_buffering_stream() {
+        // TLS holds written bytes like a BufWriter does; without a flush the
+        // request would never leave and the exchange would hang.
+        let (client, mut server) = duplex(1 << 16);
+        let peer = tokio::spawn(async move {
+            let mut request = vec![0u8; 5];
+            server.read_exact(&mut request).await.unwrap();
+            server
+                .write_all(b"HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n")
+                .await
+                .unwrap();
+            let mut rest = Vec::new();
+            let _ = server.read_to_end(&mut rest).await;
+        });
+        let mut conn = Connection::new(tokio::io::BufWriter::new(client));
+        let answer =
+            tokio::time::timeout(std::time::Duration::from_secs(5), conn.exchange(b"HELLO"))
+                .await
+                .expect("the request reached the peer");
+        assert_eq!(status(&answer), 201);
+        drop(conn);
+        peer.await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_long_chunked_body_in_small_chunks_reuses_the_buffer() {
+        let mut answer = b"HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+        for _ in 0..20_000 {
+            answer.extend_from_slice(b"1\r\nx\r\n");
+        }
+        answer.extend_from_slice(b"0\r\n\r\n");
+        let (r, reusable) = exchange_with(&answer, 4096, false).await;
+        assert_eq!(status(&r), 201);
+        assert!(reusable);
     }
 
     #[tokio::test]

@@ -168,6 +168,9 @@ impl Control {
 /// The recorders of a finished run and when it ran.
 pub struct Finished<R> {
     pub recorders: Vec<R>,
+    /// Requests started, counted apart from the recorders: the report
+    /// checks that the outcomes add up to this.
+    pub scheduled: u64,
     pub started_at: SystemTime,
     pub elapsed: Duration,
 }
@@ -206,7 +209,8 @@ where
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default()
         .as_millis() as u64;
-    let deadline = config.plan.duration.map(|d| started + d);
+    // A duration too long to add to the clock has no deadline in practice.
+    let deadline = config.plan.duration.and_then(|d| started.checked_add(d));
     let threads: Vec<_> = config
         .plan
         .threads
@@ -234,16 +238,39 @@ where
                 .name(format!("mcload-gen-{t}"))
                 .spawn(move || run_thread(ctx, workers))
         })
-        .collect::<std::io::Result<_>>()?;
+        .collect();
+    // Join every thread that started, even when another failed, so none is
+    // left running behind an error.
     let mut recorders = Vec::with_capacity(threads.len());
+    let mut scheduled = 0;
+    let mut failure = None;
     for thread in threads {
-        let recorder = thread
-            .join()
-            .map_err(|_| std::io::Error::other("a generator thread panicked"))??;
-        recorders.push(recorder);
+        let result = match thread {
+            Ok(handle) => handle
+                .join()
+                .unwrap_or_else(|_| Err(std::io::Error::other("a generator thread panicked"))),
+            Err(e) => {
+                control.stop();
+                Err(e)
+            }
+        };
+        match result {
+            Ok((recorder, taken)) => {
+                recorders.push(recorder);
+                scheduled += taken;
+            }
+            Err(e) => {
+                control.stop();
+                failure.get_or_insert(e);
+            }
+        }
+    }
+    if let Some(e) = failure {
+        return Err(e);
     }
     Ok(Finished {
         recorders,
+        scheduled,
         started_at,
         elapsed: started.elapsed(),
     })
@@ -293,10 +320,11 @@ impl<T, R: Record> ThreadCtx<T, R> {
     }
 }
 
+/// Runs one thread's workers; its recorder and how many requests it started.
 fn run_thread<T: Transport, R: Record + 'static>(
     ctx: ThreadCtx<T, R>,
     workers: u32,
-) -> std::io::Result<R> {
+) -> std::io::Result<(R, u64)> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -315,7 +343,7 @@ fn run_thread<T: Transport, R: Record + 'static>(
     });
     drop(local);
     let ctx = Rc::try_unwrap(ctx).unwrap_or_else(|_| unreachable!("every worker has ended"));
-    Ok(ctx.recorder.into_inner())
+    Ok((ctx.recorder.into_inner(), ctx.taken.get()))
 }
 
 /// One closed-model worker: a connection, and the next request as soon as
@@ -337,8 +365,11 @@ async fn closed_worker<T: Transport, R: Record>(ctx: Rc<ThreadCtx<T, R>>) {
 
         let intended = Instant::now();
         let mut sent = intended;
+        // One deadline for connecting and the exchange together: a request
+        // has `timeout` in all to be answered.
+        let deadline = tokio::time::Instant::from_std(intended) + ctx.timeout;
         if conn.is_none() {
-            match tokio::time::timeout(ctx.timeout, ctx.transport.connect()).await {
+            match tokio::time::timeout_at(deadline, ctx.transport.connect()).await {
                 Ok(Ok(stream)) => {
                     conn = Some(Connection::new(stream));
                     sent = Instant::now();
@@ -354,12 +385,16 @@ async fn closed_worker<T: Transport, R: Record>(ctx: Rc<ThreadCtx<T, R>>) {
                         done: now,
                         class: Class::Connect,
                     });
+                    // Some connect errors (no file descriptors, no local
+                    // port) come back without ever waiting; yield so this
+                    // worker cannot starve the others on its thread.
+                    tokio::task::yield_now().await;
                     continue;
                 }
             }
         }
         let connection = conn.as_mut().expect("connected above");
-        let result = tokio::time::timeout(ctx.timeout, connection.exchange(&request)).await;
+        let result = tokio::time::timeout_at(deadline, connection.exchange(&request)).await;
         now = Instant::now();
         let class = match result {
             Ok(Ok(response)) => {

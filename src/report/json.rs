@@ -7,7 +7,7 @@ use base64::Engine as _;
 use hdrhistogram::serialization::{Serializer as _, V2DeflateSerializer};
 use serde::Serialize;
 
-use super::{LatencyMs, RunReport};
+use super::{LatencyMs, RunReport, ServerCheck};
 use crate::metrics::{Bucket, Latency};
 
 pub const SCHEMA: &str = "mcload.report/v1";
@@ -21,6 +21,8 @@ struct Report<'a> {
     started_at: String,
     duration_s: f64,
     interrupted: bool,
+    /// `requests.scheduled` equals the sum of all outcomes.
+    accounted: bool,
     model: Model,
     requests: Requests,
     status: Status,
@@ -110,7 +112,10 @@ struct Server {
     #[serde(rename = "500")]
     server_error: u64,
     other: u64,
-    /// Whether these equal mcload's own counts.
+    /// `equal`; `consistent` when the only differences are answers mcload
+    /// gave up on (timeouts, broken connections); or `different`.
+    check: &'static str,
+    /// Whether the check holds (`equal` or `consistent`).
     matches: bool,
 }
 
@@ -144,6 +149,7 @@ pub fn to_json(run: &RunReport<'_>) -> serde_json::Value {
         started_at: humantime::format_rfc3339_millis(run.started_at).to_string(),
         duration_s: (run.elapsed.as_secs_f64() * 1000.0).round() / 1000.0,
         interrupted: run.interrupted,
+        accounted: run.accounted(),
         model: Model {
             kind: "closed",
             concurrency: run.concurrency,
@@ -152,7 +158,7 @@ pub fn to_json(run: &RunReport<'_>) -> serde_json::Value {
             requests: run.stop.requests,
         },
         requests: Requests {
-            scheduled: counts.total(),
+            scheduled: run.scheduled,
             completed: counts.completed(),
         },
         status: Status {
@@ -182,7 +188,12 @@ pub fn to_json(run: &RunReport<'_>) -> serde_json::Value {
             bad_request: s.bad_request,
             server_error: s.server_error,
             other: s.other,
-            matches: run.server_agrees().unwrap_or(false),
+            check: match run.server_check() {
+                Some(ServerCheck::Equal) => "equal",
+                Some(ServerCheck::Consistent { .. }) => "consistent",
+                _ => "different",
+            },
+            matches: run.server_check().is_some_and(ServerCheck::holds),
         }),
     };
     serde_json::to_value(report).expect("the report always serializes")

@@ -7,7 +7,7 @@ mod text;
 use std::time::{Duration, SystemTime};
 
 pub use json::{SCHEMA, histogram_base64, to_json};
-pub use text::{progress_line, write_text};
+pub use text::{grouped, progress_line, write_text};
 
 use crate::metrics::{Latency, Tally};
 use crate::scenario::StopRule;
@@ -37,6 +37,8 @@ pub struct RunReport<'a> {
     pub concurrency: u32,
     pub threads: usize,
     pub stop: StopRule,
+    /// Requests started, as the engine counted them.
+    pub scheduled: u64,
     pub tally: &'a Tally,
     pub server: Option<ServerCounts>,
     /// Stopped early by Ctrl-C or SIGTERM.
@@ -54,16 +56,59 @@ impl RunReport<'_> {
         }
     }
 
-    /// The server's counts equal mcload's, outcome for outcome.
-    pub fn server_agrees(&self) -> Option<bool> {
-        let c = &self.tally.counts;
-        self.server.map(|s| {
-            s.requests == c.total()
-                && s.created == c.status(201)
-                && s.bad_request == c.status(400)
-                && s.server_error == c.status(500)
-                && s.other == c.other()
-        })
+    /// Every scheduled request ended in exactly one outcome: the engine's
+    /// own count of started requests equals the sum of the outcomes.
+    pub fn accounted(&self) -> bool {
+        self.scheduled == self.tally.counts.total()
+    }
+
+    /// How the server's counts compare with mcload's, when they are known.
+    pub fn server_check(&self) -> Option<ServerCheck> {
+        self.server.map(|s| compare(&s, &self.tally.counts))
+    }
+}
+
+/// The verdict of comparing a server's counts with mcload's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ServerCheck {
+    /// The same answers on both sides, request for request.
+    Equal,
+    /// The server answered `unseen` requests whose answers mcload gave up
+    /// on (timeouts, broken connections); everything else is equal.
+    Consistent { unseen: u64 },
+    /// The counts disagree beyond what lost answers explain.
+    Different,
+}
+
+impl ServerCheck {
+    pub fn holds(self) -> bool {
+        self != ServerCheck::Different
+    }
+}
+
+/// Compares by outcome. Connect errors never reach a server; a request
+/// that timed out or broke may have been received and answered there
+/// without mcload seeing the answer, so those may make the server's
+/// counts larger, by at most their number, and never smaller.
+pub fn compare(server: &ServerCounts, counts: &crate::metrics::Counts) -> ServerCheck {
+    let pairs = [
+        (server.created, counts.status(201)),
+        (server.bad_request, counts.status(400)),
+        (server.server_error, counts.status(500)),
+        (server.other, counts.other()),
+    ];
+    let lost = counts.timeout + counts.io + counts.protocol;
+    let completed = counts.completed();
+    if pairs.iter().all(|(s, m)| s == m) && server.requests == completed {
+        return ServerCheck::Equal;
+    }
+    let unseen: u64 = pairs.iter().map(|(s, m)| s.saturating_sub(*m)).sum();
+    let never_fewer = pairs.iter().all(|(s, m)| s >= m);
+    let received_fits = server.requests >= completed && server.requests - completed <= lost;
+    if never_fewer && unseen <= lost && received_fits {
+        ServerCheck::Consistent { unseen }
+    } else {
+        ServerCheck::Different
     }
 }
 
@@ -102,5 +147,79 @@ impl LatencyMs {
             max: ms(h.max()),
             mean: h.mean() / 1000.0,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Class;
+    use crate::metrics::Counts;
+
+    fn counts(classes: &[(Class, u64)]) -> Counts {
+        let mut c = Counts::default();
+        for &(class, n) in classes {
+            for _ in 0..n {
+                c.add(class);
+            }
+        }
+        c
+    }
+
+    fn server(
+        requests: u64,
+        created: u64,
+        bad_request: u64,
+        server_error: u64,
+        other: u64,
+    ) -> ServerCounts {
+        ServerCounts {
+            requests,
+            created,
+            bad_request,
+            server_error,
+            other,
+        }
+    }
+
+    #[test]
+    fn equal_counts_are_equal_and_connect_errors_never_reach_the_server() {
+        let c = counts(&[
+            (Class::Status(201), 90),
+            (Class::Status(400), 5),
+            (Class::Status(404), 1),
+            (Class::Connect, 7),
+        ]);
+        assert_eq!(compare(&server(96, 90, 5, 0, 1), &c), ServerCheck::Equal);
+    }
+
+    #[test]
+    fn answers_lost_to_timeouts_make_the_counts_consistent_not_equal() {
+        let c = counts(&[(Class::Status(201), 90), (Class::Timeout, 3)]);
+        // The server received all 93 and answered two of the timed-out ones.
+        assert_eq!(
+            compare(&server(93, 92, 0, 0, 0), &c),
+            ServerCheck::Consistent { unseen: 2 }
+        );
+    }
+
+    #[test]
+    fn differences_beyond_lost_answers_are_different() {
+        let c = counts(&[(Class::Status(201), 90), (Class::Timeout, 1)]);
+        // More unseen answers than lost requests.
+        assert_eq!(
+            compare(&server(93, 93, 0, 0, 0), &c),
+            ServerCheck::Different
+        );
+        // The server answered fewer than mcload counted.
+        assert_eq!(
+            compare(&server(90, 89, 1, 0, 0), &c),
+            ServerCheck::Different
+        );
+        // The server received fewer requests than were answered.
+        assert_eq!(
+            compare(&server(80, 90, 0, 0, 0), &c),
+            ServerCheck::Different
+        );
     }
 }

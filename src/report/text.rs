@@ -3,7 +3,7 @@
 use std::io::{self, Write};
 use std::time::Duration;
 
-use super::{LatencyMs, RunReport};
+use super::{LatencyMs, RunReport, ServerCheck};
 use crate::metrics::{Bucket, LiveSnapshot};
 
 /// `1234567` as `1,234,567`.
@@ -43,7 +43,7 @@ fn stop_rule(run: &RunReport<'_>) -> String {
 /// Writes the human summary of a run.
 pub fn write_text(run: &RunReport<'_>, out: &mut dyn Write) -> io::Result<()> {
     let c = &run.tally.counts;
-    let total = c.total();
+    let total = run.scheduled;
     let target_note = if run.embedded {
         " (embedded reference server)"
     } else {
@@ -136,9 +136,14 @@ pub fn write_text(run: &RunReport<'_>, out: &mut dyn Write) -> io::Result<()> {
         }
     }
     writeln!(out)?;
+    let (relation, mark) = if run.accounted() {
+        ("=", "✓")
+    } else {
+        ("≠", "✗ (a request was lost: this is a bug in mcload)")
+    };
     writeln!(
         out,
-        "accounted  {} scheduled = {} (201) + {} (400) + {} (500) + {} (other) + {} (errors) ✓",
+        "accounted  {} scheduled {relation} {} (201) + {} (400) + {} (500) + {} (other) + {} (errors) {mark}",
         grouped(total),
         grouped(c.status(201)),
         grouped(c.status(400)),
@@ -146,11 +151,14 @@ pub fn write_text(run: &RunReport<'_>, out: &mut dyn Write) -> io::Result<()> {
         grouped(c.other()),
         grouped(c.errors())
     )?;
-    if let Some(s) = run.server {
-        let verdict = if run.server_agrees() == Some(true) {
-            "equal to mcload's counts ✓"
-        } else {
-            "DIFFERENT from mcload's counts ✗"
+    if let (Some(s), Some(check)) = (run.server, run.server_check()) {
+        let verdict = match check {
+            ServerCheck::Equal => "equal to mcload's counts ✓".to_string(),
+            ServerCheck::Consistent { unseen } => format!(
+                "consistent with mcload's counts ✓ ({} answered after mcload gave up on them)",
+                grouped(unseen)
+            ),
+            ServerCheck::Different => "DIFFERENT from mcload's counts ✗".to_string(),
         };
         writeln!(
             out,

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use error::{LoadError, ScenarioError};
+pub use parse::MAX_HEADERS;
 pub use pattern::{MAX_PLACEHOLDER_LEN, Part as PatternPart, Pattern};
 pub use reader::parse_duration;
 pub use target::{Scheme, TargetUrl, UrlError, check_endpoint_path};

@@ -18,6 +18,8 @@ use crate::spec::{self, Constraint, ValueType};
 pub const MAX_CONCURRENCY: i64 = 100_000;
 /// The most generator threads.
 pub const MAX_THREADS: i64 = 1024;
+/// The most extra request headers a scenario may set.
+pub const MAX_HEADERS: usize = 64;
 /// The most keys the built-in custom-metadata pool holds.
 pub const MAX_GENERATED_METADATA: i64 = 16;
 
@@ -194,6 +196,14 @@ fn read_http(r: &mut Reader<'_>, top: &mut Table<'_, '_>) -> HttpSpec {
         if let Some(v) = t.get("headers") {
             let path = t.key_path("headers");
             if let Some(headers) = r.table(v, &path) {
+                if headers.entries().count() > MAX_HEADERS {
+                    r.error(
+                        v.span(),
+                        &path,
+                        format!("at most {MAX_HEADERS} extra headers are allowed"),
+                        None,
+                    );
+                }
                 for (name, value) in headers.entries() {
                     let key = format!("{path}.{}", name.get_ref());
                     if let Err(message) = check_header_name(name.get_ref()) {

@@ -186,13 +186,21 @@ impl<'s> Reader<'s> {
     }
 }
 
-/// Parses a human duration, refusing zero.
+/// The longest duration (of a run, a timeout, a delay) mcload takes.
+pub const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 3600);
+
+/// Parses a human duration, refusing zero and anything over a year.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let d = humantime::parse_duration(text.trim()).map_err(|e| {
         format!("{text:?} is not a duration ({e}); write e.g. \"500ms\", \"30s\" or \"2m\"")
     })?;
     if d.is_zero() {
         return Err(format!("{text:?}: the duration must be greater than zero"));
+    }
+    if d > MAX_DURATION {
+        return Err(format!(
+            "{text:?} is longer than the longest duration mcload takes, 365 days"
+        ));
     }
     Ok(d)
 }

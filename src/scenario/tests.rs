@@ -158,6 +158,9 @@ fn wrong_types_and_values_point_at_the_value() {
     let e = problem("[load]\nduration = \"3 parsecs\"\n");
     assert!(e.message.contains("is not a duration"), "{}", e.message);
 
+    let e = problem("[load]\nduration = \"400000000000y\"\n");
+    assert!(e.message.contains("365 days"), "{}", e.message);
+
     let e = problem("[load]\nduration = \"0s\"\n");
     assert!(e.message.contains("greater than zero"), "{}", e.message);
 

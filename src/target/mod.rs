@@ -91,6 +91,10 @@ where
     });
     let _ = hyper::server::conn::http1::Builder::new()
         .keep_alive(true)
+        // Room for every header a scenario may add (see scenario's
+        // MAX_HEADERS), so hyper never refuses a request before the
+        // handler counts it.
+        .max_headers(crate::scenario::MAX_HEADERS + 16)
         .serve_connection(TokioIo::new(io), service)
         .await;
 }
