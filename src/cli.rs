@@ -10,7 +10,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::commands::{self, run::JsonDest};
-use crate::scenario::{Overrides, TargetUrl, parse_duration};
+use crate::scenario::{Overrides, Rate, TargetUrl, parse_duration, parse_rate_text, parse_stages};
 use crate::target::Faults;
 
 #[derive(Debug, Parser)]
@@ -33,16 +33,21 @@ pub struct Cli {
     command: Command,
 }
 
+// Parsed once per process, so the size of the largest variant is no cost.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run a scenario and report counts per outcome and latency.
     #[command(after_help = "Examples:
   mcload run scenarios/smoke.toml
   mcload run scenarios/smoke.toml --requests 10000 --concurrency 32 --json -
+  mcload run scenarios/constant-rate.toml --rate 2000 --duration 30s --hlog run.hlog
+  mcload run scenarios/ramp.toml --stages 100,10s:5000 --warmup 2s
   mcload run my.toml --target https://acme.hb-api.omtrdc.net --ca-cert ca.pem --duration 1m
 
 Flags override the scenario file. --duration or --requests replaces the file's
-stop rule as a whole. Without a target in the file or flags, mcload starts its
+stop rule as a whole. --concurrency chooses the closed model; --rate or --stages
+the open model, where latency counts from each request's intended start. Without a target in the file or flags, mcload starts its
 embedded reference server on 127.0.0.1 and checks its counts against mcload's.")]
     Run(RunFlags),
     /// Print the bodies `run` would send, one JSON document per line.
@@ -72,8 +77,23 @@ struct RunFlags {
     #[arg(long, value_name = "URL", value_parser = parse_target)]
     target: Option<TargetUrl>,
     /// Closed model: concurrent workers, each with its own connection.
-    #[arg(long, value_name = "C", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    #[arg(long, value_name = "C", value_parser = clap::value_parser!(u32).range(1..=100_000), conflicts_with_all = ["rate", "stages"])]
     concurrency: Option<u32>,
+    /// Open model: start R requests per second, whatever the target does.
+    #[arg(long, value_name = "R", value_parser = parse_rate, conflicts_with = "stages")]
+    rate: Option<f64>,
+    /// Open model, ramping: [START,]DURATION:RATE,... e.g. 100,5s:1000,10s:1000.
+    #[arg(long, value_name = "SPEC", value_parser = parse_stages, conflicts_with = "duration")]
+    stages: Option<Rate>,
+    /// Open model: connections on the wire at most (default 64).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    connections: Option<u32>,
+    /// Open model: requests waiting or on the wire at most; beyond it they are dropped (default 10000).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    max_in_flight: Option<u64>,
+    /// Send for this long before measuring; those requests are reported apart.
+    #[arg(long, value_name = "D", value_parser = parse_duration)]
+    warmup: Option<Duration>,
     /// How long to send, e.g. 500ms, 30s, 2m.
     #[arg(long, value_name = "D", value_parser = parse_duration)]
     duration: Option<Duration>,
@@ -95,6 +115,9 @@ struct RunFlags {
     /// Write the JSON report to PATH ('-' for stdout; the text summary then goes to stderr).
     #[arg(long, value_name = "PATH")]
     json: Option<PathBuf>,
+    /// Write the per-second latency histograms as an HdrHistogram interval log.
+    #[arg(long, value_name = "PATH")]
+    hlog: Option<PathBuf>,
     /// No progress line and no text summary.
     #[arg(long, short)]
     quiet: bool,
@@ -139,6 +162,10 @@ fn parse_target(text: &str) -> Result<TargetUrl, String> {
     TargetUrl::parse(text).map_err(|e| e.reason)
 }
 
+fn parse_rate(text: &str) -> Result<f64, String> {
+    parse_rate_text(text, false)
+}
+
 fn parse_share(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(p) if (0.0..=1.0).contains(&p) => Ok(p),
@@ -164,6 +191,10 @@ pub fn main_with(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) ->
             overrides: Overrides {
                 target: f.target,
                 concurrency: f.concurrency,
+                rate: f.rate.map(Rate::Constant).or(f.stages),
+                connections: f.connections,
+                max_in_flight: f.max_in_flight,
+                warmup: f.warmup,
                 duration: f.duration,
                 requests: f.requests,
                 threads: f.threads.map(usize::from),
@@ -178,6 +209,7 @@ pub fn main_with(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) ->
                     JsonDest::File(p)
                 }
             }),
+            hlog: f.hlog,
             quiet: f.quiet,
         }),
         Command::Sample(f) => commands::sample::sample(
@@ -229,6 +261,27 @@ mod tests {
             vec!["mcload", "run", "s.toml", "--duration", "soon"],
             vec!["mcload", "run", "s.toml", "--target", "ftp://x"],
             vec!["mcload", "run", "s.toml", "--requests", "0"],
+            vec!["mcload", "run", "s.toml", "--rate", "0"],
+            vec!["mcload", "run", "s.toml", "--rate", "fast"],
+            vec![
+                "mcload",
+                "run",
+                "s.toml",
+                "--rate",
+                "10",
+                "--concurrency",
+                "4",
+            ],
+            vec!["mcload", "run", "s.toml", "--stages", "5s"],
+            vec![
+                "mcload",
+                "run",
+                "s.toml",
+                "--stages",
+                "1s:10",
+                "--duration",
+                "1s",
+            ],
             vec!["mcload", "serve", "--error-rate", "2"],
             vec!["mcload", "validate"],
         ] {

@@ -1,15 +1,111 @@
 //! When requests start, as arithmetic with no clock.
 //!
-//! This version holds the closed model: `concurrency` workers spread over
-//! generator threads, each sending its next request when the previous one
-//! has ended, until a duration passes or a request count is reached. A
-//! count is split over threads so the run sends exactly that many, and each
-//! request gets a body index so that the bodies sent are exactly bodies
-//! `0..N` of the seed, whichever thread sends them.
+//! The closed model: `concurrency` workers spread over generator threads,
+//! each sending its next request when the previous one has ended, until a
+//! duration passes or a request count is reached. A count is split over
+//! threads so the run sends exactly that many, and each request gets a body
+//! index so that the bodies sent are exactly bodies `0..N` of the seed,
+//! whichever thread sends them.
+//!
+//! The open model: request `i` starts at [`RatePlan::offset`]`(i)`, and
+//! thread `t` of `T` starts requests `t, t + T, ...`, so the plan is kept
+//! whatever the number of threads.
+
+mod rate;
 
 use std::time::Duration;
 
-use crate::scenario::StopRule;
+pub use rate::{RatePlan, Segment};
+
+use crate::scenario::{Rate, StopRule};
+
+/// A run laid out over generator threads.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Plan {
+    Closed(ClosedPlan),
+    Open(OpenPlan),
+}
+
+impl Plan {
+    pub fn threads(&self) -> usize {
+        match self {
+            Plan::Closed(p) => p.threads.len(),
+            Plan::Open(p) => p.threads.len(),
+        }
+    }
+}
+
+/// One generator thread's share of an open-model run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OpenShare {
+    pub connections: u32,
+    pub max_in_flight: u64,
+}
+
+/// An open-model run: the arrival rate (warm-up first) and its bounds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OpenPlan {
+    pub rate: RatePlan,
+    /// Requests in all, warm-up included, when a request count ends the run.
+    pub limit: Option<u64>,
+    pub threads: Vec<OpenShare>,
+}
+
+impl OpenPlan {
+    /// Lays out `rate` with its warm-up; a request count `stop.requests`
+    /// counts measured requests, after the warm-up. Never more threads than
+    /// connections.
+    pub fn new(
+        rate: &Rate,
+        warmup: Option<Duration>,
+        stop: StopRule,
+        connections: u32,
+        max_in_flight: u64,
+        threads: usize,
+    ) -> OpenPlan {
+        let plan = match rate {
+            Rate::Constant(r) => RatePlan::constant(*r, stop.duration),
+            Rate::Stages { start, stages } => RatePlan::stages(
+                *start,
+                &stages
+                    .iter()
+                    .map(|s| (s.duration, s.rate))
+                    .collect::<Vec<_>>(),
+            ),
+        };
+        let plan = match warmup {
+            Some(w) => plan.with_warmup(w),
+            None => plan,
+        };
+        let threads = threads.clamp(1, connections.max(1) as usize);
+        let connections = split(u64::from(connections), threads);
+        let in_flight = split_weighted(max_in_flight, &connections);
+        OpenPlan {
+            limit: stop
+                .requests
+                .map(|n| n.saturating_add(plan.warmup_requests())),
+            rate: plan,
+            threads: connections
+                .iter()
+                .zip(in_flight)
+                .map(|(&c, m)| OpenShare {
+                    connections: c as u32,
+                    max_in_flight: m.max(c),
+                })
+                .collect(),
+        }
+    }
+
+    /// The number of requests the run schedules (warm-up included);
+    /// `u64::MAX` when only an interruption ends it.
+    pub fn end(&self) -> u64 {
+        match (self.rate.total(), self.limit) {
+            (Some(total), Some(limit)) => total.min(limit),
+            (Some(n), None) | (None, Some(n)) => n,
+            (None, None) => u64::MAX,
+        }
+    }
+}
 
 /// One generator thread's share of a closed-model run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,7 +120,9 @@ pub struct ThreadShare {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ClosedPlan {
     pub threads: Vec<ThreadShare>,
-    /// No request starts after this much time has passed.
+    /// Sent before the measured part, whatever its stop rule.
+    pub warmup: Option<Duration>,
+    /// No request starts after the warm-up and then this much time have passed.
     pub duration: Option<Duration>,
 }
 
@@ -32,7 +130,12 @@ impl ClosedPlan {
     /// Spreads `concurrency` workers over at most `threads` threads (never
     /// more threads than workers), and a request count in proportion to
     /// each thread's workers.
-    pub fn new(concurrency: u32, threads: usize, stop: StopRule) -> ClosedPlan {
+    pub fn new(
+        concurrency: u32,
+        threads: usize,
+        stop: StopRule,
+        warmup: Option<Duration>,
+    ) -> ClosedPlan {
         let threads = threads.clamp(1, concurrency.max(1) as usize);
         let workers = split(u64::from(concurrency), threads);
         let requests = stop.requests.map(|total| split_weighted(total, &workers));
@@ -45,6 +148,7 @@ impl ClosedPlan {
                     requests: requests.as_ref().map(|r| r[t]),
                 })
                 .collect(),
+            warmup,
             duration: stop.duration,
         }
     }
@@ -145,10 +249,10 @@ mod tests {
 
     #[test]
     fn never_more_threads_than_workers() {
-        let plan = ClosedPlan::new(3, 8, stop(Some(1), None));
+        let plan = ClosedPlan::new(3, 8, stop(Some(1), None), None);
         assert_eq!(plan.threads.len(), 3);
         assert!(plan.threads.iter().all(|t| t.workers == 1));
-        let plan = ClosedPlan::new(9, 2, stop(Some(1), None));
+        let plan = ClosedPlan::new(9, 2, stop(Some(1), None), None);
         let workers: Vec<_> = plan.threads.iter().map(|t| t.workers).collect();
         assert_eq!(workers, [5, 4]);
     }
@@ -157,7 +261,7 @@ mod tests {
     fn a_request_count_is_sent_exactly_with_each_index_once() {
         for (concurrency, threads, total) in [(8, 2, 1_001), (3, 3, 2), (5, 2, 5), (64, 4, 100_000)]
         {
-            let plan = ClosedPlan::new(concurrency, threads, stop(None, Some(total)));
+            let plan = ClosedPlan::new(concurrency, threads, stop(None, Some(total)), None);
             let shares: Vec<u64> = plan.threads.iter().map(|t| t.requests.unwrap()).collect();
             assert_eq!(shares.iter().sum::<u64>(), total);
             let mut seen: Vec<u64> = (0..plan.threads.len())
@@ -174,7 +278,7 @@ mod tests {
 
     #[test]
     fn duration_runs_interleave_indices_over_threads() {
-        let plan = ClosedPlan::new(4, 2, stop(Some(1), None));
+        let plan = ClosedPlan::new(4, 2, stop(Some(1), None), None);
         assert_eq!(plan.duration, Some(Duration::from_secs(1)));
         let index = |t, k| {
             let (base, stride) = plan.body_indices(t);

@@ -11,6 +11,8 @@ mod errors;
 mod hostile;
 /// Ctrl-C and SIGTERM: exit 130 with a complete report.
 mod interrupt;
+/// The open model: rates, ramps, coordinated omission, warm-up, series, hlog.
+mod open_model;
 /// Runs against the embedded reference server: the README's first command.
 mod run_embedded;
 /// Runs against servers the tests start, that are not the reference one.

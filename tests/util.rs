@@ -128,6 +128,8 @@ pub struct Counts {
     pub server_error: AtomicU64,
     pub other: AtomicU64,
     pub connections: AtomicU64,
+    /// Answers are held until this instant (see [`CountingServer::freeze`]).
+    pub frozen_until: std::sync::Mutex<Option<std::time::Instant>>,
 }
 
 impl Counts {
@@ -193,6 +195,12 @@ impl CountingServer {
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
     }
+
+    /// Holds every answer, of requests on the wire and of those that
+    /// arrive meanwhile, until `how_long` from now: a stalled target.
+    pub fn freeze(&self, how_long: Duration) {
+        *self.counts.frozen_until.lock().unwrap() = Some(std::time::Instant::now() + how_long);
+    }
 }
 
 async fn answer(
@@ -202,6 +210,10 @@ async fn answer(
     use http_body_util::BodyExt;
     let n = counts.requests.fetch_add(1, SeqCst);
     let body = req.into_body().collect().await.map(|b| b.to_bytes());
+    let frozen_until = *counts.frozen_until.lock().unwrap();
+    if let Some(until) = frozen_until {
+        tokio::time::sleep_until(until.into()).await;
+    }
     let is_session_start = body
         .ok()
         .and_then(|b| serde_json::from_slice::<Value>(&b).ok())

@@ -11,12 +11,12 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 
 use super::{CommandResult, Exit, Failure};
-use crate::engine::{self, Control, TargetError};
+use crate::engine::{self, Control, RunStart, TargetError};
 use crate::generate::BodyGenerator;
-use crate::metrics::{self, Live, Recorder};
-use crate::report::{self, RunReport, ServerCounts};
-use crate::scenario::{Overrides, Scenario, TargetUrl};
-use crate::schedule::ClosedPlan;
+use crate::metrics::{self, LatestSecond, Live, Recorder, SeriesCollector};
+use crate::report::{self, LastSecond, RunReport, ServerCounts};
+use crate::scenario::{Model, Overrides, Scenario, TargetUrl};
+use crate::schedule::{ClosedPlan, OpenPlan, Plan};
 use crate::target::{Embedded, Faults};
 
 /// Where the JSON report goes.
@@ -32,13 +32,17 @@ pub struct RunArgs {
     pub scenario: PathBuf,
     pub overrides: Overrides,
     pub json: Option<JsonDest>,
+    /// Where the per-second HdrHistogram interval log goes.
+    pub hlog: Option<PathBuf>,
     /// No live line and no text summary: only errors and the JSON report.
     pub quiet: bool,
 }
 
 pub fn run(args: &RunArgs) -> CommandResult {
     let mut scenario = Scenario::load(&args.scenario).map_err(Failure::bad_input)?;
-    scenario.apply(&args.overrides);
+    scenario
+        .apply(&args.overrides)
+        .map_err(|m| Failure::bad_input(anyhow::anyhow!(m)))?;
     let seed = scenario.body.seed.unwrap_or_else(rand::random);
 
     // Open the report file first: a path that cannot be written is bad
@@ -50,6 +54,14 @@ pub fn run(args: &RunArgs) -> CommandResult {
                 .map_err(Failure::bad_input)?,
         ),
         _ => None,
+    };
+    let hlog_file = match &args.hlog {
+        Some(path) => Some(
+            File::create(path)
+                .with_context(|| format!("cannot write the interval log to {}", path.display()))
+                .map_err(Failure::bad_input)?,
+        ),
+        None => None,
     };
 
     let embedded = match &scenario.target.url {
@@ -79,12 +91,22 @@ pub fn run(args: &RunArgs) -> CommandResult {
 
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let stop = scenario.load.stop_rule();
-    let plan = ClosedPlan::new(
-        scenario.load.concurrency,
-        scenario.load.threads.unwrap_or(cores),
-        stop,
-    );
-    let threads = plan.threads.len();
+    let wanted_threads = scenario.load.threads.unwrap_or(cores);
+    let warmup = scenario.load.warmup;
+    let plan = match &scenario.load.model {
+        Model::Closed { concurrency } => {
+            Plan::Closed(ClosedPlan::new(*concurrency, wanted_threads, stop, warmup))
+        }
+        Model::Open(open) => Plan::Open(OpenPlan::new(
+            &open.rate,
+            warmup,
+            stop,
+            open.connections,
+            open.max_in_flight,
+            wanted_threads,
+        )),
+    };
+    let threads = plan.threads();
     let config = engine::Config {
         transport,
         head: engine::request_head(
@@ -100,10 +122,27 @@ pub fn run(args: &RunArgs) -> CommandResult {
     let control = Arc::new(Control::default());
     let signals = SignalWatch::start(control.clone()).map_err(Failure::unreachable)?;
     let lives: Vec<Arc<Live>> = (0..threads).map(|_| Arc::default()).collect();
+    let start = RunStart::now();
+    let (collector, sinks) = SeriesCollector::start(
+        threads,
+        start.instant,
+        start.wall,
+        warmup.unwrap_or_default(),
+        hlog_file,
+    )
+    .context("cannot start the series collector")
+    .map_err(Failure::unreachable)?;
+    let planned = stop.duration.map(|d| d + warmup.unwrap_or_default());
     let progress = (!args.quiet && io::stderr().is_terminal())
-        .then(|| Progress::start(lives.clone(), stop.duration));
+        .then(|| Progress::start(lives.clone(), collector.latest.clone(), planned));
 
-    let finished = engine::run(&config, &control, |t| Recorder::new(lives[t].clone()));
+    let mut sinks = sinks.into_iter();
+    let finished = engine::run(&config, &control, start, |t| {
+        let sink = sinks.next().expect("one sink per thread");
+        Recorder::new(lives[t].clone()).with_series(sink)
+    });
+    // Sinks of threads that never started end here, so the collector ends.
+    drop(sinks);
     if let Some(p) = progress {
         p.finish();
     }
@@ -112,7 +151,21 @@ pub fn run(args: &RunArgs) -> CommandResult {
         .context("the load generator failed")
         .map_err(Failure::unreachable)?;
 
-    let tally = metrics::merge(finished.recorders.into_iter().map(Recorder::into_tally));
+    let recorded: Vec<_> = finished
+        .recorders
+        .into_iter()
+        .map(Recorder::finish)
+        .collect();
+    let series = collector
+        .finish()
+        .context("cannot write the interval log")
+        .map_err(Failure::bad_input)?;
+    let mut tally = metrics::Tally::default();
+    let mut warmup_tally = metrics::Tally::default();
+    for r in &recorded {
+        tally += &r.tally;
+        warmup_tally += &r.warmup;
+    }
     let server = embedded.as_ref().map(|e| {
         let s = e.state.stats.snapshot();
         ServerCounts {
@@ -131,11 +184,13 @@ pub fn run(args: &RunArgs) -> CommandResult {
         seed,
         started_at: finished.started_at,
         elapsed: finished.elapsed,
-        concurrency: scenario.load.concurrency,
+        model: &scenario.load.model,
         threads,
         stop,
         scheduled: finished.scheduled,
         tally: &tally,
+        warmup: warmup.map(|w| (w, &warmup_tally)),
+        intervals: &series.intervals,
         server,
         interrupted,
     };
@@ -261,22 +316,30 @@ struct Progress {
 impl Progress {
     const TICK: Duration = Duration::from_millis(250);
 
-    fn start(lives: Vec<Arc<Live>>, planned: Option<Duration>) -> Progress {
+    fn start(
+        lives: Vec<Arc<Live>>,
+        latest: Arc<LatestSecond>,
+        planned: Option<Duration>,
+    ) -> Progress {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         let thread = std::thread::spawn(move || {
             let started = Instant::now();
-            let mut last = (Instant::now(), metrics::live_snapshot(&lives));
             while !flag.load(Ordering::Relaxed) {
                 std::thread::sleep(Self::TICK);
-                let now = (Instant::now(), metrics::live_snapshot(&lives));
-                let secs = now.0.duration_since(last.0).as_secs_f64();
-                let rate = (now.1.ended - last.1.ended) as f64 / secs.max(1e-9);
-                let line = report::progress_line(started.elapsed(), planned, now.1, rate);
+                let last = (latest.seconds.load(Ordering::Relaxed) > 0).then(|| LastSecond {
+                    rate: latest.sent.load(Ordering::Relaxed),
+                    p99_ms: latest.p99_us.load(Ordering::Relaxed) as f64 / 1000.0,
+                });
+                let line = report::progress_line(
+                    started.elapsed(),
+                    planned,
+                    metrics::live_snapshot(&lives),
+                    last,
+                );
                 let mut err = io::stderr().lock();
                 let _ = write!(err, "\r{line}\x1b[K");
                 let _ = err.flush();
-                last = now;
             }
             let _ = write!(io::stderr().lock(), "\r\x1b[K");
         });

@@ -4,7 +4,8 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use super::{CommandResult, Exit};
-use crate::scenario::Scenario;
+use crate::report::rate_text;
+use crate::scenario::{Model, Rate, Scenario};
 
 /// Checks each file; prints `ok` lines to `out` and every problem to `err`.
 /// Exit 2 when any file has a problem.
@@ -14,6 +15,28 @@ pub fn validate(files: &[PathBuf], out: &mut dyn Write, err: &mut dyn Write) -> 
         match Scenario::load(file) {
             Ok(scenario) => {
                 let stop = scenario.load.stop_rule();
+                let model = match &scenario.load.model {
+                    Model::Closed { concurrency } => {
+                        format!("closed model, {concurrency} workers")
+                    }
+                    Model::Open(open) => match &open.rate {
+                        Rate::Constant(r) => format!(
+                            "open model, {}, {} connections",
+                            rate_text(*r),
+                            open.connections
+                        ),
+                        Rate::Stages { start, stages } => format!(
+                            "open model, {} then {} stage{}, {} connections",
+                            rate_text(*start),
+                            stages.len(),
+                            if stages.len() == 1 { "" } else { "s" },
+                            open.connections
+                        ),
+                    },
+                };
+                let warmup = scenario.load.warmup.map_or(String::new(), |w| {
+                    format!(" after {} warm-up", humantime::format_duration(w))
+                });
                 let stop = match (stop.duration, stop.requests) {
                     (Some(d), Some(n)) => {
                         format!("{n} requests or {}", humantime::format_duration(d))
@@ -28,10 +51,9 @@ pub fn validate(files: &[PathBuf], out: &mut dyn Write, err: &mut dyn Write) -> 
                 );
                 let _ = writeln!(
                     out,
-                    "ok    {}: \"{}\", closed model, {} workers, {stop}, target {target}",
+                    "ok    {}: \"{}\", {model}, {stop}{warmup}, target {target}",
                     file.display(),
                     scenario.name,
-                    scenario.load.concurrency,
                 );
             }
             Err(e) => {

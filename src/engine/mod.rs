@@ -1,10 +1,15 @@
 //! Fires the requests: one current-thread tokio runtime per generator
-//! thread (like wrk's `-t`), each owning its workers, their keep-alive
-//! connections and one recorder. Every request that is scheduled ends in
-//! exactly one [`Outcome`], handed to the thread's [`Record`]er; the engine
-//! itself measures nothing and prints nothing.
+//! thread (like wrk's `-t`), each owning its tasks, their keep-alive
+//! connections and one recorder. The closed model runs workers that send
+//! back to back; the open model runs a scheduler that starts requests at
+//! their planned instants and connection tasks that carry them. Every
+//! request that is scheduled ends in exactly one [`Outcome`], handed to the
+//! thread's [`Record`]er; the engine itself measures nothing and prints
+//! nothing.
 
+mod closed;
 mod http1;
+mod open;
 mod outcome;
 mod transport;
 
@@ -22,7 +27,7 @@ pub use transport::{Plain, Tls, TlsSetupError, Transport};
 
 use crate::generate::BodyGenerator;
 use crate::scenario::{Scheme, TargetUrl};
-use crate::schedule::ClosedPlan;
+use crate::schedule::Plan;
 
 /// A transport chosen at run time; each run is monomorphized over one.
 #[derive(Clone)]
@@ -143,7 +148,7 @@ pub struct Config {
     pub transport: AnyTransport,
     /// From [`request_head`].
     pub head: Vec<u8>,
-    pub plan: ClosedPlan,
+    pub plan: Plan,
     pub timeout: Duration,
     pub bodies: BodyGenerator,
 }
@@ -168,27 +173,44 @@ impl Control {
 /// The recorders of a finished run and when it ran.
 pub struct Finished<R> {
     pub recorders: Vec<R>,
-    /// Requests started, counted apart from the recorders: the report
-    /// checks that the outcomes add up to this.
+    /// Requests scheduled (warm-up included), counted apart from the
+    /// recorders: the report checks that the outcomes add up to this.
     pub scheduled: u64,
     pub started_at: SystemTime,
     pub elapsed: Duration,
 }
 
-/// Runs the load and returns one recorder per thread. `make_recorder(t)`
-/// builds thread `t`'s recorder on the calling thread.
+/// The instant a run starts, as the recorders need it.
+#[derive(Clone, Copy, Debug)]
+pub struct RunStart {
+    pub instant: Instant,
+    pub wall: SystemTime,
+}
+
+impl RunStart {
+    pub fn now() -> RunStart {
+        RunStart {
+            instant: Instant::now(),
+            wall: SystemTime::now(),
+        }
+    }
+}
+
+/// Runs the load from `start` and returns one recorder per thread, each
+/// built by `make_recorder(t)` on the calling thread.
 pub fn run<R, F>(
     config: &Config,
     control: &Arc<Control>,
+    start: RunStart,
     make_recorder: F,
 ) -> std::io::Result<Finished<R>>
 where
     R: Record + Send + 'static,
-    F: Fn(usize) -> R,
+    F: FnMut(usize) -> R,
 {
     match &config.transport {
-        AnyTransport::Plain(t) => run_with(t, config, control, make_recorder),
-        AnyTransport::Tls(t) => run_with(t, config, control, make_recorder),
+        AnyTransport::Plain(t) => run_with(t, config, control, start, make_recorder),
+        AnyTransport::Tls(t) => run_with(t, config, control, start, make_recorder),
     }
 }
 
@@ -196,47 +218,36 @@ fn run_with<T, R, F>(
     transport: &T,
     config: &Config,
     control: &Arc<Control>,
-    make_recorder: F,
+    start: RunStart,
+    mut make_recorder: F,
 ) -> std::io::Result<Finished<R>>
 where
     T: Transport + Send,
     R: Record + Send + 'static,
-    F: Fn(usize) -> R,
+    F: FnMut(usize) -> R,
 {
-    let started_at = SystemTime::now();
-    let started = Instant::now();
-    let epoch_ms = started_at
+    let epoch_ms = start
+        .wall
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default()
         .as_millis() as u64;
-    // A duration too long to add to the clock has no deadline in practice.
-    let deadline = config.plan.duration.and_then(|d| started.checked_add(d));
-    let threads: Vec<_> = config
-        .plan
-        .threads
-        .iter()
-        .enumerate()
-        .map(|(t, share)| {
-            let (base, stride) = config.plan.body_indices(t);
+    let threads: Vec<_> = (0..config.plan.threads())
+        .map(|t| {
             let ctx = ThreadCtx {
                 transport: transport.clone(),
                 head: config.head.clone(),
                 bodies: config.bodies.clone(),
                 timeout: config.timeout,
-                deadline,
-                started,
+                started: start.instant,
                 epoch_ms,
                 control: control.clone(),
-                base,
-                stride,
-                budget: share.requests,
                 taken: Cell::new(0),
                 recorder: RefCell::new(make_recorder(t)),
             };
-            let workers = share.workers;
+            let work = ThreadWork::of(&config.plan, t, start.instant);
             std::thread::Builder::new()
                 .name(format!("mcload-gen-{t}"))
-                .spawn(move || run_thread(ctx, workers))
+                .spawn(move || run_thread(ctx, work))
         })
         .collect();
     // Join every thread that started, even when another failed, so none is
@@ -271,46 +282,41 @@ where
     Ok(Finished {
         recorders,
         scheduled,
-        started_at,
-        elapsed: started.elapsed(),
+        started_at: start.wall,
+        elapsed: start.instant.elapsed(),
     })
 }
 
-/// What the workers of one thread share. Single-threaded, so plain cells.
+/// What one thread does: its share of the plan.
+enum ThreadWork {
+    Closed(closed::ClosedWork),
+    Open(open::OpenWork),
+}
+
+impl ThreadWork {
+    fn of(plan: &Plan, thread: usize, started: Instant) -> ThreadWork {
+        match plan {
+            Plan::Closed(p) => ThreadWork::Closed(closed::ClosedWork::new(p, thread, started)),
+            Plan::Open(p) => ThreadWork::Open(open::OpenWork::new(p, thread)),
+        }
+    }
+}
+
+/// What the tasks of one thread share. Single-threaded, so plain cells.
 struct ThreadCtx<T, R> {
     transport: T,
     head: Vec<u8>,
     bodies: BodyGenerator,
     timeout: Duration,
-    deadline: Option<Instant>,
     started: Instant,
     epoch_ms: u64,
     control: Arc<Control>,
-    /// Body numbering: the k-th request sends body `base + k * stride`.
-    base: u64,
-    stride: u64,
-    /// Requests this thread may send in all.
-    budget: Option<u64>,
+    /// Requests scheduled by this thread, warm-up included.
     taken: Cell<u64>,
     recorder: RefCell<R>,
 }
 
-impl<T, R: Record> ThreadCtx<T, R> {
-    /// The body index of the next request, or `None` once the thread's
-    /// share is used up.
-    fn take_index(&self) -> Option<u64> {
-        let k = self.taken.get();
-        if self.budget.is_some_and(|b| k >= b) {
-            return None;
-        }
-        self.taken.set(k + 1);
-        Some(self.base + k * self.stride)
-    }
-
-    fn may_start(&self, now: Instant) -> bool {
-        !self.control.is_stopped() && self.deadline.is_none_or(|d| now < d)
-    }
-
+impl<T: Transport, R: Record> ThreadCtx<T, R> {
     fn epoch_ms(&self, now: Instant) -> u64 {
         self.epoch_ms + now.saturating_duration_since(self.started).as_millis() as u64
     }
@@ -318,12 +324,67 @@ impl<T, R: Record> ThreadCtx<T, R> {
     fn record(&self, outcome: &Outcome) {
         self.recorder.borrow_mut().record(outcome);
     }
+
+    /// Writes the request for body `index` into `request`, reusing `body`.
+    fn build_request(&self, index: u64, now: Instant, body: &mut Vec<u8>, request: &mut Vec<u8>) {
+        body.clear();
+        self.bodies.write(index, self.epoch_ms(now), body);
+        request.clear();
+        request.extend_from_slice(&self.head);
+        request.extend_from_slice(itoa::Buffer::new().format(body.len()).as_bytes());
+        request.extend_from_slice(b"\r\n\r\n");
+        request.extend_from_slice(body);
+    }
+
+    /// Sends `request` on `conn`, connecting first when there is none, and
+    /// waits for the answer until `deadline`. Returns the outcome class and
+    /// when the request went out. A connection that cannot carry another
+    /// request is dropped from `conn`.
+    async fn send(
+        &self,
+        conn: &mut Option<Connection<T::Stream>>,
+        request: &[u8],
+        deadline: tokio::time::Instant,
+    ) -> (Class, Instant) {
+        let mut sent = Instant::now();
+        if conn.is_none() {
+            match tokio::time::timeout_at(deadline, self.transport.connect()).await {
+                Ok(Ok(stream)) => {
+                    *conn = Some(Connection::new(stream));
+                    sent = Instant::now();
+                }
+                Ok(Err(_)) | Err(_) => return (Class::Connect, sent),
+            }
+        }
+        let connection = conn.as_mut().expect("connected above");
+        let result = tokio::time::timeout_at(deadline, connection.exchange(request)).await;
+        let class = match result {
+            Ok(Ok(response)) => {
+                if !connection.is_reusable() {
+                    *conn = None;
+                }
+                Class::Status(response.status)
+            }
+            Ok(Err(error)) => {
+                *conn = None;
+                match error {
+                    ExchangeError::Io(_) | ExchangeError::Closed => Class::Io,
+                    ExchangeError::Protocol(_) => Class::Protocol,
+                }
+            }
+            Err(_) => {
+                *conn = None;
+                Class::Timeout
+            }
+        };
+        (class, sent)
+    }
 }
 
-/// Runs one thread's workers; its recorder and how many requests it started.
+/// Runs one thread's share; its recorder and how many requests it scheduled.
 fn run_thread<T: Transport, R: Record + 'static>(
     ctx: ThreadCtx<T, R>,
-    workers: u32,
+    work: ThreadWork,
 ) -> std::io::Result<(R, u64)> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -331,96 +392,37 @@ fn run_thread<T: Transport, R: Record + 'static>(
     let ctx = Rc::new(ctx);
     let local = tokio::task::LocalSet::new();
     local.block_on(&runtime, async {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| tokio::task::spawn_local(closed_worker(ctx.clone())))
-            .collect();
-        for handle in handles {
-            // A worker's panic is a bug; surface it rather than lose its count.
-            if let Err(e) = handle.await {
-                std::panic::resume_unwind(e.into_panic());
-            }
+        let ticker = tokio::task::spawn_local(tick_every_second(ctx.clone()));
+        match work {
+            ThreadWork::Closed(work) => closed::run(ctx.clone(), work).await,
+            ThreadWork::Open(work) => open::run(ctx.clone(), work).await,
         }
+        ticker.abort();
     });
     drop(local);
-    let ctx = Rc::try_unwrap(ctx).unwrap_or_else(|_| unreachable!("every worker has ended"));
+    let ctx = Rc::try_unwrap(ctx).unwrap_or_else(|_| unreachable!("every task has ended"));
     Ok((ctx.recorder.into_inner(), ctx.taken.get()))
 }
 
-/// One closed-model worker: a connection, and the next request as soon as
-/// the previous one has ended.
-async fn closed_worker<T: Transport, R: Record>(ctx: Rc<ThreadCtx<T, R>>) {
-    let mut conn: Option<Connection<T::Stream>> = None;
-    let mut body = Vec::with_capacity(2048);
-    let mut request = Vec::with_capacity(4096);
-    let mut now = Instant::now();
-    while ctx.may_start(now) {
-        let Some(index) = ctx.take_index() else { break };
-        body.clear();
-        ctx.bodies.write(index, ctx.epoch_ms(now), &mut body);
-        request.clear();
-        request.extend_from_slice(&ctx.head);
-        request.extend_from_slice(itoa::Buffer::new().format(body.len()).as_bytes());
-        request.extend_from_slice(b"\r\n\r\n");
-        request.extend_from_slice(&body);
+/// Lets the recorder close each second even when no outcome arrives.
+async fn tick_every_second<T: Transport, R: Record>(ctx: Rc<ThreadCtx<T, R>>) {
+    // Just after each second's end, so outcomes of that second come first.
+    let first = tokio::time::Instant::from_std(ctx.started) + Duration::from_millis(1_002);
+    let mut ticks = tokio::time::interval_at(first, Duration::from_secs(1));
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        ticks.tick().await;
+        ctx.recorder.borrow_mut().tick(Instant::now());
+    }
+}
 
-        let intended = Instant::now();
-        let mut sent = intended;
-        // One deadline for connecting and the exchange together: a request
-        // has `timeout` in all to be answered.
-        let deadline = tokio::time::Instant::from_std(intended) + ctx.timeout;
-        if conn.is_none() {
-            match tokio::time::timeout_at(deadline, ctx.transport.connect()).await {
-                Ok(Ok(stream)) => {
-                    conn = Some(Connection::new(stream));
-                    sent = Instant::now();
-                }
-                // Like wrk and k6, a failed connect is this request's outcome
-                // and the next request tries again at once: a dead target
-                // ends a counted run quickly, every request accounted for.
-                Ok(Err(_)) | Err(_) => {
-                    now = Instant::now();
-                    ctx.record(&Outcome {
-                        intended,
-                        sent,
-                        done: now,
-                        class: Class::Connect,
-                    });
-                    // Some connect errors (no file descriptors, no local
-                    // port) come back without ever waiting; yield so this
-                    // worker cannot starve the others on its thread.
-                    tokio::task::yield_now().await;
-                    continue;
-                }
-            }
+/// Awaits every task; a task's panic is a bug, surfaced rather than
+/// losing its counts.
+async fn join_all(handles: Vec<tokio::task::JoinHandle<()>>) {
+    for handle in handles {
+        if let Err(e) = handle.await {
+            std::panic::resume_unwind(e.into_panic());
         }
-        let connection = conn.as_mut().expect("connected above");
-        let result = tokio::time::timeout_at(deadline, connection.exchange(&request)).await;
-        now = Instant::now();
-        let class = match result {
-            Ok(Ok(response)) => {
-                if !connection.is_reusable() {
-                    conn = None;
-                }
-                Class::Status(response.status)
-            }
-            Ok(Err(error)) => {
-                conn = None;
-                match error {
-                    ExchangeError::Io(_) | ExchangeError::Closed => Class::Io,
-                    ExchangeError::Protocol(_) => Class::Protocol,
-                }
-            }
-            Err(_) => {
-                conn = None;
-                Class::Timeout
-            }
-        };
-        ctx.record(&Outcome {
-            intended,
-            sent,
-            done: now,
-            class,
-        });
     }
 }
 

@@ -16,6 +16,9 @@ pub enum Class {
     Io,
     /// The answer was not HTTP/1.x or was badly framed.
     Protocol,
+    /// Open model: never started, because `max_in_flight` requests were
+    /// already waiting or on the wire (or the run was interrupted first).
+    Dropped,
 }
 
 /// One request's fate and its instants.
@@ -28,10 +31,16 @@ pub struct Outcome {
     /// When its outcome was known.
     pub done: Instant,
     pub class: Class,
+    /// Sent during the warm-up: accounted for, kept out of the figures.
+    pub warmup: bool,
 }
 
 /// Receives outcomes. Each generator thread owns one recorder, so
 /// recording takes no lock.
 pub trait Record {
     fn record(&mut self, outcome: &Outcome);
+
+    /// Called about once a second by the thread that owns the recorder,
+    /// so time-based measurement can move on when no outcome arrives.
+    fn tick(&mut self, _now: Instant) {}
 }

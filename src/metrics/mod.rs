@@ -1,11 +1,16 @@
 //! Measurement: HdrHistograms and counters per outcome, recorded per
-//! generator thread and merged losslessly off the hot path. It produces
-//! numbers, never text.
+//! generator thread and merged losslessly off the hot path; a per-second
+//! series beside them. It produces numbers, never text.
+
+mod series;
+
+pub use series::{Interval, IntervalCounts, LatestSecond, SeriesCollector, SeriesSink, Summary};
 
 use std::collections::BTreeMap;
 use std::ops::AddAssign;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::Instant;
 
 use hdrhistogram::Histogram;
 
@@ -43,14 +48,17 @@ impl Bucket {
         Bucket::Error,
     ];
 
-    pub fn of(class: Class) -> Bucket {
-        match class {
+    /// The bucket of an outcome; `None` for a dropped request, which was
+    /// never sent and so has no latency.
+    pub fn of(class: Class) -> Option<Bucket> {
+        Some(match class {
             Class::Status(201) => Bucket::Created,
             Class::Status(400) => Bucket::BadRequest,
             Class::Status(500) => Bucket::ServerError,
             Class::Status(_) => Bucket::OtherStatus,
+            Class::Dropped => return None,
             _ => Bucket::Error,
-        }
+        })
     }
 
     /// The name used in reports (`status.201`, `errors`).
@@ -74,6 +82,8 @@ pub struct Counts {
     pub timeout: u64,
     pub io: u64,
     pub protocol: u64,
+    /// Open model: never started (see [`Class::Dropped`]).
+    pub dropped: u64,
 }
 
 impl Default for Counts {
@@ -84,6 +94,7 @@ impl Default for Counts {
             timeout: 0,
             io: 0,
             protocol: 0,
+            dropped: 0,
         }
     }
 }
@@ -98,6 +109,7 @@ impl Counts {
             Class::Timeout => self.timeout += 1,
             Class::Io => self.io += 1,
             Class::Protocol => self.protocol += 1,
+            Class::Dropped => self.dropped += 1,
         }
     }
 
@@ -129,9 +141,9 @@ impl Counts {
         self.connect + self.timeout + self.io + self.protocol
     }
 
-    /// Every request that ended in an outcome.
+    /// Every request that ended in an outcome, dropped ones included.
     pub fn total(&self) -> u64 {
-        self.completed() + self.errors()
+        self.completed() + self.errors() + self.dropped
     }
 }
 
@@ -144,6 +156,7 @@ impl AddAssign<&Counts> for Counts {
         self.timeout += other.timeout;
         self.io += other.io;
         self.protocol += other.protocol;
+        self.dropped += other.dropped;
     }
 }
 
@@ -151,8 +164,11 @@ impl AddAssign<&Counts> for Counts {
 #[derive(Clone, Debug)]
 pub struct Tally {
     pub counts: Counts,
-    /// Latency of every request that got an answer.
+    /// Latency of every request that got an answer, from its intended start.
     pub all: Latency,
+    /// Service time of every request that got an answer: from the actual
+    /// send to the answer, so without any wait for a connection.
+    pub service: Latency,
     /// Latency per bucket, in [`Bucket::ALL`] order.
     pub buckets: [Latency; 5],
 }
@@ -162,6 +178,7 @@ impl Default for Tally {
         Tally {
             counts: Counts::default(),
             all: new_latency(),
+            service: new_latency(),
             buckets: std::array::from_fn(|_| new_latency()),
         }
     }
@@ -174,17 +191,17 @@ impl Tally {
 
     #[inline]
     fn add(&mut self, outcome: &Outcome) {
-        let micros = outcome
-            .done
-            .saturating_duration_since(outcome.intended)
-            .as_micros();
-        let micros = u64::try_from(micros).unwrap_or(u64::MAX);
-        let bucket = Bucket::of(outcome.class);
+        self.counts.add(outcome.class);
+        let Some(bucket) = Bucket::of(outcome.class) else {
+            return;
+        };
+        let micros = micros_between(outcome.intended, outcome.done);
         self.buckets[bucket as usize].saturating_record(micros);
         if bucket != Bucket::Error {
             self.all.saturating_record(micros);
+            self.service
+                .saturating_record(micros_between(outcome.sent, outcome.done));
         }
-        self.counts.add(outcome.class);
     }
 }
 
@@ -193,10 +210,19 @@ impl AddAssign<&Tally> for Tally {
         self.counts += &other.counts;
         // Same bounds on both sides, so adding cannot fail.
         self.all.add(&other.all).expect("histograms share bounds");
+        self.service
+            .add(&other.service)
+            .expect("histograms share bounds");
         for (mine, theirs) in self.buckets.iter_mut().zip(&other.buckets) {
             mine.add(theirs).expect("histograms share bounds");
         }
     }
+}
+
+/// Whole microseconds from `from` to `to`, zero when `to` is earlier.
+#[inline]
+pub fn micros_between(from: Instant, to: Instant) -> u64 {
+    u64::try_from(to.saturating_duration_since(from).as_micros()).unwrap_or(u64::MAX)
 }
 
 /// Counters the live progress line reads while a run goes on. One per
@@ -227,37 +253,75 @@ pub fn live_snapshot(lives: &[Arc<Live>]) -> LiveSnapshot {
         })
 }
 
-/// One generator thread's recorder.
+/// One generator thread's recorder: the measured part's tally, the
+/// warm-up's apart, the live counters and the per-second series.
 #[derive(Debug)]
 pub struct Recorder {
     tally: Tally,
+    warmup: Tally,
     live: Arc<Live>,
+    series: Option<SeriesSink>,
+}
+
+/// What a recorder measured.
+#[derive(Debug, Default)]
+pub struct Recorded {
+    pub tally: Tally,
+    pub warmup: Tally,
 }
 
 impl Recorder {
     pub fn new(live: Arc<Live>) -> Recorder {
         Recorder {
             tally: Tally::default(),
+            warmup: Tally::default(),
             live,
+            series: None,
         }
     }
 
-    pub fn into_tally(self) -> Tally {
-        self.tally
+    /// Also feeds the per-second series.
+    pub fn with_series(mut self, sink: SeriesSink) -> Recorder {
+        self.series = Some(sink);
+        self
+    }
+
+    /// Ends recording: the series gets its last second.
+    pub fn finish(mut self) -> Recorded {
+        if let Some(series) = self.series.take() {
+            series.finish();
+        }
+        Recorded {
+            tally: self.tally,
+            warmup: self.warmup,
+        }
     }
 }
 
 impl Record for Recorder {
     #[inline]
     fn record(&mut self, outcome: &Outcome) {
-        self.tally.add(outcome);
+        if outcome.warmup {
+            self.warmup.add(outcome);
+        } else {
+            self.tally.add(outcome);
+            if let Some(series) = &mut self.series {
+                series.add(outcome);
+            }
+        }
         // Only this thread writes these, so a relaxed load and store is
         // enough and cheaper than an atomic add.
         bump(&self.live.ended);
         match outcome.class {
             Class::Status(201) => bump(&self.live.created),
-            Class::Status(_) => {}
+            Class::Status(_) | Class::Dropped => {}
             _ => bump(&self.live.errors),
+        }
+    }
+
+    fn tick(&mut self, now: Instant) {
+        if let Some(series) = &mut self.series {
+            series.rotate_to(now);
         }
     }
 }
@@ -287,6 +351,7 @@ mod tests {
             sent: intended,
             done: intended + Duration::from_micros(micros),
             class,
+            warmup: false,
         }
     }
 
@@ -310,7 +375,7 @@ mod tests {
             }
         }
         let live = live_snapshot(&[r.live.clone()]);
-        let t = r.into_tally();
+        let t = r.finish().tally;
         let c = &t.counts;
         assert_eq!(
             [
@@ -355,10 +420,11 @@ mod tests {
             single.record(&o);
         }
         let [a, b] = parts;
-        let merged = merge([a.into_tally(), b.into_tally()]);
-        let single = single.into_tally();
+        let merged = merge([a.finish().tally, b.finish().tally]);
+        let single = single.finish().tally;
         assert_eq!(merged.counts, single.counts);
         assert_eq!(merged.all, single.all);
+        assert_eq!(merged.service, single.service);
         for bucket in Bucket::ALL {
             assert_eq!(merged.bucket(bucket), single.bucket(bucket), "{bucket:?}");
         }
@@ -373,16 +439,50 @@ mod tests {
             sent: intended + Duration::from_millis(900),
             done: intended + Duration::from_millis(1_000),
             class: Class::Status(201),
+            warmup: false,
         });
-        let t = r.into_tally();
+        let t = r.finish().tally;
         assert!(t.all.equivalent(t.all.max(), 1_000_000));
+        assert!(
+            t.service.equivalent(t.service.max(), 100_000),
+            "service time counts from the actual send"
+        );
+    }
+
+    #[test]
+    fn dropped_requests_are_counted_without_latency() {
+        let mut r = Recorder::new(Arc::default());
+        r.record(&outcome(Class::Dropped, 0));
+        r.record(&outcome(Class::Status(201), 100));
+        let t = r.finish().tally;
+        assert_eq!(t.counts.dropped, 1);
+        assert_eq!(t.counts.total(), 2);
+        assert_eq!(t.counts.errors(), 0);
+        assert_eq!(t.all.len(), 1);
+        let recorded: u64 = Bucket::ALL.iter().map(|&b| t.bucket(b).len()).sum();
+        assert_eq!(recorded, 1);
+    }
+
+    #[test]
+    fn warm_up_outcomes_go_to_their_own_tally() {
+        let mut r = Recorder::new(Arc::default());
+        let mut warm = outcome(Class::Status(201), 5_000);
+        warm.warmup = true;
+        r.record(&warm);
+        r.record(&outcome(Class::Status(500), 100));
+        let recorded = r.finish();
+        assert_eq!(recorded.warmup.counts.status(201), 1);
+        assert_eq!(recorded.warmup.counts.total(), 1);
+        assert_eq!(recorded.tally.counts.status(201), 0);
+        assert_eq!(recorded.tally.counts.total(), 1);
+        assert_eq!(recorded.tally.all.max(), recorded.tally.all.max().min(200));
     }
 
     #[test]
     fn latencies_beyond_the_maximum_saturate_instead_of_failing() {
         let mut r = Recorder::new(Arc::default());
         r.record(&outcome(Class::Status(201), LATENCY_MAX_US * 10));
-        let t = r.into_tally();
+        let t = r.finish().tally;
         assert_eq!(t.all.len(), 1);
         assert!(t.all.equivalent(t.all.max(), LATENCY_MAX_US));
     }

@@ -8,7 +8,8 @@ use hdrhistogram::serialization::{Serializer as _, V2DeflateSerializer};
 use serde::Serialize;
 
 use super::{LatencyMs, RunReport, ServerCheck};
-use crate::metrics::{Bucket, Latency};
+use crate::metrics::{Bucket, Counts, Interval, Latency, Tally};
+use crate::scenario::{Model, Rate};
 
 pub const SCHEMA: &str = "mcload.report/v1";
 
@@ -23,29 +24,97 @@ struct Report<'a> {
     interrupted: bool,
     /// `requests.scheduled` equals the sum of all outcomes.
     accounted: bool,
-    model: Model,
+    model: ModelJson,
     requests: Requests,
     status: Status,
     errors: Errors,
     dropped: u64,
     throughput_rps: f64,
+    /// From each request's intended start (coordinated-omission correct).
     latency_ms: Latency3,
+    /// From each request's actual send.
+    service_time_ms: Latency3,
     latency_ms_by_outcome: BTreeMap<&'static str, Latency3>,
     histograms: BTreeMap<&'static str, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    warmup: Option<Warmup>,
+    intervals: Vec<IntervalJson>,
     #[serde(skip_serializing_if = "Option::is_none")]
     server: Option<Server>,
 }
 
 #[derive(Serialize)]
-struct Model {
+struct ModelJson {
     #[serde(rename = "type")]
     kind: &'static str,
-    concurrency: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    concurrency: Option<u32>,
+    /// Constant rate, requests per second.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rate: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    start_rate: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stages: Option<Vec<StageJson>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    connections: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_in_flight: Option<u64>,
     threads: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     duration_s: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     requests: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    warmup_s: Option<f64>,
+}
+
+#[derive(Serialize)]
+struct StageJson {
+    duration_s: f64,
+    rate: f64,
+}
+
+/// The warm-up, apart from the measured part.
+#[derive(Serialize)]
+struct Warmup {
+    duration_s: f64,
+    requests: Requests,
+    status: Status,
+    errors: Errors,
+    dropped: u64,
+    latency_ms: Latency3,
+}
+
+/// One second of the measured part.
+#[derive(Serialize)]
+struct IntervalJson {
+    /// Seconds from the start of the run (warm-up included).
+    t: u64,
+    /// Requests sent that ended in this second.
+    rate_rps: u64,
+    status: IntervalStatus,
+    errors: u64,
+    dropped: u64,
+    latency_ms: IntervalLatency,
+}
+
+#[derive(Serialize)]
+struct IntervalStatus {
+    #[serde(rename = "201")]
+    created: u64,
+    #[serde(rename = "400")]
+    bad_request: u64,
+    #[serde(rename = "500")]
+    server_error: u64,
+    other: u64,
+}
+
+#[derive(Serialize)]
+struct IntervalLatency {
+    p50: f64,
+    p99: f64,
+    max: f64,
 }
 
 #[derive(Serialize)]
@@ -129,11 +198,111 @@ pub fn histogram_base64(h: &Latency) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
+fn status(counts: &Counts) -> Status {
+    Status {
+        created: counts.status(201),
+        bad_request: counts.status(400),
+        server_error: counts.status(500),
+        other: counts
+            .other_statuses()
+            .into_iter()
+            .map(|(code, n)| (code.to_string(), n))
+            .collect(),
+    }
+}
+
+fn errors(counts: &Counts) -> Errors {
+    Errors {
+        connect: counts.connect,
+        timeout: counts.timeout,
+        io: counts.io,
+        protocol: counts.protocol,
+    }
+}
+
+fn model(run: &RunReport<'_>) -> ModelJson {
+    let mut m = ModelJson {
+        kind: "closed",
+        concurrency: None,
+        rate: None,
+        start_rate: None,
+        stages: None,
+        connections: None,
+        max_in_flight: None,
+        threads: run.threads,
+        duration_s: run.stop.duration.map(|d| d.as_secs_f64()),
+        requests: run.stop.requests,
+        warmup_s: run.warmup.map(|(w, _)| w.as_secs_f64()),
+    };
+    match run.model {
+        Model::Closed { concurrency } => m.concurrency = Some(*concurrency),
+        Model::Open(open) => {
+            m.kind = "open";
+            m.connections = Some(open.connections);
+            m.max_in_flight = Some(open.max_in_flight);
+            match &open.rate {
+                Rate::Constant(r) => m.rate = Some(*r),
+                Rate::Stages { start, stages } => {
+                    m.start_rate = Some(*start);
+                    m.stages = Some(
+                        stages
+                            .iter()
+                            .map(|s| StageJson {
+                                duration_s: s.duration.as_secs_f64(),
+                                rate: s.rate,
+                            })
+                            .collect(),
+                    );
+                }
+            }
+        }
+    }
+    m
+}
+
+fn warmup(duration: std::time::Duration, t: &Tally) -> Warmup {
+    Warmup {
+        duration_s: duration.as_secs_f64(),
+        requests: Requests {
+            scheduled: t.counts.total(),
+            completed: t.counts.completed(),
+        },
+        status: status(&t.counts),
+        errors: errors(&t.counts),
+        dropped: t.counts.dropped,
+        latency_ms: LatencyMs::of(&t.all).into(),
+    }
+}
+
+fn interval(i: &Interval) -> IntervalJson {
+    let ms = |us: u64| us as f64 / 1000.0;
+    IntervalJson {
+        t: i.second,
+        rate_rps: i.counts.sent(),
+        status: IntervalStatus {
+            created: i.counts.created,
+            bad_request: i.counts.bad_request,
+            server_error: i.counts.server_error,
+            other: i.counts.other,
+        },
+        errors: i.counts.errors,
+        dropped: i.counts.dropped,
+        latency_ms: IntervalLatency {
+            p50: ms(i.p50_us),
+            p99: ms(i.p99_us),
+            max: ms(i.max_us),
+        },
+    }
+}
+
 /// The report as a JSON value.
 pub fn to_json(run: &RunReport<'_>) -> serde_json::Value {
     let counts = &run.tally.counts;
     let mut by_outcome = BTreeMap::new();
-    let mut histograms = BTreeMap::from([("all", histogram_base64(&run.tally.all))]);
+    let mut histograms = BTreeMap::from([
+        ("all", histogram_base64(&run.tally.all)),
+        ("service_time", histogram_base64(&run.tally.service)),
+    ]);
     for bucket in Bucket::ALL {
         let h = run.tally.bucket(bucket);
         if !h.is_empty() {
@@ -150,38 +319,21 @@ pub fn to_json(run: &RunReport<'_>) -> serde_json::Value {
         duration_s: (run.elapsed.as_secs_f64() * 1000.0).round() / 1000.0,
         interrupted: run.interrupted,
         accounted: run.accounted(),
-        model: Model {
-            kind: "closed",
-            concurrency: run.concurrency,
-            threads: run.threads,
-            duration_s: run.stop.duration.map(|d| d.as_secs_f64()),
-            requests: run.stop.requests,
-        },
+        model: model(run),
         requests: Requests {
-            scheduled: run.scheduled,
+            scheduled: run.measured_scheduled(),
             completed: counts.completed(),
         },
-        status: Status {
-            created: counts.status(201),
-            bad_request: counts.status(400),
-            server_error: counts.status(500),
-            other: counts
-                .other_statuses()
-                .into_iter()
-                .map(|(code, n)| (code.to_string(), n))
-                .collect(),
-        },
-        errors: Errors {
-            connect: counts.connect,
-            timeout: counts.timeout,
-            io: counts.io,
-            protocol: counts.protocol,
-        },
-        dropped: 0,
+        status: status(counts),
+        errors: errors(counts),
+        dropped: counts.dropped,
         throughput_rps: (run.throughput() * 10.0).round() / 10.0,
         latency_ms: LatencyMs::of(&run.tally.all).into(),
+        service_time_ms: LatencyMs::of(&run.tally.service).into(),
         latency_ms_by_outcome: by_outcome,
         histograms,
+        warmup: run.warmup.map(|(d, t)| warmup(d, t)),
+        intervals: run.intervals.iter().map(interval).collect(),
         server: run.server.map(|s| Server {
             requests: s.requests,
             created: s.created,

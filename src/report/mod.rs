@@ -7,10 +7,10 @@ mod text;
 use std::time::{Duration, SystemTime};
 
 pub use json::{SCHEMA, histogram_base64, to_json};
-pub use text::{grouped, progress_line, write_text};
+pub use text::{LastSecond, grouped, progress_line, rate_text, write_text};
 
-use crate::metrics::{Latency, Tally};
-use crate::scenario::StopRule;
+use crate::metrics::{Counts, Interval, Latency, Tally};
+use crate::scenario::{Model, StopRule};
 
 /// A server's own counts, where mcload can know them (the embedded server).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -34,12 +34,18 @@ pub struct RunReport<'a> {
     pub seed: u64,
     pub started_at: SystemTime,
     pub elapsed: Duration,
-    pub concurrency: u32,
+    pub model: &'a Model,
     pub threads: usize,
+    /// The measured part's stop rule.
     pub stop: StopRule,
-    /// Requests started, as the engine counted them.
+    /// Requests scheduled, warm-up included, as the engine counted them.
     pub scheduled: u64,
+    /// The measured part.
     pub tally: &'a Tally,
+    /// The warm-up and what it measured, when there was one.
+    pub warmup: Option<(Duration, &'a Tally)>,
+    /// One entry per second of the measured part.
+    pub intervals: &'a [Interval],
     pub server: Option<ServerCounts>,
     /// Stopped early by Ctrl-C or SIGTERM.
     pub interrupted: bool,
@@ -57,14 +63,30 @@ impl RunReport<'_> {
     }
 
     /// Every scheduled request ended in exactly one outcome: the engine's
-    /// own count of started requests equals the sum of the outcomes.
+    /// own count of scheduled requests equals the sum of the outcomes,
+    /// warm-up and measured part together.
     pub fn accounted(&self) -> bool {
-        self.scheduled == self.tally.counts.total()
+        self.scheduled == self.tally.counts.total() + self.warmup_counts().map_or(0, Counts::total)
     }
 
-    /// How the server's counts compare with mcload's, when they are known.
+    /// Requests scheduled in the measured part.
+    pub fn measured_scheduled(&self) -> u64 {
+        self.scheduled
+            .saturating_sub(self.warmup_counts().map_or(0, Counts::total))
+    }
+
+    fn warmup_counts(&self) -> Option<&Counts> {
+        self.warmup.map(|(_, t)| &t.counts)
+    }
+
+    /// How the server's counts compare with mcload's (warm-up included,
+    /// since the server saw it too), when they are known.
     pub fn server_check(&self) -> Option<ServerCheck> {
-        self.server.map(|s| compare(&s, &self.tally.counts))
+        let mut counts = self.tally.counts.clone();
+        if let Some(w) = self.warmup_counts() {
+            counts += w;
+        }
+        self.server.map(|s| compare(&s, &counts))
     }
 }
 

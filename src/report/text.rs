@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use super::{LatencyMs, RunReport, ServerCheck};
 use crate::metrics::{Bucket, LiveSnapshot};
+use crate::scenario::{Model, Rate};
 
 /// `1234567` as `1,234,567`.
 pub fn grouped(n: u64) -> String {
@@ -40,10 +41,61 @@ fn stop_rule(run: &RunReport<'_>) -> String {
     }
 }
 
+/// A rate as people write it: `500/s`, `2.5/s`.
+pub fn rate_text(rate: f64) -> String {
+    if rate.fract() == 0.0 && rate < 1e15 {
+        format!("{}/s", grouped(rate as u64))
+    } else {
+        format!("{rate}/s")
+    }
+}
+
+/// What the load model was, in one line.
+fn model_line(run: &RunReport<'_>) -> String {
+    let threads = format!(
+        "{} thread{}",
+        run.threads,
+        if run.threads == 1 { "" } else { "s" }
+    );
+    let warmup = run.warmup.map_or(String::new(), |(w, _)| {
+        format!(" after a {} warm-up", humantime::format_duration(w))
+    });
+    match run.model {
+        Model::Closed { concurrency } => format!(
+            "closed model: {concurrency} workers on {threads}, {}{warmup}",
+            stop_rule(run)
+        ),
+        Model::Open(open) => {
+            let rate = match &open.rate {
+                Rate::Constant(r) => format!("{} {}", rate_text(*r), stop_rule(run)),
+                Rate::Stages { start, stages } => {
+                    let mut ramp = rate_text(*start);
+                    for stage in stages {
+                        ramp.push_str(&format!(
+                            " → {} in {}",
+                            rate_text(stage.rate),
+                            humantime::format_duration(stage.duration)
+                        ));
+                    }
+                    match run.stop.requests {
+                        Some(n) => format!("{ramp}, at most {} requests", grouped(n)),
+                        None => ramp,
+                    }
+                }
+            };
+            format!(
+                "open model: {rate}{warmup} · {} connections · at most {} in flight · {threads}",
+                grouped(u64::from(open.connections)),
+                grouped(open.max_in_flight)
+            )
+        }
+    }
+}
+
 /// Writes the human summary of a run.
 pub fn write_text(run: &RunReport<'_>, out: &mut dyn Write) -> io::Result<()> {
     let c = &run.tally.counts;
-    let total = run.scheduled;
+    let total = run.measured_scheduled();
     let target_note = if run.embedded {
         " (embedded reference server)"
     } else {
@@ -58,15 +110,7 @@ pub fn write_text(run: &RunReport<'_>, out: &mut dyn Write) -> io::Result<()> {
         run.path,
         target_note
     )?;
-    writeln!(
-        out,
-        "closed model: {} workers on {} thread{}, {} · seed {}",
-        run.concurrency,
-        run.threads,
-        if run.threads == 1 { "" } else { "s" },
-        stop_rule(run),
-        run.seed
-    )?;
+    writeln!(out, "{} · seed {}", model_line(run), run.seed)?;
     if run.interrupted {
         writeln!(
             out,
@@ -89,7 +133,12 @@ pub fn write_text(run: &RunReport<'_>, out: &mut dyn Write) -> io::Result<()> {
         .map(|(code, n)| format!("{code}: {}", grouped(*n)))
         .collect::<Vec<_>>()
         .join(" · ");
-    let rows: [(&str, u64, String); 5] = [
+    let dropped_detail = if c.dropped > 0 {
+        "never sent: max in flight reached, or interrupted".to_string()
+    } else {
+        String::new()
+    };
+    let rows: [(&str, u64, String); 6] = [
         ("201", c.status(201), String::new()),
         ("400", c.status(400), String::new()),
         ("500", c.status(500), String::new()),
@@ -105,14 +154,35 @@ pub fn write_text(run: &RunReport<'_>, out: &mut dyn Write) -> io::Result<()> {
                 grouped(c.protocol)
             ),
         ),
+        ("dropped", c.dropped, dropped_detail),
     ];
+    let open = matches!(run.model, Model::Open(_));
     for (name, n, detail) in rows {
+        if name == "dropped" && !open && n == 0 {
+            continue;
+        }
         let line = format!(
             "  {name:<8} {:>12} {:>8}   {detail}",
             grouped(n),
             share(n, total)
         );
         writeln!(out, "{}", line.trim_end())?;
+    }
+    if let Some((w, t)) = run.warmup {
+        let wc = &t.counts;
+        writeln!(
+            out,
+            "warm-up    {} requests in {}, kept out of every figure here: {} × 201 · {} × 400 · {} × 500 · {} other · {} errors · {} dropped · p99 {:.3} ms",
+            grouped(wc.total()),
+            humantime::format_duration(w),
+            grouped(wc.status(201)),
+            grouped(wc.status(400)),
+            grouped(wc.status(500)),
+            grouped(wc.other()),
+            grouped(wc.errors()),
+            grouped(wc.dropped),
+            LatencyMs::of(&t.all).p99
+        )?;
     }
     writeln!(out)?;
     writeln!(
@@ -128,6 +198,7 @@ pub fn write_text(run: &RunReport<'_>, out: &mut dyn Write) -> io::Result<()> {
         )
     };
     latency_row("answered", LatencyMs::of(&run.tally.all))?;
+    latency_row("service", LatencyMs::of(&run.tally.service))?;
     for bucket in Bucket::ALL {
         let h = run.tally.bucket(bucket);
         if !h.is_empty() {
@@ -135,6 +206,10 @@ pub fn write_text(run: &RunReport<'_>, out: &mut dyn Write) -> io::Result<()> {
             latency_row(name, LatencyMs::of(h))?;
         }
     }
+    writeln!(
+        out,
+        "  (latency counts from each request's intended start, so waiting for a connection is included; service counts from the send)"
+    )?;
     writeln!(out)?;
     let (relation, mark) = if run.accounted() {
         ("=", "✓")
@@ -143,13 +218,18 @@ pub fn write_text(run: &RunReport<'_>, out: &mut dyn Write) -> io::Result<()> {
     };
     writeln!(
         out,
-        "accounted  {} scheduled {relation} {} (201) + {} (400) + {} (500) + {} (other) + {} (errors) {mark}",
-        grouped(total),
+        "accounted  {} scheduled {relation} {} (201) + {} (400) + {} (500) + {} (other) + {} (errors) + {} (dropped){} {mark}",
+        grouped(run.scheduled),
         grouped(c.status(201)),
         grouped(c.status(400)),
         grouped(c.status(500)),
         grouped(c.other()),
-        grouped(c.errors())
+        grouped(c.errors()),
+        grouped(c.dropped),
+        run.warmup.map_or(String::new(), |(_, t)| format!(
+            " + {} (warm-up)",
+            grouped(t.counts.total())
+        ))
     )?;
     if let (Some(s), Some(check)) = (run.server, run.server_check()) {
         let verdict = match check {
@@ -173,12 +253,21 @@ pub fn write_text(run: &RunReport<'_>, out: &mut dyn Write) -> io::Result<()> {
     Ok(())
 }
 
-/// The one-line live view: elapsed time, requests, current rate, errors.
+/// The last complete second, for the live view.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LastSecond {
+    /// Requests sent and ended in that second.
+    pub rate: u64,
+    pub p99_ms: f64,
+}
+
+/// The one-line live view: elapsed time, requests, the last second's rate
+/// and p99, errors.
 pub fn progress_line(
     elapsed: Duration,
     planned: Option<Duration>,
     now: LiveSnapshot,
-    rate: f64,
+    last: Option<LastSecond>,
 ) -> String {
     let time = match planned {
         Some(p) => format!(
@@ -188,10 +277,13 @@ pub fn progress_line(
         ),
         None => format!("{:>5.1}s", elapsed.as_secs_f64()),
     };
+    let second = match last {
+        Some(l) => format!("{:>9}/s  p99 {:>8.3} ms", grouped(l.rate), l.p99_ms),
+        None => format!("{:>9}/s  p99 {:>8} ms", "-", "-"),
+    };
     format!(
-        "{time}  {} requests  {:>9}/s  201 {}  errors {}",
+        "{time}  {} requests  {second}  201 {}  errors {}",
         grouped(now.ended),
-        grouped(rate.round() as u64),
         grouped(now.created),
         grouped(now.errors)
     )
@@ -211,11 +303,14 @@ mod tests {
                 created: 123_400,
                 errors: 56,
             },
-            49_382.4,
+            Some(LastSecond {
+                rate: 49_382,
+                p99_ms: 0.1934,
+            }),
         );
         assert_eq!(
             line,
-            "  2.5s/10s  123,456 requests     49,382/s  201 123,400  errors 56"
+            "  2.5s/10s  123,456 requests     49,382/s  p99    0.193 ms  201 123,400  errors 56"
         );
     }
 

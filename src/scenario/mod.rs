@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use error::{LoadError, ScenarioError};
-pub use parse::MAX_HEADERS;
+pub use parse::{MAX_HEADERS, MAX_RATE, check_rate, parse_rate_text, parse_stages};
 pub use pattern::{MAX_PLACEHOLDER_LEN, Part as PatternPart, Pattern};
 pub use reader::parse_duration;
 pub use target::{Scheme, TargetUrl, UrlError, check_endpoint_path};
@@ -26,6 +26,10 @@ use crate::spec;
 pub const DEFAULT_PATH: &str = "/api/v1/sessions";
 /// Workers in the closed model when the file does not say.
 pub const DEFAULT_CONCURRENCY: u32 = 8;
+/// Connections of the open model when the file does not say.
+pub const DEFAULT_CONNECTIONS: u32 = 64;
+/// Requests waiting or on the wire in the open model when the file does not say.
+pub const DEFAULT_MAX_IN_FLIGHT: u64 = 10_000;
 /// How long a run lasts when neither a duration nor a request count is given.
 pub const DEFAULT_DURATION: Duration = Duration::from_secs(10);
 /// How long one request may take before it counts as a timeout.
@@ -56,15 +60,65 @@ pub struct TargetSpec {
     pub ca_cert: Option<PathBuf>,
 }
 
-/// The load model. This version has the closed model: `concurrency` workers,
-/// each sending its next request when the previous one has ended.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// The load model and when the run stops.
+#[derive(Clone, Debug, PartialEq)]
 pub struct LoadSpec {
-    pub concurrency: u32,
+    pub model: Model,
+    /// For the closed model and a constant rate; stages set their own length.
     pub duration: Option<Duration>,
     pub requests: Option<u64>,
+    /// Sent and accounted for before the measured part, kept out of its figures.
+    pub warmup: Option<Duration>,
     /// Generator threads; `None` means one per core.
     pub threads: Option<usize>,
+}
+
+/// How requests are started.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Model {
+    /// `concurrency` workers, each sending its next request when the
+    /// previous one has ended.
+    Closed { concurrency: u32 },
+    /// Requests start at scheduled instants, whatever the target does.
+    Open(OpenModel),
+}
+
+/// The open model's arrival rate and its bounds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OpenModel {
+    pub rate: Rate,
+    /// Connections on the wire at most; a request that finds none free waits.
+    pub connections: u32,
+    /// Requests waiting or on the wire at most; beyond it a request is dropped.
+    pub max_in_flight: u64,
+}
+
+/// Requests per second over time.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Rate {
+    Constant(f64),
+    /// Start at `start`, then ramp linearly to each stage's rate over its duration.
+    Stages {
+        start: f64,
+        stages: Vec<Stage>,
+    },
+}
+
+/// One stage of a ramp.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Stage {
+    pub duration: Duration,
+    pub rate: f64,
+}
+
+impl Rate {
+    /// The length of the stages, for a ramp.
+    pub fn stages_duration(&self) -> Option<Duration> {
+        match self {
+            Rate::Constant(_) => None,
+            Rate::Stages { stages, .. } => Some(stages.iter().map(|s| s.duration).sum()),
+        }
+    }
 }
 
 /// When a run stops.
@@ -75,10 +129,15 @@ pub struct StopRule {
 }
 
 impl LoadSpec {
-    /// The stop rule: the duration, the request count, or both (whichever
-    /// comes first); [`DEFAULT_DURATION`] when neither is set.
+    /// The stop rule of the measured part: the duration (for stages, their
+    /// length), the request count, or both (whichever comes first);
+    /// [`DEFAULT_DURATION`] when nothing bounds the run.
     pub fn stop_rule(&self) -> StopRule {
-        match (self.duration, self.requests) {
+        let duration = match &self.model {
+            Model::Open(open) => open.rate.stages_duration().or(self.duration),
+            Model::Closed { .. } => self.duration,
+        };
+        match (duration, self.requests) {
             (None, None) => StopRule {
                 duration: Some(DEFAULT_DURATION),
                 requests: None,
@@ -175,10 +234,15 @@ pub struct QoeField {
 }
 
 /// Command-line values that replace the file's.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Overrides {
     pub target: Option<TargetUrl>,
     pub concurrency: Option<u32>,
+    /// `--rate` or `--stages`: the open model with this rate.
+    pub rate: Option<Rate>,
+    pub connections: Option<u32>,
+    pub max_in_flight: Option<u64>,
+    pub warmup: Option<Duration>,
     pub duration: Option<Duration>,
     pub requests: Option<u64>,
     pub threads: Option<usize>,
@@ -206,17 +270,66 @@ impl Scenario {
 
     /// Applies command-line overrides. A `--duration` or `--requests` flag
     /// replaces the file's stop rule as a whole, so `--requests 100` sends
-    /// exactly 100 requests whatever duration the file sets.
-    pub fn apply(&mut self, o: &Overrides) {
+    /// exactly 100 requests whatever duration the file sets. `--concurrency`
+    /// chooses the closed model and `--rate` or `--stages` the open one,
+    /// whatever the file says.
+    pub fn apply(&mut self, o: &Overrides) -> Result<(), String> {
         if let Some(url) = &o.target {
             self.target.url = Some(url.clone());
         }
         if let Some(c) = o.concurrency {
-            self.load.concurrency = c;
+            self.load.model = Model::Closed { concurrency: c };
+        }
+        if let Some(rate) = &o.rate {
+            let (connections, max_in_flight) = match &self.load.model {
+                Model::Open(open) => (open.connections, open.max_in_flight),
+                Model::Closed { .. } => (DEFAULT_CONNECTIONS, DEFAULT_MAX_IN_FLIGHT),
+            };
+            if matches!(rate, Rate::Stages { .. }) {
+                // Stages set the run's length.
+                self.load.duration = None;
+            }
+            self.load.model = Model::Open(OpenModel {
+                rate: rate.clone(),
+                connections,
+                max_in_flight,
+            });
+        }
+        if o.connections.is_some() || o.max_in_flight.is_some() {
+            let Model::Open(open) = &mut self.load.model else {
+                return Err(
+                    "--connections and --max-in-flight apply to the open model; add --rate or --stages (the closed model has one connection per --concurrency worker)".into(),
+                );
+            };
+            if let Some(c) = o.connections {
+                open.connections = c;
+            }
+            if let Some(m) = o.max_in_flight {
+                open.max_in_flight = m;
+            }
+            if open.max_in_flight < u64::from(open.connections) {
+                return Err(format!(
+                    "max in flight ({}) must be at least the connections ({})",
+                    open.max_in_flight, open.connections
+                ));
+            }
         }
         if o.duration.is_some() || o.requests.is_some() {
+            if o.duration.is_some()
+                && let Model::Open(OpenModel {
+                    rate: Rate::Stages { .. },
+                    ..
+                }) = self.load.model
+            {
+                return Err(
+                    "--duration does not apply to stages, which set the run's length; use --requests to stop earlier".into(),
+                );
+            }
             self.load.duration = o.duration;
             self.load.requests = o.requests;
+        }
+        if let Some(w) = o.warmup {
+            self.load.warmup = Some(w);
         }
         if let Some(t) = o.threads {
             self.load.threads = Some(t);
@@ -230,6 +343,7 @@ impl Scenario {
         if let Some(ca) = &o.ca_cert {
             self.target.ca_cert = Some(ca.clone());
         }
+        Ok(())
     }
 }
 

@@ -2,20 +2,27 @@
 //! The commented reference, `scenarios/reference.toml`, shows every key.
 
 use std::path::Path;
+use std::time::Duration;
 
 use toml::de::{DeTable, DeValue};
 
+use super::reader::MAX_DURATION;
 use super::reader::{Reader, Table, Value, type_name};
 use super::{
-    BodySpec, DEFAULT_CONCURRENCY, DEFAULT_PATH, DEFAULT_TIMEOUT, HttpSpec, Literal, LoadError,
-    LoadSpec, MetadataField, MetadataSpec, ParamSpec, Pattern, QoeField, QoeSpec, Scenario,
-    TargetSpec, TargetUrl, ValueSpec, check_endpoint_path,
+    BodySpec, DEFAULT_CONCURRENCY, DEFAULT_CONNECTIONS, DEFAULT_MAX_IN_FLIGHT, DEFAULT_PATH,
+    DEFAULT_TIMEOUT, HttpSpec, Literal, LoadError, LoadSpec, MetadataField, MetadataSpec, Model,
+    OpenModel, ParamSpec, Pattern, QoeField, QoeSpec, Rate, Scenario, Stage, TargetSpec, TargetUrl,
+    ValueSpec, check_endpoint_path,
 };
 use crate::scenario::error::nearest;
 use crate::spec::{self, Constraint, ValueType};
 
 /// The most workers a closed-model run may have.
 pub const MAX_CONCURRENCY: i64 = 100_000;
+/// The most requests per second the open model takes.
+pub const MAX_RATE: f64 = 10_000_000.0;
+/// The most requests waiting or on the wire in the open model.
+pub const MAX_IN_FLIGHT: i64 = 10_000_000;
 /// The most generator threads.
 pub const MAX_THREADS: i64 = 1024;
 /// The most extra request headers a scenario may set.
@@ -143,24 +150,145 @@ fn read_target(r: &mut Reader<'_>, top: &mut Table<'_, '_>, base_dir: Option<&Pa
 
 fn read_load(r: &mut Reader<'_>, top: &mut Table<'_, '_>) -> LoadSpec {
     let mut load = LoadSpec {
-        concurrency: DEFAULT_CONCURRENCY,
+        model: Model::Closed {
+            concurrency: DEFAULT_CONCURRENCY,
+        },
         duration: None,
         requests: None,
+        warmup: None,
         threads: None,
     };
     section(r, top, "load", |r, t| {
-        if let Some(v) = t.get("concurrency")
-            && let Some(n) = r.integer_in(v, &t.key_path("concurrency"), 1..=MAX_CONCURRENCY)
-        {
-            load.concurrency = n as u32;
+        let concurrency = t.get("concurrency");
+        let rate = t.get("rate");
+        let stages = t.get("stages");
+        let start_rate = t.get("start_rate");
+        let connections = t.get("connections");
+        let max_in_flight = t.get("max_in_flight");
+        let duration = t.get("duration");
+
+        // One model: the first of the keys that choose one wins, the
+        // others are errors that say why.
+        let chosen = [
+            ("concurrency", concurrency),
+            ("rate", rate),
+            ("stages", stages),
+        ];
+        let mut model_key: Option<&str> = None;
+        for (key, value) in chosen {
+            let Some(value) = value else { continue };
+            match model_key {
+                None => model_key = Some(key),
+                Some(first) => r.error(
+                    value.span(),
+                    &t.key_path(key),
+                    format!("`{first}` already chooses the load model"),
+                    Some(
+                        "use `concurrency` for the closed model, or `rate` (constant) or `stages` (ramp) for the open model"
+                            .into(),
+                    ),
+                ),
+            }
         }
-        if let Some(v) = t.get("duration") {
-            load.duration = r.duration(v, &t.key_path("duration"));
+
+        if let Some(v) = concurrency
+            && let Some(n) = r.integer_in(v, &t.key_path("concurrency"), 1..=MAX_CONCURRENCY)
+            && model_key == Some("concurrency")
+        {
+            load.model = Model::Closed {
+                concurrency: n as u32,
+            };
+        }
+        let open_rate = match model_key {
+            Some("rate") => rate
+                .and_then(|v| read_rate(r, v, &t.key_path("rate"), false))
+                .map(Rate::Constant),
+            Some("stages") => stages.and_then(|v| {
+                let start = match start_rate {
+                    Some(s) => read_rate(r, s, &t.key_path("start_rate"), true)?,
+                    None => 0.0,
+                };
+                read_stages(r, v, &t.key_path("stages"))
+                    .map(|stages| Rate::Stages { start, stages })
+            }),
+            _ => None,
+        };
+        if let Some(v) = start_rate
+            && model_key != Some("stages")
+        {
+            r.error(
+                v.span(),
+                &t.key_path("start_rate"),
+                "`start_rate` is where `stages` begin; it needs `stages`",
+                None,
+            );
+        }
+        let open = model_key.is_some_and(|k| k != "concurrency");
+        for (key, value) in [
+            ("connections", connections),
+            ("max_in_flight", max_in_flight),
+        ] {
+            if let Some(v) = value
+                && !open
+            {
+                r.error(
+                    v.span(),
+                    &t.key_path(key),
+                    format!("`{key}` applies to the open model, chosen by `rate` or `stages`"),
+                    Some("the closed model has one connection per `concurrency` worker".into()),
+                );
+            }
+        }
+        let connections = connections
+            .filter(|_| open)
+            .and_then(|v| r.integer_in(v, &t.key_path("connections"), 1..=MAX_CONCURRENCY))
+            .map_or(DEFAULT_CONNECTIONS, |n| n as u32);
+        let max_in_flight = match max_in_flight.filter(|_| open) {
+            Some(v) => {
+                let key = t.key_path("max_in_flight");
+                match r.integer_in(v, &key, 1..=MAX_IN_FLIGHT) {
+                    Some(n) if (n as u64) < u64::from(connections) => {
+                        r.error(
+                            v.span(),
+                            &key,
+                            format!("{n} is less than `connections` ({connections}); it counts the requests on the wire too"),
+                            None,
+                        );
+                        None
+                    }
+                    n => n.map(|n| n as u64),
+                }
+            }
+            None => Some(DEFAULT_MAX_IN_FLIGHT.max(u64::from(connections))),
+        };
+        if let (Some(rate), Some(max_in_flight)) = (open_rate, max_in_flight) {
+            load.model = Model::Open(OpenModel {
+                rate,
+                connections,
+                max_in_flight,
+            });
+        }
+
+        if let Some(v) = duration {
+            let key = t.key_path("duration");
+            if model_key == Some("stages") {
+                r.error(
+                    v.span(),
+                    &key,
+                    "`stages` set the run's length; `duration` does not apply",
+                    Some("remove `duration`, or use `requests` to stop earlier".into()),
+                );
+            } else {
+                load.duration = r.duration(v, &key);
+            }
         }
         if let Some(v) = t.get("requests") {
             load.requests = r
                 .integer_in(v, &t.key_path("requests"), 1..=i64::MAX)
                 .map(|n| n as u64);
+        }
+        if let Some(v) = t.get("warmup") {
+            load.warmup = r.duration(v, &t.key_path("warmup"));
         }
         if let Some(v) = t.get("threads") {
             load.threads = r
@@ -169,6 +297,134 @@ fn read_load(r: &mut Reader<'_>, top: &mut Table<'_, '_>) -> LoadSpec {
         }
     });
     load
+}
+
+/// A rate in requests per second: above zero (or zero, where `zero_ok`)
+/// and at most [`MAX_RATE`].
+fn read_rate(r: &mut Reader<'_>, v: &Value<'_>, key: &str, zero_ok: bool) -> Option<f64> {
+    let n = r.number(v, key)?;
+    check_rate(n, zero_ok)
+        .map_err(|m| r.error(v.span(), key, m, None))
+        .ok()
+}
+
+/// The rule for rates, shared with the `--rate` and `--stages` flags.
+pub fn check_rate(n: f64, zero_ok: bool) -> Result<f64, String> {
+    if n < 0.0 || (n == 0.0 && !zero_ok) {
+        Err(format!(
+            "{n} is not a rate: use requests per second above {}",
+            if zero_ok { "or equal to 0" } else { "0" }
+        ))
+    } else if n > MAX_RATE {
+        Err(format!(
+            "{n} requests per second is more than mcload sends ({MAX_RATE})"
+        ))
+    } else {
+        Ok(n)
+    }
+}
+
+/// The `--stages` flag: `[START,]DURATION:RATE[,DURATION:RATE...]`, e.g.
+/// `100,5s:1000,10s:1000` starts at 100/s, ramps to 1000/s over 5 s and
+/// holds it for 10 s. Without START the ramp starts from 0.
+pub fn parse_stages(text: &str) -> Result<Rate, String> {
+    let mut start = 0.0;
+    let mut stages = Vec::new();
+    for (i, part) in text.split(',').map(str::trim).enumerate() {
+        if part.is_empty() {
+            return Err(format!(
+                "{text:?} has an empty stage; write e.g. \"100,5s:1000,10s:1000\""
+            ));
+        }
+        match part.split_once(':') {
+            Some((duration, rate)) => {
+                let duration =
+                    super::parse_duration(duration).map_err(|m| format!("stage {part:?}: {m}"))?;
+                let rate =
+                    parse_rate_text(rate, true).map_err(|m| format!("stage {part:?}: {m}"))?;
+                stages.push(Stage { duration, rate });
+            }
+            None if i == 0 => start = parse_rate_text(part, true)?,
+            None => {
+                return Err(format!(
+                    "stage {part:?} needs DURATION:RATE, e.g. \"5s:1000\" (ramp to 1000/s over 5 s)"
+                ));
+            }
+        }
+    }
+    if stages.is_empty() {
+        return Err(format!(
+            "{text:?} has no stage; write e.g. \"100,5s:1000\" (from 100/s to 1000/s over 5 s)"
+        ));
+    }
+    if stages.iter().map(|s| s.duration).sum::<Duration>() > MAX_DURATION {
+        return Err("the stages last more than 365 days".into());
+    }
+    Ok(Rate::Stages { start, stages })
+}
+
+/// A rate written on the command line, e.g. `500` or `2.5`.
+pub fn parse_rate_text(text: &str, zero_ok: bool) -> Result<f64, String> {
+    let n: f64 = text
+        .trim()
+        .parse()
+        .ok()
+        .filter(|n: &f64| n.is_finite())
+        .ok_or_else(|| format!("{text:?} is not a rate; write requests per second, e.g. 500"))?;
+    check_rate(n, zero_ok)
+}
+
+/// `stages = [{ duration = "5s", rate = 1000 }, ...]`.
+fn read_stages(r: &mut Reader<'_>, v: &Value<'_>, key: &str) -> Option<Vec<Stage>> {
+    let items = r.array(v, key)?;
+    if items.is_empty() {
+        r.error(
+            v.span(),
+            key,
+            "needs at least one stage",
+            Some("write e.g. stages = [{ duration = \"10s\", rate = 1000 }]".into()),
+        );
+        return None;
+    }
+    let mut stages = Vec::with_capacity(items.len());
+    let mut ok = true;
+    for (i, item) in items.iter().enumerate() {
+        let item_key = format!("{key}[{i}]");
+        let Some(mut table) = r.table(item, &item_key) else {
+            ok = false;
+            continue;
+        };
+        let duration = match table.get("duration") {
+            Some(d) => r.duration(d, &table.key_path("duration")),
+            None => {
+                r.error(item.span(), &item_key, "a stage needs `duration`", None);
+                None
+            }
+        };
+        let rate = match table.get("rate") {
+            Some(x) => read_rate(r, x, &table.key_path("rate"), true),
+            None => {
+                r.error(
+                    item.span(),
+                    &item_key,
+                    "a stage needs `rate` (requests per second at its end)",
+                    None,
+                );
+                None
+            }
+        };
+        table.finish(r);
+        match (duration, rate) {
+            (Some(duration), Some(rate)) => stages.push(Stage { duration, rate }),
+            _ => ok = false,
+        }
+    }
+    let total: Duration = stages.iter().map(|s| s.duration).sum();
+    if ok && total > MAX_DURATION {
+        r.error(v.span(), key, "the stages last more than 365 days", None);
+        return None;
+    }
+    ok.then_some(stages)
 }
 
 /// Headers mcload writes itself, because they frame the request.

@@ -18,7 +18,12 @@ fn an_empty_file_is_a_default_closed_run_against_the_embedded_server() {
     assert_eq!(s.name, "test");
     assert_eq!(s.target.url, None);
     assert_eq!(s.target.path, DEFAULT_PATH);
-    assert_eq!(s.load.concurrency, DEFAULT_CONCURRENCY);
+    assert_eq!(
+        s.load.model,
+        Model::Closed {
+            concurrency: DEFAULT_CONCURRENCY
+        }
+    );
     assert_eq!(
         s.load.stop_rule(),
         StopRule {
@@ -71,7 +76,7 @@ fields = { "media.qoe.bitrate" = { uniform = [300000, 8000000] } }
     let url = s.target.url.as_ref().unwrap();
     assert_eq!((url.scheme, url.port), (Scheme::Https, 443));
     assert_eq!(s.target.ca_cert.as_deref(), Some(Path::new("ca.pem")));
-    assert_eq!(s.load.concurrency, 64);
+    assert_eq!(s.load.model, Model::Closed { concurrency: 64 });
     assert_eq!(
         s.load.stop_rule(),
         StopRule {
@@ -292,7 +297,8 @@ fn overrides_replace_file_values_and_the_whole_stop_rule() {
         seed: Some(9),
         target: Some(TargetUrl::parse("http://127.0.0.1:9").unwrap()),
         ..Overrides::default()
-    });
+    })
+    .unwrap();
     assert_eq!(
         s.load.stop_rule(),
         StopRule {
@@ -300,7 +306,172 @@ fn overrides_replace_file_values_and_the_whole_stop_rule() {
             requests: Some(100)
         }
     );
-    assert_eq!(s.load.concurrency, 2);
+    assert_eq!(s.load.model, Model::Closed { concurrency: 2 });
     assert_eq!(s.body.seed, Some(9));
     assert_eq!(s.target.url.unwrap().port, 9);
+}
+
+fn open(s: &Scenario) -> &OpenModel {
+    match &s.load.model {
+        Model::Open(open) => open,
+        other => panic!("expected the open model, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_rate_chooses_the_open_model_with_default_bounds() {
+    let s = parse("[load]\nrate = 500\nduration = \"4s\"\nwarmup = \"1s\"\n").unwrap();
+    let o = open(&s);
+    assert_eq!(o.rate, Rate::Constant(500.0));
+    assert_eq!(o.connections, DEFAULT_CONNECTIONS);
+    assert_eq!(o.max_in_flight, DEFAULT_MAX_IN_FLIGHT);
+    assert_eq!(s.load.warmup, Some(Duration::from_secs(1)));
+    assert_eq!(s.load.stop_rule().duration, Some(Duration::from_secs(4)));
+}
+
+#[test]
+fn stages_set_the_length_of_the_run() {
+    let s = parse(
+        "[load]\nstart_rate = 100\nstages = [{ duration = \"5s\", rate = 1000 }, { duration = \"2s\", rate = 1000 }]\nconnections = 8\nmax_in_flight = 100\nrequests = 50\n",
+    )
+    .unwrap();
+    let o = open(&s);
+    assert_eq!(
+        o.rate,
+        Rate::Stages {
+            start: 100.0,
+            stages: vec![
+                Stage {
+                    duration: Duration::from_secs(5),
+                    rate: 1000.0
+                },
+                Stage {
+                    duration: Duration::from_secs(2),
+                    rate: 1000.0
+                },
+            ]
+        }
+    );
+    assert_eq!((o.connections, o.max_in_flight), (8, 100));
+    assert_eq!(
+        s.load.stop_rule(),
+        StopRule {
+            duration: Some(Duration::from_secs(7)),
+            requests: Some(50)
+        }
+    );
+}
+
+#[test]
+fn load_model_conflicts_are_errors_that_say_why() {
+    let e = problem("[load]\nconcurrency = 8\nrate = 100\n");
+    assert_eq!((e.line, e.key.as_str()), (3, "load.rate"));
+    assert!(e.message.contains("`concurrency` already chooses"), "{e}");
+
+    let e = problem("[load]\nrate = 100\nstages = [{ duration = \"1s\", rate = 5 }]\n");
+    assert_eq!(e.key, "load.stages");
+
+    let e = problem("[load]\nstages = [{ duration = \"1s\", rate = 5 }]\nduration = \"3s\"\n");
+    assert_eq!(e.key, "load.duration");
+    assert!(e.message.contains("set the run's length"), "{e}");
+
+    let e = problem("[load]\nconcurrency = 4\nconnections = 8\n");
+    assert_eq!(e.key, "load.connections");
+    assert!(e.message.contains("open model"), "{e}");
+
+    let e = problem("[load]\nrate = 10\nstart_rate = 5\n");
+    assert_eq!(e.key, "load.start_rate");
+
+    let e = problem("[load]\nrate = 10\nconnections = 8\nmax_in_flight = 4\n");
+    assert_eq!(e.key, "load.max_in_flight");
+    assert!(e.message.contains("less than `connections`"), "{e}");
+}
+
+#[test]
+fn rates_and_stages_are_checked() {
+    let e = problem("[load]\nrate = 0\n");
+    assert!(e.message.contains("not a rate"), "{e}");
+    let e = problem("[load]\nrate = 1e12\n");
+    assert!(e.message.contains("more than mcload sends"), "{e}");
+    let e = problem("[load]\nstages = []\n");
+    assert!(e.message.contains("at least one stage"), "{e}");
+    let e = problem("[load]\nstages = [{ duration = \"1s\" }]\n");
+    assert!(e.message.contains("needs `rate`"), "{e}");
+    let e = problem("[load]\nstages = [{ duration = \"1s\", rate = 5, ramp = true }]\n");
+    assert_eq!(e.key, "load.stages[0].ramp");
+    let e = problem("[load]\nstages = [{ duration = \"1s\", rate = -5 }]\n");
+    assert_eq!(e.key, "load.stages[0].rate");
+}
+
+#[test]
+fn the_stages_flag_reads_start_and_stages() {
+    assert_eq!(
+        parse_stages("100,5s:1000").unwrap(),
+        Rate::Stages {
+            start: 100.0,
+            stages: vec![Stage {
+                duration: Duration::from_secs(5),
+                rate: 1000.0
+            }]
+        }
+    );
+    assert_eq!(
+        parse_stages("2s:50, 1s:0").unwrap(),
+        Rate::Stages {
+            start: 0.0,
+            stages: vec![
+                Stage {
+                    duration: Duration::from_secs(2),
+                    rate: 50.0
+                },
+                Stage {
+                    duration: Duration::from_secs(1),
+                    rate: 0.0
+                }
+            ]
+        }
+    );
+    for bad in [
+        "",
+        "100",
+        "5s",
+        "100,5s",
+        "1s:-3",
+        "1s:x",
+        "100,,1s:5",
+        "0s:5",
+    ] {
+        assert!(parse_stages(bad).is_err(), "{bad:?}");
+    }
+}
+
+#[test]
+fn model_flags_replace_the_files_model() {
+    let mut s = parse("[load]\nconcurrency = 4\nduration = \"30s\"\n").unwrap();
+    s.apply(&Overrides {
+        rate: Some(Rate::Constant(200.0)),
+        connections: Some(8),
+        warmup: Some(Duration::from_secs(1)),
+        ..Overrides::default()
+    })
+    .unwrap();
+    let o = open(&s);
+    assert_eq!((o.rate.clone(), o.connections), (Rate::Constant(200.0), 8));
+    assert_eq!(s.load.duration, Some(Duration::from_secs(30)));
+
+    s.apply(&Overrides {
+        rate: Some(parse_stages("1s:10").unwrap()),
+        ..Overrides::default()
+    })
+    .unwrap();
+    assert_eq!(s.load.stop_rule().duration, Some(Duration::from_secs(1)));
+
+    let mut closed = parse("").unwrap();
+    let e = closed
+        .apply(&Overrides {
+            connections: Some(8),
+            ..Overrides::default()
+        })
+        .unwrap_err();
+    assert!(e.contains("open model"), "{e}");
 }

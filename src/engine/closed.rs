@@ -1,0 +1,118 @@
+//! The closed model: each worker owns a connection and sends its next
+//! request as soon as the previous one has ended.
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::time::Instant;
+
+use super::{Class, Connection, Outcome, Record, ThreadCtx, Transport, join_all};
+use crate::schedule::ClosedPlan;
+
+/// Warm-up bodies are numbered from here, apart from the measured ones,
+/// so that a counted run still sends bodies `0..N` of its seed.
+const WARMUP_INDEX_BASE: u64 = 1 << 63;
+
+/// One thread's share of a closed-model run.
+pub(super) struct ClosedWork {
+    workers: u32,
+    /// No request starts at or after this instant.
+    deadline: Option<Instant>,
+    /// Requests that start before this instant are warm-up.
+    warmup_end: Option<Instant>,
+    /// Measured body numbering: the k-th request sends body `base + k * stride`.
+    base: u64,
+    stride: u64,
+    /// Measured requests this thread may send in all.
+    budget: Option<u64>,
+    measured: Cell<u64>,
+    warmup: Cell<u64>,
+    thread: u64,
+    threads: u64,
+}
+
+impl ClosedWork {
+    pub(super) fn new(plan: &ClosedPlan, thread: usize, started: Instant) -> ClosedWork {
+        let (base, stride) = plan.body_indices(thread);
+        let warmup = plan.warmup.unwrap_or_default();
+        // A duration too long to add to the clock has no deadline in practice.
+        let deadline = plan
+            .duration
+            .and_then(|d| started.checked_add(warmup)?.checked_add(d));
+        ClosedWork {
+            workers: plan.threads[thread].workers,
+            deadline,
+            warmup_end: plan.warmup.and_then(|w| started.checked_add(w)),
+            base,
+            stride,
+            budget: plan.threads[thread].requests,
+            measured: Cell::new(0),
+            warmup: Cell::new(0),
+            thread: thread as u64,
+            threads: plan.threads.len() as u64,
+        }
+    }
+
+    /// The body index of a request starting at `now` and whether it is
+    /// warm-up, or `None` once the thread's time or share is used up.
+    fn next(&self, now: Instant) -> Option<(u64, bool)> {
+        if self.deadline.is_some_and(|d| now >= d) {
+            return None;
+        }
+        if self.warmup_end.is_some_and(|w| now < w) {
+            let k = self.warmup.get();
+            self.warmup.set(k + 1);
+            return Some((WARMUP_INDEX_BASE + k * self.threads + self.thread, true));
+        }
+        let k = self.measured.get();
+        if self.budget.is_some_and(|b| k >= b) {
+            return None;
+        }
+        self.measured.set(k + 1);
+        Some((self.base + k * self.stride, false))
+    }
+}
+
+pub(super) async fn run<T: Transport, R: Record + 'static>(
+    ctx: Rc<ThreadCtx<T, R>>,
+    work: ClosedWork,
+) {
+    let work = Rc::new(work);
+    let handles = (0..work.workers)
+        .map(|_| tokio::task::spawn_local(worker(ctx.clone(), work.clone())))
+        .collect();
+    join_all(handles).await;
+}
+
+async fn worker<T: Transport, R: Record>(ctx: Rc<ThreadCtx<T, R>>, work: Rc<ClosedWork>) {
+    let mut conn: Option<Connection<T::Stream>> = None;
+    let mut body = Vec::with_capacity(2048);
+    let mut request = Vec::with_capacity(4096);
+    let mut now = Instant::now();
+    while !ctx.control.is_stopped() {
+        let Some((index, warmup)) = work.next(now) else {
+            break;
+        };
+        ctx.taken.set(ctx.taken.get() + 1);
+        ctx.build_request(index, now, &mut body, &mut request);
+        let intended = Instant::now();
+        // One deadline for connecting and the exchange together: a request
+        // has `timeout` in all to be answered.
+        let deadline = tokio::time::Instant::from_std(intended) + ctx.timeout;
+        let (class, sent) = ctx.send(&mut conn, &request, deadline).await;
+        now = Instant::now();
+        ctx.record(&Outcome {
+            intended,
+            sent,
+            done: now,
+            class,
+            warmup,
+        });
+        if class == Class::Connect {
+            // Like wrk and k6, a failed connect is this request's outcome
+            // and the next request tries again at once. Some connect errors
+            // (no file descriptors, no local port) come back without ever
+            // waiting; yield so this worker cannot starve the others.
+            tokio::task::yield_now().await;
+        }
+    }
+}

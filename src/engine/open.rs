@@ -1,0 +1,188 @@
+//! The open model: a scheduler task starts each request at its planned
+//! instant, whatever the target does, and hands it to connection tasks
+//! through a local queue. A request that finds no free connection waits
+//! in the queue, and its latency still counts from its intended start;
+//! beyond `max_in_flight` waiting or on the wire, it is dropped.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::Notify;
+
+use super::{Class, Connection, Outcome, Record, ThreadCtx, Transport, join_all};
+use crate::schedule::{OpenPlan, RatePlan};
+
+/// How long the scheduler sleeps at most before looking at the stop flag,
+/// so Ctrl-C is heard quickly even at low rates.
+const STOP_CHECK: Duration = Duration::from_millis(100);
+/// Requests the scheduler starts back to back, when running behind,
+/// before letting the connection tasks run.
+const BURST: u32 = 64;
+
+/// One thread's share of an open-model run: requests `thread`,
+/// `thread + threads`, ... of the plan.
+pub(super) struct OpenWork {
+    rate: RatePlan,
+    /// Requests in the plan (warm-up included); `u64::MAX` when unbounded.
+    end: u64,
+    warmup_requests: u64,
+    thread: u64,
+    threads: u64,
+    connections: u32,
+    max_in_flight: u64,
+}
+
+impl OpenWork {
+    pub(super) fn new(plan: &OpenPlan, thread: usize) -> OpenWork {
+        let share = plan.threads[thread];
+        OpenWork {
+            rate: plan.rate.clone(),
+            end: plan.end(),
+            warmup_requests: plan.rate.warmup_requests(),
+            thread: thread as u64,
+            threads: plan.threads.len() as u64,
+            connections: share.connections,
+            max_in_flight: share.max_in_flight,
+        }
+    }
+}
+
+/// A request started by the scheduler, waiting for a connection.
+#[derive(Clone, Copy)]
+struct Job {
+    index: u64,
+    intended: Instant,
+    warmup: bool,
+}
+
+/// The scheduler's queue to the connection tasks.
+struct Queue {
+    jobs: RefCell<VecDeque<Job>>,
+    ready: Notify,
+    /// The scheduler has finished; tasks end once the queue is empty.
+    closed: Cell<bool>,
+    /// Requests waiting or on the wire.
+    in_flight: Cell<u64>,
+}
+
+pub(super) async fn run<T: Transport, R: Record + 'static>(
+    ctx: Rc<ThreadCtx<T, R>>,
+    work: OpenWork,
+) {
+    let queue = Rc::new(Queue {
+        jobs: RefCell::new(VecDeque::with_capacity(
+            work.max_in_flight.min(4096) as usize
+        )),
+        ready: Notify::new(),
+        closed: Cell::new(false),
+        in_flight: Cell::new(0),
+    });
+    let handles = (0..work.connections)
+        .map(|_| tokio::task::spawn_local(connection_task(ctx.clone(), queue.clone())))
+        .collect();
+    schedule(&ctx, &work, &queue).await;
+    queue.closed.set(true);
+    queue.ready.notify_waiters();
+    join_all(handles).await;
+}
+
+/// Starts the thread's requests at their instants.
+async fn schedule<T: Transport, R: Record>(ctx: &ThreadCtx<T, R>, work: &OpenWork, queue: &Queue) {
+    let clock = tokio::time::Instant::from_std(ctx.started);
+    let mut burst = 0;
+    let mut k = 0u64;
+    while let Some((index, intended)) = k
+        .checked_mul(work.threads)
+        .and_then(|n| n.checked_add(work.thread))
+        .filter(|&i| i < work.end)
+        .and_then(|i| Some((i, ctx.started.checked_add(work.rate.offset(i)?)?)))
+    {
+        let due = clock + intended.duration_since(ctx.started);
+        loop {
+            if ctx.control.is_stopped() {
+                return;
+            }
+            let now = tokio::time::Instant::now();
+            if due <= now {
+                break;
+            }
+            burst = 0;
+            tokio::time::sleep_until(due.min(now + STOP_CHECK)).await;
+        }
+        if burst >= BURST {
+            burst = 0;
+            tokio::task::yield_now().await;
+            if ctx.control.is_stopped() {
+                return;
+            }
+        }
+        burst += 1;
+        k += 1;
+        ctx.taken.set(ctx.taken.get() + 1);
+        let warmup = index < work.warmup_requests;
+        if queue.in_flight.get() >= work.max_in_flight {
+            ctx.record(&Outcome {
+                intended,
+                sent: intended,
+                done: Instant::now(),
+                class: Class::Dropped,
+                warmup,
+            });
+            continue;
+        }
+        queue.in_flight.set(queue.in_flight.get() + 1);
+        queue.jobs.borrow_mut().push_back(Job {
+            index,
+            intended,
+            warmup,
+        });
+        queue.ready.notify_one();
+    }
+}
+
+/// One connection: carries queued requests one at a time.
+async fn connection_task<T: Transport, R: Record>(ctx: Rc<ThreadCtx<T, R>>, queue: Rc<Queue>) {
+    let mut conn: Option<Connection<T::Stream>> = None;
+    let mut body = Vec::with_capacity(2048);
+    let mut request = Vec::with_capacity(4096);
+    loop {
+        let next = queue.jobs.borrow_mut().pop_front();
+        let Some(job) = next else {
+            if queue.closed.get() {
+                return;
+            }
+            queue.ready.notified().await;
+            continue;
+        };
+        let now = Instant::now();
+        let deadline = job.intended.checked_add(ctx.timeout);
+        let (class, sent) = if ctx.control.is_stopped() {
+            // Interrupted before it could be sent: never started.
+            (Class::Dropped, now)
+        } else if deadline.is_some_and(|d| now >= d) {
+            // It waited its whole timeout for a connection.
+            (Class::Timeout, now)
+        } else {
+            ctx.build_request(job.index, now, &mut body, &mut request);
+            let deadline = deadline.map_or_else(
+                || tokio::time::Instant::now() + ctx.timeout,
+                tokio::time::Instant::from_std,
+            );
+            ctx.send(&mut conn, &request, deadline).await
+        };
+        ctx.record(&Outcome {
+            intended: job.intended,
+            sent,
+            done: Instant::now(),
+            class,
+            warmup: job.warmup,
+        });
+        queue.in_flight.set(queue.in_flight.get() - 1);
+        if class == Class::Connect {
+            // A refused connect can return at once; let the others run.
+            tokio::task::yield_now().await;
+        }
+    }
+}
