@@ -11,6 +11,7 @@ mod closed;
 mod http1;
 mod open;
 mod outcome;
+mod pacer;
 mod transport;
 
 use std::cell::{Cell, RefCell};

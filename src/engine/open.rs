@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
+use super::pacer::Pacer;
 use super::{Class, Connection, Outcome, Record, ThreadCtx, Transport, join_all};
 use crate::schedule::{OpenPlan, RatePlan};
 
@@ -90,7 +91,7 @@ pub(super) async fn run<T: Transport, R: Record + 'static>(
 
 /// Starts the thread's requests at their instants.
 async fn schedule<T: Transport, R: Record>(ctx: &ThreadCtx<T, R>, work: &OpenWork, queue: &Queue) {
-    let clock = tokio::time::Instant::from_std(ctx.started);
+    let mut pacer = Pacer::new();
     let mut burst = 0;
     let mut k = 0u64;
     while let Some((index, intended)) = k
@@ -99,17 +100,16 @@ async fn schedule<T: Transport, R: Record>(ctx: &ThreadCtx<T, R>, work: &OpenWor
         .filter(|&i| i < work.end)
         .and_then(|i| Some((i, ctx.started.checked_add(work.rate.offset(i)?)?)))
     {
-        let due = clock + intended.duration_since(ctx.started);
         loop {
             if ctx.control.is_stopped() {
                 return;
             }
-            let now = tokio::time::Instant::now();
-            if due <= now {
+            let now = Instant::now();
+            if intended <= now {
                 break;
             }
             burst = 0;
-            tokio::time::sleep_until(due.min(now + STOP_CHECK)).await;
+            pacer.wait_until(intended.min(now + STOP_CHECK)).await;
         }
         if burst >= BURST {
             burst = 0;

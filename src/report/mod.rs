@@ -54,12 +54,18 @@ pub struct RunReport<'a> {
 impl RunReport<'_> {
     /// Answers per second over the run.
     pub fn throughput(&self) -> f64 {
-        let secs = self.elapsed.as_secs_f64();
+        let secs = self.measured_elapsed().as_secs_f64();
         if secs > 0.0 {
             self.tally.counts.completed() as f64 / secs
         } else {
             0.0
         }
+    }
+
+    /// How long the measured part ran: the run less its warm-up.
+    pub fn measured_elapsed(&self) -> Duration {
+        self.elapsed
+            .saturating_sub(self.warmup.map_or(Duration::ZERO, |(w, _)| w))
     }
 
     /// Every scheduled request ended in exactly one outcome: the engine's

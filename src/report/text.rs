@@ -125,7 +125,7 @@ pub fn write_text(run: &RunReport<'_>, out: &mut dyn Write) -> io::Result<()> {
         grouped(total),
         grouped(c.completed()),
         grouped(run.throughput().round() as u64),
-        run.elapsed.as_secs_f64()
+        run.measured_elapsed().as_secs_f64()
     )?;
     let others = c.other_statuses();
     let other_detail = others
@@ -206,10 +206,12 @@ pub fn write_text(run: &RunReport<'_>, out: &mut dyn Write) -> io::Result<()> {
             latency_row(name, LatencyMs::of(h))?;
         }
     }
-    writeln!(
-        out,
-        "  (latency counts from each request's intended start, so waiting for a connection is included; service counts from the send)"
-    )?;
+    let note = if open {
+        "(latency counts from each request's intended start, so waiting for a connection is included; service time from the send)"
+    } else {
+        "(closed model: a request starts when its worker is free, so a stalling target lowers the rate instead of showing in latency; --rate gives the open model)"
+    };
+    writeln!(out, "  {note}")?;
     writeln!(out)?;
     let (relation, mark) = if run.accounted() {
         ("=", "✓")
