@@ -82,3 +82,38 @@ fn when_the_target_dies_mid_run_every_request_is_still_accounted_for() {
     assert!(connect >= 1, "new connections are refused: {}", run.json);
     assert_eq!(300 + io + connect, 2_000);
 }
+
+#[test]
+fn in_the_open_model_a_dying_target_leaves_every_request_accounted_for() {
+    let server = RawServer::start(Misbehaviour::DieAfter(300));
+    let s = scenario(
+        "open-dies",
+        "[load]\nrate = 1000\nrequests = 1500\nconnections = 4\nthreads = 2\n",
+    );
+    let run = run(&s, &["--target", &server.url()]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert_accounted(&run);
+    assert_eq!(run.count("/requests/scheduled"), 1_500);
+    assert_eq!(run.count("/status/201"), server.answered.load(SeqCst));
+    assert_eq!(run.count("/status/201"), 300);
+    let failed = run.count("/errors/io") + run.count("/errors/connect") + run.count("/dropped");
+    assert_eq!(300 + failed, 1_500, "{}", run.json);
+}
+
+#[test]
+fn in_the_open_model_a_stalled_server_times_out_waiting_requests_too() {
+    let server = RawServer::start(Misbehaviour::Stall);
+    let s = scenario(
+        "open-stall-timeout",
+        "[load]\nrate = 100\nduration = \"500ms\"\nconnections = 2\n[http]\ntimeout = \"300ms\"\n",
+    );
+    let started = std::time::Instant::now();
+    let run = run(&s, &["--target", &server.url()]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert_accounted(&run);
+    assert_eq!(run.count("/requests/scheduled"), 50);
+    // Two on the wire at a time; the others wait, and the timeout counts
+    // from each request's intended start, waiting included.
+    assert_eq!(run.count("/errors/timeout"), 50, "{}", run.json);
+    assert!(started.elapsed().as_secs_f64() < 5.0);
+}

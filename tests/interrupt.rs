@@ -2,10 +2,12 @@ use std::time::{Duration, Instant};
 
 use crate::util::{assert_accounted, mcload, repo, temp_dir};
 
-fn interrupted_run(signal: &str) {
+fn interrupted_run(signal: &str, model: &[&str]) {
     let report = temp_dir("interrupt").join("report.json");
     let child = mcload()
-        .args(["run", "scenarios/smoke.toml", "--duration", "60s", "--json"])
+        .args(["run", "scenarios/smoke.toml", "--duration", "60s"])
+        .args(model)
+        .arg("--json")
         .arg(&report)
         .current_dir(repo())
         .stdout(std::process::Stdio::piped())
@@ -42,10 +44,15 @@ fn interrupted_run(signal: &str) {
 
 #[test]
 fn ctrl_c_stops_the_run_and_still_writes_a_complete_report() {
-    interrupted_run("-INT");
+    interrupted_run("-INT", &[]);
+}
+
+#[test]
+fn ctrl_c_stops_an_open_model_run_with_every_request_accounted_for() {
+    interrupted_run("-INT", &["--rate", "5000"]);
 }
 
 #[test]
 fn sigterm_stops_the_run_like_ctrl_c() {
-    interrupted_run("-TERM");
+    interrupted_run("-TERM", &[]);
 }
