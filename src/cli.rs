@@ -53,7 +53,8 @@ embedded reference server on 127.0.0.1 and checks its counts against mcload's.")
     /// Print the bodies `run` would send, one JSON document per line.
     #[command(after_help = "Examples:
   mcload sample scenarios/reference.toml
-  mcload sample scenarios/smoke.toml --count 1000 --seed 7 | jq -c .params")]
+  mcload sample scenarios/smoke.toml --count 1000 --seed 7 | jq -c .params
+  mcload sample scenarios/smoke.toml --invalid-share 1 --label --count 30 | cut -f1")]
     Sample(SampleFlags),
     /// Check scenario files; every problem names file, line, column and key.
     #[command(after_help = "Examples:
@@ -63,9 +64,11 @@ embedded reference server on 127.0.0.1 and checks its counts against mcload's.")
     #[command(after_help = "Examples:
   mcload serve
   mcload serve --listen 127.0.0.1:9000 --error-rate 0.01 --latency 20ms
+  mcload serve --reject-valid 0.01 --accept-invalid 0.1 --bad-location 0.01 --repeat-id 0.01
 
 Answers POST /api/v1/sessions with 201 and a Location, or 400 naming the rule a
-body breaks; GET /stats answers its counts as JSON.")]
+body breaks; GET /stats answers its counts as JSON, with the faults it committed
+on purpose under \"faults\" (the fault flags exist to prove mcload's checks).")]
     Serve(ServeFlags),
 }
 
@@ -115,6 +118,9 @@ struct RunFlags {
     /// Write the JSON report to PATH ('-' for stdout; the text summary then goes to stderr).
     #[arg(long, value_name = "PATH")]
     json: Option<PathBuf>,
+    /// Share of bodies made invalid on purpose (0 to 1), each by a named mutation expecting 400.
+    #[arg(long, value_name = "X", value_parser = parse_share)]
+    invalid_share: Option<f64>,
     /// Write the per-second latency histograms as an HdrHistogram interval log.
     #[arg(long, value_name = "PATH")]
     hlog: Option<PathBuf>,
@@ -133,6 +139,12 @@ struct SampleFlags {
     /// Seed of the body generator (default: the scenario's, else random).
     #[arg(long, value_name = "S")]
     seed: Option<u64>,
+    /// Share of bodies made invalid on purpose (0 to 1), as `run --invalid-share`.
+    #[arg(long, value_name = "X", value_parser = parse_share)]
+    invalid_share: Option<f64>,
+    /// Print `KIND<TAB>BODY` lines: `valid` or the mutation that broke the body.
+    #[arg(long)]
+    label: bool,
 }
 
 #[derive(Debug, Args)]
@@ -153,6 +165,18 @@ struct ServeFlags {
     /// Delay before every answer, e.g. 20ms.
     #[arg(long, value_name = "D", value_parser = parse_duration)]
     latency: Option<Duration>,
+    /// Share of valid bodies wrongly answered 400 (a fault for mcload's checks).
+    #[arg(long, value_name = "P", default_value_t = 0.0, value_parser = parse_share)]
+    reject_valid: f64,
+    /// Share of invalid bodies wrongly answered 201.
+    #[arg(long, value_name = "P", default_value_t = 0.0, value_parser = parse_share)]
+    accept_invalid: f64,
+    /// Share of 201 answers whose Location names no session.
+    #[arg(long, value_name = "P", default_value_t = 0.0, value_parser = parse_share)]
+    bad_location: f64,
+    /// Share of 201 answers that repeat a session id already given out.
+    #[arg(long, value_name = "P", default_value_t = 0.0, value_parser = parse_share)]
+    repeat_id: f64,
     /// Server threads (default: one per core).
     #[arg(long, value_name = "T", value_parser = clap::value_parser!(u16).range(1..=1024))]
     threads: Option<u16>,
@@ -201,6 +225,7 @@ pub fn main_with(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) ->
                 timeout: f.timeout,
                 seed: f.seed,
                 ca_cert: f.ca_cert,
+                invalid_share: f.invalid_share,
             },
             json: f.json.map(|p| {
                 if p.as_os_str() == "-" {
@@ -217,6 +242,8 @@ pub fn main_with(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) ->
                 scenario: f.scenario,
                 count: f.count,
                 seed: f.seed,
+                invalid_share: f.invalid_share,
+                label: f.label,
             },
             &mut std::io::stdout().lock(),
         ),
@@ -230,6 +257,10 @@ pub fn main_with(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) ->
             faults: Faults {
                 error_rate: f.error_rate,
                 latency: f.latency,
+                reject_valid: f.reject_valid,
+                accept_invalid: f.accept_invalid,
+                bad_location: f.bad_location,
+                repeat_id: f.repeat_id,
             },
             threads: f.threads.map(usize::from),
         }),

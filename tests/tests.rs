@@ -5,6 +5,9 @@
 /// Running the binary, scenario files, and test servers.
 mod util;
 
+/// Invalid bodies by mutation, and the response checks against servers
+/// that misbehave on purpose.
+mod checks;
 /// Exit codes and messages for bad input and unreachable targets.
 mod errors;
 /// Targets that misbehave or die: every request still accounted for.

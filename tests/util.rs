@@ -347,8 +347,10 @@ fn serve_raw(
                     stop.store(true, SeqCst);
                     return;
                 }
-                let answer = b"HTTP/1.1 201 Created\r\nLocation: /api/v1/sessions/ab\r\nContent-Length: 0\r\n\r\n";
-                if stream.write_all(answer).is_ok() {
+                let answer = format!(
+                    "HTTP/1.1 201 Created\r\nLocation: /api/v1/sessions/{n:016x}\r\nContent-Length: 0\r\n\r\n"
+                );
+                if stream.write_all(answer.as_bytes()).is_ok() {
                     answered.fetch_add(1, SeqCst);
                 }
             }

@@ -13,7 +13,7 @@ use anyhow::Context as _;
 use super::{CommandResult, Exit, Failure};
 use crate::engine::{self, Control, RunStart, TargetError};
 use crate::generate::BodyGenerator;
-use crate::metrics::{self, LatestSecond, Live, Recorder, SeriesCollector};
+use crate::metrics::{self, IdChecker, LatestSecond, Live, Recorder, SeriesCollector};
 use crate::report::{self, LastSecond, RunReport, ServerCounts};
 use crate::scenario::{Model, Overrides, Scenario, TargetUrl};
 use crate::schedule::{ClosedPlan, OpenPlan, Plan};
@@ -107,13 +107,10 @@ pub fn run(args: &RunArgs) -> CommandResult {
         )),
     };
     let threads = plan.threads();
+    let endpoint = url.request_path(&scenario.target.path);
     let config = engine::Config {
         transport,
-        head: engine::request_head(
-            &url.request_path(&scenario.target.path),
-            &url.host_header(),
-            &scenario.http.headers,
-        ),
+        head: engine::request_head(&endpoint, &url.host_header(), &scenario.http.headers),
         plan,
         timeout: scenario.http.timeout,
         bodies: BodyGenerator::new(&scenario.body, seed),
@@ -136,13 +133,21 @@ pub fn run(args: &RunArgs) -> CommandResult {
     let progress = (!args.quiet && io::stderr().is_terminal())
         .then(|| Progress::start(lives.clone(), collector.latest.clone(), planned));
 
+    let (id_checker, id_sinks) = IdChecker::start(threads)
+        .context("cannot start the session-id checker")
+        .map_err(Failure::unreachable)?;
     let mut sinks = sinks.into_iter();
+    let mut id_sinks = id_sinks.into_iter();
     let finished = engine::run(&config, &control, start, |t| {
         let sink = sinks.next().expect("one sink per thread");
-        Recorder::new(lives[t].clone()).with_series(sink)
+        let ids = id_sinks.next().expect("one id sink per thread");
+        Recorder::new(lives[t].clone())
+            .with_series(sink)
+            .with_checks(&endpoint, ids)
     });
-    // Sinks of threads that never started end here, so the collector ends.
+    // Sinks of threads that never started end here, so the collectors end.
     drop(sinks);
+    drop(id_sinks);
     if let Some(p) = progress {
         p.finish();
     }
@@ -162,10 +167,13 @@ pub fn run(args: &RunArgs) -> CommandResult {
         .map_err(Failure::bad_input)?;
     let mut tally = metrics::Tally::default();
     let mut warmup_tally = metrics::Tally::default();
+    let mut checks = metrics::CheckTally::default();
     for r in &recorded {
         tally += &r.tally;
         warmup_tally += &r.warmup;
+        checks.merge(&r.checks);
     }
+    checks.add_duplicates(&id_checker.finish());
     let server = embedded.as_ref().map(|e| {
         let s = e.state.stats.snapshot();
         ServerCounts {
@@ -191,6 +199,7 @@ pub fn run(args: &RunArgs) -> CommandResult {
         tally: &tally,
         warmup: warmup.map(|w| (w, &warmup_tally)),
         intervals: &series.intervals,
+        checks: &checks,
         server,
         interrupted,
     };
@@ -208,6 +217,10 @@ pub fn run(args: &RunArgs) -> CommandResult {
     }
     if run_report.server_check() == Some(report::ServerCheck::Different) {
         eprintln!("mcload: the embedded server's counts differ from mcload's");
+        return Ok(Exit::CheckFailed);
+    }
+    if checks.contract_broken() {
+        eprintln!("mcload: the endpoint broke the response contract (see `checks` in the report)");
         return Ok(Exit::CheckFailed);
     }
     Ok(Exit::Ok)

@@ -14,12 +14,20 @@ pub struct SampleArgs {
     pub scenario: PathBuf,
     pub count: u64,
     pub seed: Option<u64>,
+    /// Replaces the scenario's `body.invalid_share`.
+    pub invalid_share: Option<f64>,
+    /// Prints `KIND<TAB>BODY`: `valid` or the mutation's name, then the body.
+    pub label: bool,
 }
 
-/// Prints bodies `0..count`, one JSON document per line: the same bodies
-/// a run with this seed sends first.
+/// Prints bodies `0..count`, one per line: the same bodies a run with this
+/// seed sends first. Invalid ones are what their mutation made of them (an
+/// empty line for `empty_body`), so `--label` names each.
 pub fn sample(args: &SampleArgs, out: &mut dyn Write) -> CommandResult {
-    let scenario = Scenario::load(&args.scenario).map_err(Failure::bad_input)?;
+    let mut scenario = Scenario::load(&args.scenario).map_err(Failure::bad_input)?;
+    if let Some(share) = args.invalid_share {
+        scenario.body.invalid_share = share;
+    }
     let seed = match args.seed.or(scenario.body.seed) {
         Some(seed) => seed,
         None => {
@@ -36,6 +44,10 @@ pub fn sample(args: &SampleArgs, out: &mut dyn Write) -> CommandResult {
     let mut line = Vec::with_capacity(4096);
     for index in 0..args.count {
         line.clear();
+        if args.label {
+            line.extend_from_slice(generator.kind(index).name().as_bytes());
+            line.push(b'\t');
+        }
         generator.write(index, ts, &mut line);
         line.push(b'\n');
         match out.write_all(&line) {

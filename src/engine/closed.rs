@@ -87,18 +87,20 @@ async fn worker<T: Transport, R: Record>(ctx: Rc<ThreadCtx<T, R>>, work: Rc<Clos
     let mut conn: Option<Connection<T::Stream>> = None;
     let mut body = Vec::with_capacity(2048);
     let mut request = Vec::with_capacity(4096);
+    let mut location = Vec::with_capacity(128);
     let mut now = Instant::now();
     while !ctx.control.is_stopped() {
         let Some((index, warmup)) = work.next(now) else {
             break;
         };
         ctx.taken.set(ctx.taken.get() + 1);
-        ctx.build_request(index, now, &mut body, &mut request);
+        let kind = ctx.build_request(index, now, &mut body, &mut request);
         let intended = Instant::now();
         // One deadline for connecting and the exchange together: a request
         // has `timeout` in all to be answered.
         let deadline = tokio::time::Instant::from_std(intended) + ctx.timeout;
-        let (class, sent) = ctx.send(&mut conn, &request, deadline).await;
+        let (class, sent, has_location) =
+            ctx.send(&mut conn, &request, deadline, &mut location).await;
         now = Instant::now();
         ctx.record(&Outcome {
             intended,
@@ -106,6 +108,8 @@ async fn worker<T: Transport, R: Record>(ctx: Rc<ThreadCtx<T, R>>, work: Rc<Clos
             done: now,
             class,
             warmup,
+            kind,
+            location: has_location.then_some(location.as_slice()),
         });
         if class == Class::Connect {
             // Like wrk and k6, a failed connect is this request's outcome

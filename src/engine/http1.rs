@@ -51,6 +51,9 @@ pub struct Connection<S> {
     start: usize,
     end: usize,
     reusable: bool,
+    /// The last answer's `Location` value, copied out of the head.
+    location: Vec<u8>,
+    has_location: bool,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
@@ -61,7 +64,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
             start: 0,
             end: 0,
             reusable: true,
+            location: Vec::with_capacity(128),
+            has_location: false,
         }
+    }
+
+    /// The `Location` header of the last answer, if it had one.
+    pub fn location(&self) -> Option<&[u8]> {
+        self.has_location.then_some(self.location.as_slice())
     }
 
     /// Whether another request may follow on this connection.
@@ -143,7 +153,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         // head arriving in pieces is scanned once and parsed once.
         let mut scanned = 0;
         loop {
-            let pending = self.pending();
+            // Borrowing the buffer field alone leaves the others free to set.
+            let pending = &self.buf[self.start..self.end];
             if let Some(at) = find_empty_line(pending, scanned) {
                 let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
                 let mut response = httparse::Response::new(&mut headers);
@@ -157,6 +168,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
                         let (framing, close) = framing(version, response.headers)?;
                         if close {
                             self.reusable = false;
+                        }
+                        self.has_location = false;
+                        if let Some(h) = response
+                            .headers
+                            .iter()
+                            .find(|h| h.name.eq_ignore_ascii_case("location"))
+                        {
+                            self.location.clear();
+                            self.location.extend_from_slice(h.value);
+                            self.has_location = true;
                         }
                         return Ok((status, head_len, framing));
                     }

@@ -26,7 +26,7 @@ pub use http1::{Connection, ExchangeError, MAX_HEAD_BYTES, Response};
 pub use outcome::{Class, Outcome, Record};
 pub use transport::{Plain, Tls, TlsSetupError, Transport};
 
-use crate::generate::BodyGenerator;
+use crate::generate::{BodyGenerator, BodyKind};
 use crate::scenario::{Scheme, TargetUrl};
 use crate::schedule::Plan;
 
@@ -322,31 +322,44 @@ impl<T: Transport, R: Record> ThreadCtx<T, R> {
         self.epoch_ms + now.saturating_duration_since(self.started).as_millis() as u64
     }
 
-    fn record(&self, outcome: &Outcome) {
+    fn record(&self, outcome: &Outcome<'_>) {
         self.recorder.borrow_mut().record(outcome);
     }
 
-    /// Writes the request for body `index` into `request`, reusing `body`.
-    fn build_request(&self, index: u64, now: Instant, body: &mut Vec<u8>, request: &mut Vec<u8>) {
+    /// Writes the request for body `index` into `request`, reusing `body`;
+    /// what kind of body it is.
+    fn build_request(
+        &self,
+        index: u64,
+        now: Instant,
+        body: &mut Vec<u8>,
+        request: &mut Vec<u8>,
+    ) -> BodyKind {
         body.clear();
-        self.bodies.write(index, self.epoch_ms(now), body);
+        let kind = self.bodies.write(index, self.epoch_ms(now), body);
         request.clear();
         request.extend_from_slice(&self.head);
         request.extend_from_slice(itoa::Buffer::new().format(body.len()).as_bytes());
         request.extend_from_slice(b"\r\n\r\n");
         request.extend_from_slice(body);
+        kind
     }
 
     /// Sends `request` on `conn`, connecting first when there is none, and
     /// waits for the answer until `deadline`. Returns the outcome class and
-    /// when the request went out. A connection that cannot carry another
-    /// request is dropped from `conn`.
+    /// when the request went out. An answer's `Location` is copied into
+    /// the reused `location`, and the last value says whether there was
+    /// one. A connection that cannot carry another request is dropped from
+    /// `conn`.
     async fn send(
         &self,
         conn: &mut Option<Connection<T::Stream>>,
         request: &[u8],
         deadline: tokio::time::Instant,
-    ) -> (Class, Instant) {
+        location: &mut Vec<u8>,
+    ) -> (Class, Instant, bool) {
+        location.clear();
+        let mut has_location = false;
         let mut sent = Instant::now();
         if conn.is_none() {
             match tokio::time::timeout_at(deadline, self.transport.connect()).await {
@@ -354,13 +367,17 @@ impl<T: Transport, R: Record> ThreadCtx<T, R> {
                     *conn = Some(Connection::new(stream));
                     sent = Instant::now();
                 }
-                Ok(Err(_)) | Err(_) => return (Class::Connect, sent),
+                Ok(Err(_)) | Err(_) => return (Class::Connect, sent, false),
             }
         }
         let connection = conn.as_mut().expect("connected above");
         let result = tokio::time::timeout_at(deadline, connection.exchange(request)).await;
         let class = match result {
             Ok(Ok(response)) => {
+                if let Some(l) = connection.location() {
+                    location.extend_from_slice(l);
+                    has_location = true;
+                }
                 if !connection.is_reusable() {
                     *conn = None;
                 }
@@ -378,7 +395,7 @@ impl<T: Transport, R: Record> ThreadCtx<T, R> {
                 Class::Timeout
             }
         };
-        (class, sent)
+        (class, sent, has_location)
     }
 }
 

@@ -129,6 +129,8 @@ async fn schedule<T: Transport, R: Record>(ctx: &ThreadCtx<T, R>, work: &OpenWor
                 done: Instant::now(),
                 class: Class::Dropped,
                 warmup,
+                kind: ctx.bodies.kind(index),
+                location: None,
             });
             continue;
         }
@@ -147,6 +149,7 @@ async fn connection_task<T: Transport, R: Record>(ctx: Rc<ThreadCtx<T, R>>, queu
     let mut conn: Option<Connection<T::Stream>> = None;
     let mut body = Vec::with_capacity(2048);
     let mut request = Vec::with_capacity(4096);
+    let mut location = Vec::with_capacity(128);
     loop {
         let next = queue.jobs.borrow_mut().pop_front();
         let Some(job) = next else {
@@ -158,19 +161,20 @@ async fn connection_task<T: Transport, R: Record>(ctx: Rc<ThreadCtx<T, R>>, queu
         };
         let now = Instant::now();
         let deadline = job.intended.checked_add(ctx.timeout);
-        let (class, sent) = if ctx.control.is_stopped() {
+        let kind = ctx.bodies.kind(job.index);
+        let (class, sent, has_location) = if ctx.control.is_stopped() {
             // Interrupted before it could be sent: never started.
-            (Class::Dropped, now)
+            (Class::Dropped, now, false)
         } else if deadline.is_some_and(|d| now >= d) {
             // It waited its whole timeout for a connection.
-            (Class::Timeout, now)
+            (Class::Timeout, now, false)
         } else {
             ctx.build_request(job.index, now, &mut body, &mut request);
             let deadline = deadline.map_or_else(
                 || tokio::time::Instant::now() + ctx.timeout,
                 tokio::time::Instant::from_std,
             );
-            ctx.send(&mut conn, &request, deadline).await
+            ctx.send(&mut conn, &request, deadline, &mut location).await
         };
         ctx.record(&Outcome {
             intended: job.intended,
@@ -178,6 +182,8 @@ async fn connection_task<T: Transport, R: Record>(ctx: Rc<ThreadCtx<T, R>>, queu
             done: Instant::now(),
             class,
             warmup: job.warmup,
+            kind,
+            location: has_location.then_some(location.as_slice()),
         });
         queue.in_flight.set(queue.in_flight.get() - 1);
         if class == Class::Connect {

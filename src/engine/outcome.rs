@@ -3,6 +3,8 @@
 
 use std::time::Instant;
 
+use crate::generate::BodyKind;
+
 /// The one outcome every scheduled request ends in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Class {
@@ -23,7 +25,7 @@ pub enum Class {
 
 /// One request's fate and its instants.
 #[derive(Clone, Copy, Debug)]
-pub struct Outcome {
+pub struct Outcome<'a> {
     /// When the request was meant to start; latency counts from here.
     pub intended: Instant,
     /// When its first byte was written (or the connect began, for connect errors).
@@ -33,12 +35,16 @@ pub struct Outcome {
     pub class: Class,
     /// Sent during the warm-up: accounted for, kept out of the figures.
     pub warmup: bool,
+    /// The body sent: valid, or which mutation broke it.
+    pub kind: BodyKind,
+    /// The answer's `Location` header, when it had one.
+    pub location: Option<&'a [u8]>,
 }
 
 /// Receives outcomes. Each generator thread owns one recorder, so
 /// recording takes no lock.
 pub trait Record {
-    fn record(&mut self, outcome: &Outcome);
+    fn record(&mut self, outcome: &Outcome<'_>);
 
     /// Called about once a second by the thread that owns the recorder,
     /// so time-based measurement can move on when no outcome arrives.

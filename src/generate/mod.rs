@@ -7,8 +7,11 @@
 //! JSON tree per body.
 
 mod data;
+mod mutate;
 mod plan;
 mod values;
+
+pub use mutate::{BodyKind, MUTATIONS, Mutation, MutationDef, Strength};
 
 use std::sync::Arc;
 
@@ -27,7 +30,39 @@ pub type Rng64 = rand_pcg::Pcg64Mcg;
 pub struct BodyGenerator {
     plan: Arc<Plan>,
     seed: u64,
+    invalid: Arc<InvalidPlan>,
 }
+
+/// Which bodies are made invalid, and how.
+#[derive(Debug)]
+struct InvalidPlan {
+    share: f64,
+    /// Mutations with their cumulative weights, for a weighted pick.
+    cumulative: Vec<(Mutation, f64)>,
+}
+
+impl InvalidPlan {
+    fn new(share: f64, weights: &[(Mutation, f64)]) -> InvalidPlan {
+        let weights: Vec<(Mutation, f64)> = if weights.is_empty() {
+            Mutation::all().map(|m| (m, 1.0)).collect()
+        } else {
+            weights.iter().copied().filter(|(_, w)| *w > 0.0).collect()
+        };
+        let mut sum = 0.0;
+        let cumulative = weights
+            .into_iter()
+            .map(|(m, w)| {
+                sum += w;
+                (m, sum)
+            })
+            .collect();
+        InvalidPlan { share, cumulative }
+    }
+}
+
+/// Mixed into the seed for the valid-or-invalid draw, so that it is a
+/// stream of its own and a valid body stays the same at any invalid share.
+const KIND_STREAM: u64 = 0x6D75_7461_7469_6F6E;
 
 /// The random stream of body `index` under `seed`.
 fn body_rng(seed: u64, index: u64) -> Rng64 {
@@ -44,15 +79,51 @@ impl BodyGenerator {
         BodyGenerator {
             plan: Arc::new(Plan::compile(body)),
             seed,
+            invalid: Arc::new(InvalidPlan::new(body.invalid_share, &body.mutations)),
         }
+    }
+
+    /// Whether body `index` is valid or which mutation breaks it.
+    pub fn kind(&self, index: u64) -> BodyKind {
+        let invalid = &*self.invalid;
+        if invalid.share <= 0.0 || invalid.cumulative.is_empty() {
+            return BodyKind::Valid;
+        }
+        let mut rng = body_rng(self.seed ^ KIND_STREAM, index);
+        if invalid.share < 1.0 && !rng.random_bool(invalid.share) {
+            return BodyKind::Valid;
+        }
+        let total = invalid.cumulative.last().map_or(0.0, |&(_, c)| c);
+        let x = rng.random::<f64>() * total;
+        let at = invalid.cumulative.partition_point(|&(_, c)| c <= x);
+        let (mutation, _) = invalid.cumulative[at.min(invalid.cumulative.len() - 1)];
+        BodyKind::Invalid(mutation)
     }
 
     pub fn seed(&self) -> u64 {
         self.seed
     }
 
-    /// Appends body number `index` to `out`, with `ts_ms` as `playerTime.ts`.
-    pub fn write(&self, index: u64, ts_ms: u64, out: &mut Vec<u8>) {
+    /// Appends body number `index` to `out`, with `ts_ms` as
+    /// `playerTime.ts`, and says whether it is valid or which mutation
+    /// broke it.
+    pub fn write(&self, index: u64, ts_ms: u64, out: &mut Vec<u8>) -> BodyKind {
+        let kind = self.kind(index);
+        match kind {
+            BodyKind::Valid => self.write_valid(index, ts_ms, out),
+            BodyKind::Invalid(mutation) => {
+                // Off the common path: the valid body, then broken.
+                let mut body = Vec::with_capacity(1024);
+                self.write_valid(index, ts_ms, &mut body);
+                mutation.apply(&mut body);
+                out.extend_from_slice(&body);
+            }
+        }
+        kind
+    }
+
+    /// Appends the valid form of body `index` to `out`.
+    pub fn write_valid(&self, index: u64, ts_ms: u64, out: &mut Vec<u8>) {
         let plan = &*self.plan;
         let mut rng = body_rng(self.seed, index);
         let rng = &mut rng;

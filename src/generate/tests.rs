@@ -290,3 +290,93 @@ fn the_metadata_pool_covers_the_largest_generated_count() {
         assert!(!values.is_empty());
     }
 }
+
+#[test]
+fn every_mutation_breaks_a_valid_body_in_its_named_way() {
+    let g = generator("", 9);
+    for mutation in crate::generate::Mutation::all() {
+        for index in 0..50 {
+            let mut body = Vec::new();
+            g.write_valid(index, 1_700_000_000_000, &mut body);
+            assert!(spec::validate_bytes(&body).is_ok());
+            mutation.apply(&mut body);
+            let violation = spec::validate_bytes(&body).expect_err(mutation.name());
+            let name = mutation.name();
+            // The rule broken is the one the name says.
+            let expected = match name.split(':').next().unwrap() {
+                "missing" if name.starts_with("missing:params.") => "missing_param",
+                "missing" => "missing_member",
+                "wrong_type" | "float" | "not_integer" => "wrong_type",
+                "wrong_event_type" => "wrong_event_type",
+                "downloaded_true" => "downloaded_true",
+                "unknown_key" if name.ends_with("params") => "unknown_param",
+                "unknown_key" if name.ends_with("qoeData") => "unknown_qoe_key",
+                "unknown_key" => "unknown_member",
+                "bad_key" => "bad_custom_metadata_key",
+                "not_string" => "custom_metadata_not_string",
+                "not_json" | "empty_body" => "not_json",
+                other => panic!("no expectation for {other}"),
+            };
+            assert!(
+                violation.rule.code().starts_with(expected),
+                "{name}: broke {} at {:?}",
+                violation.rule.code(),
+                violation.field
+            );
+        }
+    }
+}
+
+#[test]
+fn the_invalid_share_and_weights_choose_the_mutations() {
+    let all = generator("[body]\ninvalid_share = 1.0\n", 4);
+    let mut seen = std::collections::BTreeSet::new();
+    for index in 0..20_000 {
+        let mut body = Vec::new();
+        match all.write(index, 1, &mut body) {
+            BodyKind::Valid => panic!("body {index} is valid at share 1"),
+            BodyKind::Invalid(m) => {
+                assert!(spec::validate_bytes(&body).is_err(), "{}", m.name());
+                seen.insert(m);
+            }
+        }
+    }
+    assert_eq!(
+        seen.len(),
+        crate::generate::MUTATIONS.len(),
+        "every mutation appears"
+    );
+
+    let quarter = generator("[body]\ninvalid_share = 0.25\n", 4);
+    let invalid = (0..40_000)
+        .filter(|&i| quarter.kind(i) != BodyKind::Valid)
+        .count();
+    assert!((9_500..10_500).contains(&invalid), "{invalid} of 40000");
+
+    let weighted = generator(
+        "[body]\ninvalid_share = 1.0\n[body.mutations]\n\"missing:params.media.id\" = 3\n\"empty_body\" = 1\n",
+        4,
+    );
+    let missing_id = (0..8_000)
+        .filter(|&i| weighted.kind(i).name() == "missing:params.media.id")
+        .count();
+    assert!((5_700..6_300).contains(&missing_id), "{missing_id} of 8000");
+    assert!((0..8_000).all(|i| matches!(
+        weighted.kind(i).name(),
+        "missing:params.media.id" | "empty_body"
+    )));
+}
+
+#[test]
+fn a_valid_body_is_the_same_at_any_invalid_share() {
+    let none = generator("[body]\n", 5);
+    let some = generator("[body]\ninvalid_share = 0.5\n", 5);
+    for index in 0..2_000 {
+        if some.kind(index) == BodyKind::Valid {
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            none.write(index, 1, &mut a);
+            some.write(index, 1, &mut b);
+            assert_eq!(a, b, "body {index}");
+        }
+    }
+}

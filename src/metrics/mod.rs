@@ -2,8 +2,13 @@
 //! generator thread and merged losslessly off the hot path; a per-second
 //! series beside them. It produces numbers, never text.
 
+mod checks;
 mod series;
 
+pub use checks::{
+    Check, CheckTally, Duplicates, IdChecker, IdSink, SAMPLES_PER_CHECK, SESSION_ID_WINDOW, Sample,
+    SessionIds, session_id,
+};
 pub use series::{Interval, IntervalCounts, LatestSecond, SeriesCollector, SeriesSink, Summary};
 
 use std::collections::BTreeMap;
@@ -190,7 +195,7 @@ impl Tally {
     }
 
     #[inline]
-    fn add(&mut self, outcome: &Outcome) {
+    fn add(&mut self, outcome: &Outcome<'_>) {
         self.counts.add(outcome.class);
         let Some(bucket) = Bucket::of(outcome.class) else {
             return;
@@ -259,6 +264,10 @@ pub fn live_snapshot(lives: &[Arc<Live>]) -> LiveSnapshot {
 pub struct Recorder {
     tally: Tally,
     warmup: Tally,
+    checks: CheckTally,
+    /// The endpoint path a `Location` must name.
+    endpoint: Vec<u8>,
+    ids: Option<IdSink>,
     live: Arc<Live>,
     series: Option<SeriesSink>,
 }
@@ -268,6 +277,8 @@ pub struct Recorder {
 pub struct Recorded {
     pub tally: Tally,
     pub warmup: Tally,
+    /// The measured part's bodies and checks (session ids apart).
+    pub checks: CheckTally,
 }
 
 impl Recorder {
@@ -275,9 +286,20 @@ impl Recorder {
         Recorder {
             tally: Tally::default(),
             warmup: Tally::default(),
+            checks: CheckTally::default(),
+            endpoint: crate::scenario::DEFAULT_PATH.as_bytes().to_vec(),
+            ids: None,
             live,
             series: None,
         }
+    }
+
+    /// Checks `Location` against `endpoint` and sends session ids to the
+    /// checker.
+    pub fn with_checks(mut self, endpoint: &str, ids: IdSink) -> Recorder {
+        self.endpoint = endpoint.as_bytes().to_vec();
+        self.ids = Some(ids);
+        self
     }
 
     /// Also feeds the per-second series.
@@ -291,23 +313,35 @@ impl Recorder {
         if let Some(series) = self.series.take() {
             series.finish();
         }
+        if let Some(mut ids) = self.ids.take() {
+            ids.flush();
+        }
         Recorded {
             tally: self.tally,
             warmup: self.warmup,
+            checks: self.checks,
         }
     }
 }
 
 impl Record for Recorder {
     #[inline]
-    fn record(&mut self, outcome: &Outcome) {
-        if outcome.warmup {
+    fn record(&mut self, outcome: &Outcome<'_>) {
+        let id = if outcome.warmup {
             self.warmup.add(outcome);
+            outcome
+                .location
+                .filter(|_| outcome.class == Class::Status(201))
+                .and_then(|l| session_id(l, &self.endpoint))
         } else {
             self.tally.add(outcome);
             if let Some(series) = &mut self.series {
                 series.add(outcome);
             }
+            self.checks.add(outcome, &self.endpoint)
+        };
+        if let (Some(id), Some(ids)) = (id, &mut self.ids) {
+            ids.add(id);
         }
         // Only this thread writes these, so a relaxed load and store is
         // enough and cheaper than an atomic add.
@@ -322,6 +356,9 @@ impl Record for Recorder {
     fn tick(&mut self, now: Instant) {
         if let Some(series) = &mut self.series {
             series.rotate_to(now);
+        }
+        if let Some(ids) = &mut self.ids {
+            ids.flush();
         }
     }
 }
@@ -344,7 +381,7 @@ mod tests {
     use super::*;
     use std::time::{Duration, Instant};
 
-    fn outcome(class: Class, micros: u64) -> Outcome {
+    fn outcome(class: Class, micros: u64) -> Outcome<'static> {
         let intended = Instant::now();
         Outcome {
             intended,
@@ -352,6 +389,8 @@ mod tests {
             done: intended + Duration::from_micros(micros),
             class,
             warmup: false,
+            kind: crate::generate::BodyKind::Valid,
+            location: None,
         }
     }
 
@@ -440,6 +479,8 @@ mod tests {
             done: intended + Duration::from_millis(1_000),
             class: Class::Status(201),
             warmup: false,
+            kind: crate::generate::BodyKind::Valid,
+            location: None,
         });
         let t = r.finish().tally;
         assert!(t.all.equivalent(t.all.max(), 1_000_000));

@@ -103,7 +103,7 @@ impl SeriesSink {
     }
 
     #[inline]
-    pub(super) fn add(&mut self, outcome: &Outcome) {
+    pub(super) fn add(&mut self, outcome: &Outcome<'_>) {
         let second = self.second_of(outcome.done);
         if second > self.second {
             self.rotate_to_second(second);
@@ -311,7 +311,7 @@ mod tests {
     use hdrhistogram::serialization::Deserializer;
     use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
 
-    fn outcome(started: Instant, done_ms: u64, latency_ms: u64, class: Class) -> Outcome {
+    fn outcome(started: Instant, done_ms: u64, latency_ms: u64, class: Class) -> Outcome<'static> {
         let done = started + Duration::from_millis(done_ms);
         Outcome {
             intended: done - Duration::from_millis(latency_ms),
@@ -319,6 +319,8 @@ mod tests {
             done,
             class,
             warmup: false,
+            kind: crate::generate::BodyKind::Valid,
+            location: None,
         }
     }
 

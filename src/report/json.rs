@@ -8,7 +8,8 @@ use hdrhistogram::serialization::{Serializer as _, V2DeflateSerializer};
 use serde::Serialize;
 
 use super::{LatencyMs, RunReport, ServerCheck};
-use crate::metrics::{Bucket, Counts, Interval, Latency, Tally};
+use crate::generate::Mutation;
+use crate::metrics::{Bucket, Check, CheckTally, Counts, Interval, Latency, Tally};
 use crate::scenario::{Model, Rate};
 
 pub const SCHEMA: &str = "mcload.report/v1";
@@ -39,6 +40,12 @@ struct Report<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     warmup: Option<Warmup>,
     intervals: Vec<IntervalJson>,
+    bodies: Bodies,
+    /// Each check's count of offending answers; all zero on a healthy endpoint.
+    checks: BTreeMap<&'static str, u64>,
+    /// Up to a few offending cases per non-zero check.
+    check_samples: BTreeMap<&'static str, Vec<SampleJson>>,
+    latency_ms_by_kind: BTreeMap<&'static str, Latency3>,
     #[serde(skip_serializing_if = "Option::is_none")]
     server: Option<Server>,
 }
@@ -73,6 +80,34 @@ struct ModelJson {
 struct StageJson {
     duration_s: f64,
     rate: f64,
+}
+
+/// The bodies of the measured part by kind (requests not dropped).
+#[derive(Serialize)]
+struct Bodies {
+    valid: u64,
+    invalid: u64,
+    by_mutation: BTreeMap<&'static str, u64>,
+}
+
+#[derive(Serialize)]
+struct SampleJson {
+    status: u16,
+    /// `valid` or the mutation's name.
+    kind: &'static str,
+    /// The `Location` answered, or `null` when there was none.
+    location: Option<String>,
+}
+
+fn bodies(c: &CheckTally) -> Bodies {
+    Bodies {
+        valid: c.valid,
+        invalid: c.invalid(),
+        by_mutation: Mutation::all()
+            .filter(|m| c.by_mutation[m.index()] > 0)
+            .map(|m| (m.name(), c.by_mutation[m.index()]))
+            .collect(),
+    }
 }
 
 /// The warm-up, apart from the measured part.
@@ -302,6 +337,8 @@ pub fn to_json(run: &RunReport<'_>) -> serde_json::Value {
     let mut histograms = BTreeMap::from([
         ("all", histogram_base64(&run.tally.all)),
         ("service_time", histogram_base64(&run.tally.service)),
+        ("valid", histogram_base64(&run.checks.latency_valid)),
+        ("invalid", histogram_base64(&run.checks.latency_invalid)),
     ]);
     for bucket in Bucket::ALL {
         let h = run.tally.bucket(bucket);
@@ -334,6 +371,32 @@ pub fn to_json(run: &RunReport<'_>) -> serde_json::Value {
         histograms,
         warmup: run.warmup.map(|(d, t)| warmup(d, t)),
         intervals: run.intervals.iter().map(interval).collect(),
+        bodies: bodies(run.checks),
+        checks: Check::ALL
+            .iter()
+            .map(|&k| (k.name(), run.checks.count(k)))
+            .collect(),
+        check_samples: Check::ALL
+            .iter()
+            .filter(|&&k| run.checks.count(k) > 0)
+            .map(|&k| {
+                let samples = run
+                    .checks
+                    .samples(k)
+                    .iter()
+                    .map(|s| SampleJson {
+                        status: s.status,
+                        kind: s.kind,
+                        location: (!s.location.is_empty()).then(|| s.location.clone()),
+                    })
+                    .collect();
+                (k.name(), samples)
+            })
+            .collect(),
+        latency_ms_by_kind: BTreeMap::from([
+            ("valid", LatencyMs::of(&run.checks.latency_valid).into()),
+            ("invalid", LatencyMs::of(&run.checks.latency_invalid).into()),
+        ]),
         server: run.server.map(|s| Server {
             requests: s.requests,
             created: s.created,

@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 pub use json::{SCHEMA, histogram_base64, to_json};
 pub use text::{LastSecond, grouped, progress_line, rate_text, write_text};
 
-use crate::metrics::{Counts, Interval, Latency, Tally};
+use crate::metrics::{CheckTally, Counts, Interval, Latency, Tally};
 use crate::scenario::{Model, StopRule};
 
 /// A server's own counts, where mcload can know them (the embedded server).
@@ -46,6 +46,8 @@ pub struct RunReport<'a> {
     pub warmup: Option<(Duration, &'a Tally)>,
     /// One entry per second of the measured part.
     pub intervals: &'a [Interval],
+    /// Bodies by kind and the response checks.
+    pub checks: &'a CheckTally,
     pub server: Option<ServerCounts>,
     /// Stopped early by Ctrl-C or SIGTERM.
     pub interrupted: bool,

@@ -4,7 +4,8 @@ use std::io::{self, Write};
 use std::time::Duration;
 
 use super::{LatencyMs, RunReport, ServerCheck};
-use crate::metrics::{Bucket, LiveSnapshot};
+use crate::generate::MUTATIONS;
+use crate::metrics::{Bucket, Check, LiveSnapshot};
 use crate::scenario::{Model, Rate};
 
 /// `1234567` as `1,234,567`.
@@ -199,6 +200,10 @@ pub fn write_text(run: &RunReport<'_>, out: &mut dyn Write) -> io::Result<()> {
     };
     latency_row("answered", LatencyMs::of(&run.tally.all))?;
     latency_row("service", LatencyMs::of(&run.tally.service))?;
+    if run.checks.invalid() > 0 {
+        latency_row("valid", LatencyMs::of(&run.checks.latency_valid))?;
+        latency_row("invalid", LatencyMs::of(&run.checks.latency_invalid))?;
+    }
     for bucket in Bucket::ALL {
         let h = run.tally.bucket(bucket);
         if !h.is_empty() {
@@ -213,6 +218,7 @@ pub fn write_text(run: &RunReport<'_>, out: &mut dyn Write) -> io::Result<()> {
     };
     writeln!(out, "  {note}")?;
     writeln!(out)?;
+    write_checks(run, out)?;
     let (relation, mark) = if run.accounted() {
         ("=", "✓")
     } else {
@@ -253,6 +259,63 @@ pub fn write_text(run: &RunReport<'_>, out: &mut dyn Write) -> io::Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// Bodies by kind and the response checks, with samples of what failed.
+fn write_checks(run: &RunReport<'_>, out: &mut dyn Write) -> io::Result<()> {
+    let c = run.checks;
+    let invalid = c.invalid();
+    let mutations = c.by_mutation.iter().filter(|&&n| n > 0).count();
+    if invalid > 0 {
+        writeln!(
+            out,
+            "bodies     {} valid (expect 201) · {} invalid (expect 400) by {} of {} mutations",
+            grouped(c.valid),
+            grouped(invalid),
+            mutations,
+            MUTATIONS.len()
+        )?;
+    } else {
+        writeln!(out, "bodies     {} valid (expect 201)", grouped(c.valid))?;
+    }
+    let line = Check::ALL
+        .iter()
+        .map(|&k| format!("{} {}", k.name(), grouped(c.count(k))))
+        .collect::<Vec<_>>()
+        .join(" · ");
+    let mark = if c.contract_broken() {
+        "✗ (the endpoint broke the response contract)"
+    } else if c.all_clear() {
+        "✓"
+    } else {
+        "(unexpected statuses are left to thresholds)"
+    };
+    writeln!(out, "checks     {line} {mark}")?;
+    for check in Check::ALL {
+        if c.count(check) == 0 {
+            continue;
+        }
+        let sign = if check == Check::UnexpectedStatus {
+            "·"
+        } else {
+            "✗"
+        };
+        for sample in c.samples(check) {
+            let location = if sample.location.is_empty() {
+                "no Location".to_string()
+            } else {
+                format!("Location {}", sample.location)
+            };
+            writeln!(
+                out,
+                "  {sign} {:<22} {} for a {} body, {location}",
+                check.name(),
+                sample.status,
+                sample.kind
+            )?;
+        }
+    }
+    writeln!(out)
 }
 
 /// The last complete second, for the live view.

@@ -20,6 +20,7 @@ pub use pattern::{MAX_PLACEHOLDER_LEN, Part as PatternPart, Pattern};
 pub use reader::parse_duration;
 pub use target::{Scheme, TargetUrl, UrlError, check_endpoint_path};
 
+use crate::generate::Mutation;
 use crate::spec;
 
 /// The endpoint path of the API.
@@ -164,6 +165,11 @@ pub struct BodySpec {
     pub params: Vec<ParamSpec>,
     pub custom_metadata: MetadataSpec,
     pub qoe: QoeSpec,
+    /// Share of bodies made invalid on purpose, each by a named mutation.
+    pub invalid_share: f64,
+    /// Relative weights of the mutations used; empty means every mutation,
+    /// equally.
+    pub mutations: Vec<(Mutation, f64)>,
 }
 
 /// The settings of one param.
@@ -249,6 +255,7 @@ pub struct Overrides {
     pub timeout: Option<Duration>,
     pub seed: Option<u64>,
     pub ca_cert: Option<PathBuf>,
+    pub invalid_share: Option<f64>,
 }
 
 impl Scenario {
@@ -339,6 +346,9 @@ impl Scenario {
         }
         if let Some(s) = o.seed {
             self.body.seed = Some(s);
+        }
+        if let Some(share) = o.invalid_share {
+            self.body.invalid_share = share;
         }
         if let Some(ca) = &o.ca_cert {
             self.target.ca_cert = Some(ca.clone());

@@ -14,6 +14,7 @@ use super::{
     OpenModel, ParamSpec, Pattern, QoeField, QoeSpec, Rate, Scenario, Stage, TargetSpec, TargetUrl,
     ValueSpec, check_endpoint_path,
 };
+use crate::generate::{MUTATIONS, Mutation};
 use crate::scenario::error::nearest;
 use crate::spec::{self, Constraint, ValueType};
 
@@ -513,12 +514,23 @@ fn read_body(r: &mut Reader<'_>, top: &mut Table<'_, '_>) -> BodySpec {
             present: None,
             fields: Vec::new(),
         },
+        invalid_share: 0.0,
+        mutations: Vec::new(),
     };
     section(r, top, "body", |r, t| {
         if let Some(v) = t.get("seed") {
             body.seed = r
                 .integer_in(v, &t.key_path("seed"), 0..=i64::MAX)
                 .map(|n| n as u64);
+        }
+        if let Some(v) = t.get("invalid_share") {
+            body.invalid_share = r.share(v, &t.key_path("invalid_share")).unwrap_or(0.0);
+        }
+        if let Some(v) = t.get("mutations") {
+            let path = t.key_path("mutations");
+            if let Some(table) = r.table(v, &path) {
+                body.mutations = read_mutations(r, &table, v);
+            }
         }
         if let Some(v) = t.get("params") {
             let path = t.key_path("params");
@@ -532,6 +544,42 @@ fn read_body(r: &mut Reader<'_>, top: &mut Table<'_, '_>) -> BodySpec {
         section(r, t, "qoe_data", |r, t| read_qoe(r, t, &mut body.qoe));
     });
     body
+}
+
+/// `[body.mutations]`: `"name" = weight` for the mutations to use.
+fn read_mutations(
+    r: &mut Reader<'_>,
+    table: &Table<'_, '_>,
+    whole: &Value<'_>,
+) -> Vec<(Mutation, f64)> {
+    let mut out = Vec::new();
+    for (name, value) in table.entries() {
+        let key = format!("{}.\"{}\"", table.path, name.get_ref());
+        let Some(mutation) = Mutation::by_name(name.get_ref()) else {
+            let hint = match nearest(name.get_ref(), MUTATIONS.iter().map(|m| m.name)) {
+                Some(k) => format!("did you mean \"{k}\"?"),
+                None => "the README lists every mutation".to_string(),
+            };
+            r.error(name.span(), &key, "not a mutation mcload knows", Some(hint));
+            continue;
+        };
+        if let Some(weight) = r.number(value, &key) {
+            if weight < 0.0 {
+                r.error(value.span(), &key, "a weight must be 0 or more", None);
+            } else {
+                out.push((mutation, weight));
+            }
+        }
+    }
+    if !out.is_empty() && out.iter().all(|(_, w)| *w == 0.0) {
+        r.error(
+            whole.span(),
+            &table.path,
+            "every weight is 0: no mutation could be chosen",
+            None,
+        );
+    }
+    out
 }
 
 fn read_params(r: &mut Reader<'_>, params: &Table<'_, '_>) -> Vec<ParamSpec> {

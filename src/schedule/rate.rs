@@ -1,17 +1,43 @@
-//! The open model's arithmetic: a piecewise-linear arrival rate and the
-//! instant each request is due. Pure functions of the request number, so a
-//! generator running late still knows exactly which requests it owes, and
-//! the plan does not depend on how many threads carry it out.
+//! The open model's arrival arithmetic: given a rate plan, when request `i`
+//! starts and how many requests are due by a given instant.
 //!
-//! With `N(t)` the integral of the rate from 0 to `t` (the requests
-//! expected by `t`), request `i` is due at the first `t` with `N(t) = i`;
-//! request 0 is due when the plan starts.
+//! It is a pure function of the request number, with no clock, so that a
+//! generator that has fallen behind can work out exactly which requests it
+//! owes without replaying the past, so that threads can split the request
+//! numbers between them without talking to each other, and so that the
+//! schedule can be tested exactly.
+//!
+//! With `N(t)` the integral of the rate from 0 to `t` (the requests expected
+//! by `t`), request `i` starts at the first instant at which `N` exceeds `i`.
+//! Request 0 therefore starts at 0 unless the plan opens at a zero rate, and
+//! after a pause at zero rate the next request starts where the rate picks
+//! up again, not where the pause began. A bounded plan holds exactly the
+//! requests numbered below `N(end)`.
 
 use std::time::Duration;
 
-/// Slack against float noise when counting requests: an integral of
-/// 2000.0000000001 holds 2000 requests, not 2001.
-const EPSILON: f64 = 1e-6;
+/// How far below a whole number an expected count may fall and still count
+/// as that number. Exact plans (500/s for 4 s) must not gain a request from
+/// float noise, and the noise grows with the count.
+fn slack(n: f64) -> f64 {
+    (n.abs() * 1e-13).max(1e-9)
+}
+
+/// The number of requests numbered below `reach`.
+fn below(reach: f64) -> u64 {
+    if reach > 0.0 {
+        // `as` saturates, so an absurd plan counts u64::MAX, not garbage.
+        reach.ceil() as u64
+    } else {
+        0
+    }
+}
+
+fn to_duration(secs: f64) -> Duration {
+    // `max` also turns NaN into 0; an offset too large for Duration saturates
+    // rather than panicking, which keeps offsets non-decreasing.
+    Duration::try_from_secs_f64(secs.max(0.0)).unwrap_or(Duration::MAX)
+}
 
 /// One piece of a rate plan: the rate moves linearly from `from` to `to`
 /// over `duration`.
@@ -29,30 +55,32 @@ impl Segment {
 
     /// Requests expected over the whole segment.
     fn requests(&self) -> f64 {
-        (self.from + self.to) / 2.0 * self.secs()
+        (self.from + self.to) * 0.5 * self.secs()
     }
 
     /// Requests expected in the first `t` seconds of the segment.
     fn requests_by(&self, t: f64) -> f64 {
         let d = self.secs();
-        if d == 0.0 {
+        if d <= 0.0 {
             return 0.0;
         }
         let t = t.clamp(0.0, d);
         self.from * t + (self.to - self.from) * t * t / (2.0 * d)
     }
 
-    /// Seconds into the segment at which `n` requests are expected. The
-    /// root is written as `2n / (r0 + sqrt(r0^2 + 2an))` so that it stays
-    /// exact for ramps from zero and for ramps down.
+    /// Seconds into the segment at which `n` requests are expected.
     fn time_of(&self, n: f64) -> f64 {
         let d = self.secs();
-        if n <= 0.0 {
+        if n <= 0.0 || d <= 0.0 {
             return 0.0;
         }
-        let slope = (self.to - self.from) / d;
-        let disc = (self.from * self.from + 2.0 * slope * n).max(0.0);
-        let denom = self.from + disc.sqrt();
+        let accel = (self.to - self.from) / d;
+        // The root of n = r0 t + a t^2 / 2 written as 2n / (r0 + sqrt(..)):
+        // the textbook form divides by `a` and cancels badly for ramps from
+        // zero, ramps down and near-constant rates; this one does neither,
+        // and is n / r0 exactly when the rate is constant.
+        let root = (self.from * self.from + 2.0 * accel * n).max(0.0).sqrt();
+        let denom = self.from + root;
         if denom <= 0.0 {
             return d;
         }
@@ -61,60 +89,62 @@ impl Segment {
 
     fn rate_at(&self, t: f64) -> f64 {
         let d = self.secs();
-        if d == 0.0 {
+        if d <= 0.0 {
             return self.to;
         }
         self.from + (self.to - self.from) * (t / d).clamp(0.0, 1.0)
     }
 }
 
-/// A piecewise-linear arrival rate, in requests per second, bounded or
-/// ending in a constant rate with no end.
+/// A piecewise-linear arrival rate. The last segment may be open-ended
+/// (constant rate with no end).
 #[derive(Clone, Debug, PartialEq)]
 pub struct RatePlan {
     segments: Vec<Segment>,
-    /// Requests expected before each segment, and after the last.
+    /// Requests expected before each segment, and one more entry for the
+    /// end of the last.
     before: Vec<f64>,
-    /// Seconds from the start of the plan to each segment, and to its end.
+    /// Seconds from the start of the plan to each segment, and to the end.
     starts: Vec<f64>,
-    /// The constant rate after the last segment, when the plan has no end.
+    /// Requests numbered below `reach[k]` start by the end of segment `k`:
+    /// `before[k + 1]` less the slack, never decreasing.
+    reach: Vec<f64>,
+    /// The constant rate after the segments, when the plan has no end.
     tail: Option<f64>,
-    warmup_requests: u64,
-}
-
-/// The requests an integral holds: those numbered below it.
-fn count(integral: f64) -> u64 {
-    if integral <= EPSILON {
-        0
-    } else {
-        (integral - EPSILON).ceil().min(u64::MAX as f64) as u64
-    }
+    /// The first segments that make up the warm-up.
+    warmup_segments: usize,
 }
 
 impl RatePlan {
-    fn build(segments: Vec<Segment>, tail: Option<f64>, warmup_requests: u64) -> RatePlan {
+    fn build(segments: Vec<Segment>, tail: Option<f64>, warmup_segments: usize) -> RatePlan {
         let mut before = Vec::with_capacity(segments.len() + 1);
         let mut starts = Vec::with_capacity(segments.len() + 1);
-        let (mut n, mut t) = (0.0, 0.0);
+        let mut reach = Vec::with_capacity(segments.len());
+        let (mut n, mut at, mut r) = (0.0, Duration::ZERO, f64::NEG_INFINITY);
         for s in &segments {
             before.push(n);
-            starts.push(t);
+            // From the summed Durations, so the end in seconds is exactly
+            // `duration()` in seconds.
+            starts.push(at.as_secs_f64());
             n += s.requests();
-            t += s.secs();
+            at = at.saturating_add(s.duration);
+            r = f64::max(r, n - slack(n));
+            reach.push(r);
         }
         before.push(n);
-        starts.push(t);
+        starts.push(at.as_secs_f64());
         RatePlan {
             segments,
             before,
             starts,
+            reach,
             tail,
-            warmup_requests,
+            warmup_segments,
         }
     }
 
-    /// A constant rate; with no duration the plan has no end (a request
-    /// count or an interruption ends the run).
+    /// A constant rate; `None` duration = no end (a request count stops the
+    /// run elsewhere).
     pub fn constant(rate: f64, duration: Option<Duration>) -> RatePlan {
         let rate = rate.max(0.0);
         match duration {
@@ -131,132 +161,166 @@ impl RatePlan {
         }
     }
 
-    /// k6-style stages: start at `start`, then each `(duration, target)`
-    /// moves linearly from the previous rate to `target` over `duration`.
+    /// k6-style stages: start at `start` req/s, then each
+    /// `(duration, target)` ramps linearly from the previous rate to
+    /// `target` over `duration`. A stage whose target equals the previous
+    /// rate holds it; a stage of zero duration jumps to its target.
     pub fn stages(start: f64, stages: &[(Duration, f64)]) -> RatePlan {
         let mut from = start.max(0.0);
         let segments = stages
             .iter()
             .map(|&(duration, to)| {
                 let to = to.max(0.0);
-                let s = Segment { duration, from, to };
+                let segment = Segment { duration, from, to };
                 from = to;
-                s
+                segment
             })
             .collect();
         RatePlan::build(segments, None, 0)
     }
 
-    /// Puts a warm-up first: `warmup` at the plan's starting rate. Its
-    /// requests are the first [`RatePlan::warmup_requests`] of the plan.
+    /// Prepends a warm-up: a constant segment of length `warmup` at the
+    /// plan's starting rate (`rate_at(0)`, so after any zero-length jump).
+    /// Requests in it are the warm-up requests; a second warm-up lengthens
+    /// the first.
     pub fn with_warmup(self, warmup: Duration) -> RatePlan {
         let rate = self.rate_at(Duration::ZERO);
-        let first = Segment {
+        let mut segments = Vec::with_capacity(self.segments.len() + 1);
+        segments.push(Segment {
             duration: warmup,
             from: rate,
             to: rate,
-        };
-        let warmup_requests = count(first.requests());
-        let mut segments = Vec::with_capacity(self.segments.len() + 1);
-        segments.push(first);
+        });
         segments.extend(self.segments);
-        RatePlan::build(segments, self.tail, warmup_requests)
+        RatePlan::build(segments, self.tail, self.warmup_segments + 1)
     }
 
-    /// Requests `0..warmup_requests()` belong to the warm-up.
+    /// How many of the plan's first requests belong to the warm-up (request
+    /// `i` is warm-up iff `i < warmup_requests()`).
     pub fn warmup_requests(&self) -> u64 {
-        self.warmup_requests
+        match self.warmup_segments {
+            0 => 0,
+            k => below(self.reach[k - 1]),
+        }
     }
 
-    /// The plan's length; `None` when it has no end.
+    /// When request `i` (from 0) should start, counted from the start of
+    /// the plan; `None` if the plan ends before it.
+    pub fn offset(&self, i: u64) -> Option<Duration> {
+        let n = i as f64;
+        // Segments that hold no requests (zero rate, zero length) are
+        // passed over here, which is what skips a pause.
+        let k = self.reach.partition_point(|&r| r <= n);
+        if let Some(segment) = self.segments.get(k) {
+            let within = segment.time_of((n - self.before[k]).max(0.0));
+            // The clamp keeps offsets in order across segment boundaries
+            // whatever the rounding of `starts`.
+            let at = (self.starts[k] + within).min(self.starts[k + 1]);
+            return Some(to_duration(at));
+        }
+        let rate = self.tail.filter(|&r| r > 0.0)?;
+        let last = self.segments.len();
+        let after = (n - self.before[last]).max(0.0) / rate;
+        Some(to_duration(self.starts[last] + after))
+    }
+
+    /// The number of requests the plan holds; `None` when open-ended.
+    pub fn total(&self) -> Option<u64> {
+        match self.tail {
+            Some(_) => None,
+            None => Some(self.held()),
+        }
+    }
+
+    /// Requests that ever start: `u64::MAX` stands for no end.
+    fn held(&self) -> u64 {
+        match self.tail {
+            Some(rate) if rate > 0.0 => u64::MAX,
+            _ => below(self.reach.last().copied().unwrap_or(f64::NEG_INFINITY)),
+        }
+    }
+
+    /// How many requests are due by `elapsed` (requests whose offset <=
+    /// elapsed), capped at `total()`. This is what a generator running
+    /// behind uses to know how many it owes.
+    pub fn due_by(&self, elapsed: Duration) -> u64 {
+        let held = self.held();
+        let late = |i: u64| i >= held || self.offset(i).is_none_or(|at| at > elapsed);
+        // N(elapsed) lands within a request or so of the answer; searching
+        // outward from there with `offset` itself makes the two agree
+        // exactly, whatever the rounding.
+        let guess = ((self.requests_by(elapsed.as_secs_f64()) + 1.0).floor() as u64).min(held);
+        // Everything below `lo` is due; `hi` is late.
+        let (mut lo, mut hi) = if late(guess) {
+            let (mut hi, mut step) = (guess, 1u64);
+            loop {
+                if hi == 0 {
+                    break (0, 0);
+                }
+                let probe = hi.saturating_sub(step);
+                if !late(probe) {
+                    break (probe + 1, hi);
+                }
+                hi = probe;
+                step = step.saturating_mul(2);
+            }
+        } else {
+            let (mut due, mut step) = (guess, 1u64);
+            loop {
+                // Ends: u64::MAX >= held is always late.
+                let probe = due.saturating_add(step);
+                if late(probe) {
+                    break (due + 1, probe);
+                }
+                due = probe;
+                step = step.saturating_mul(2);
+            }
+        };
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if late(mid) {
+                hi = mid;
+            } else {
+                lo = mid + 1;
+            }
+        }
+        lo
+    }
+
+    /// Requests expected by `t` seconds: N(t).
+    fn requests_by(&self, t: f64) -> f64 {
+        let last = self.segments.len();
+        let end = self.starts[last];
+        if t >= end {
+            return self.before[last] + self.tail.unwrap_or(0.0) * (t - end);
+        }
+        let k = self.starts[..last].partition_point(|&s| s <= t) - 1;
+        self.before[k] + self.segments[k].requests_by(t - self.starts[k])
+    }
+
+    /// The plan's length (sum of segments), `None` when open-ended.
     pub fn duration(&self) -> Option<Duration> {
         match self.tail {
             Some(_) => None,
-            None => Some(self.segments.iter().map(|s| s.duration).sum()),
+            None => Some(
+                self.segments
+                    .iter()
+                    .fold(Duration::ZERO, |sum, s| sum.saturating_add(s.duration)),
+            ),
         }
     }
 
-    /// The requests the plan holds; `None` when it has no end (or ends in
-    /// a zero rate that holds none after the segments, see below).
-    pub fn total(&self) -> Option<u64> {
-        let segments_total = count(*self.before.last().expect("never empty"));
-        match self.tail {
-            None | Some(0.0) => Some(segments_total),
-            Some(_) => None,
-        }
-    }
-
-    /// When request `i` (from 0) is due, from the start of the plan;
-    /// `None` when the plan ends before it.
-    pub fn offset(&self, i: u64) -> Option<Duration> {
-        let n = i as f64;
-        let segments_total = *self.before.last().expect("never empty");
-        if n < segments_total - EPSILON {
-            // The segment that holds request n: the first whose end holds
-            // more than n. Segments at rate zero hold none and are passed.
-            let k = self.before[1..]
-                .partition_point(|&b| b <= n)
-                .min(self.segments.len() - 1);
-            let within = self.segments[k].time_of(n - self.before[k]);
-            return Some(secs_to_duration(self.starts[k] + within));
-        }
-        match self.tail {
-            Some(rate) if rate > 0.0 => {
-                let end = *self.starts.last().expect("never empty");
-                Some(secs_to_duration(end + (n - segments_total) / rate))
-            }
-            _ => None,
-        }
-    }
-
-    /// How many requests are due by `elapsed`: those whose offset is at
-    /// most `elapsed`, capped at the total. A generator that has fallen
-    /// behind owes exactly this many by now.
-    pub fn due_by(&self, elapsed: Duration) -> u64 {
-        let t = elapsed.as_secs_f64();
-        let n = self.requests_by(t);
-        // Request i is due once N(t) >= i, so requests 0..=floor(N(t)).
-        let due = ((n + EPSILON).floor() as u64).saturating_add(1);
-        match self.total() {
-            Some(total) => due.min(total),
-            None => due,
-        }
-    }
-
-    /// Requests expected by `t` seconds: the integral of the rate.
-    fn requests_by(&self, t: f64) -> f64 {
-        let k = self.starts.partition_point(|&s| s <= t);
-        if k == 0 {
-            return 0.0;
-        }
-        let k = k - 1;
-        if k < self.segments.len() {
-            return self.before[k] + self.segments[k].requests_by(t - self.starts[k]);
-        }
-        let end = self.starts[k];
-        self.before[k] + self.tail.unwrap_or(0.0) * (t - end)
-    }
-
-    /// The rate at `t`, for reports; 0 after the end of a bounded plan.
+    /// The rate at instant `t` (for reports); 0 after the end.
     pub fn rate_at(&self, t: Duration) -> f64 {
         let t = t.as_secs_f64();
-        let k = self.starts.partition_point(|&s| s <= t);
-        if k == 0 {
-            return self
-                .segments
-                .first()
-                .map_or(self.tail.unwrap_or(0.0), |s| s.from);
+        let last = self.segments.len();
+        if t >= self.starts[last] {
+            return self.tail.unwrap_or(0.0);
         }
-        let k = k - 1;
-        match self.segments.get(k) {
-            Some(s) => s.rate_at(t - self.starts[k]),
-            None => self.tail.unwrap_or(0.0),
-        }
+        // The last segment starting at or before `t`, so past any jump.
+        let k = self.starts[..last].partition_point(|&s| s <= t) - 1;
+        self.segments[k].rate_at(t - self.starts[k])
     }
-}
-
-fn secs_to_duration(secs: f64) -> Duration {
-    Duration::try_from_secs_f64(secs.max(0.0)).unwrap_or(Duration::MAX)
 }
 
 #[cfg(test)]
@@ -267,108 +331,233 @@ mod tests {
         Duration::from_secs_f64(s)
     }
 
-    fn close(a: Duration, b: Duration) -> bool {
+    /// (seconds, target rate) pairs.
+    type Stages = &'static [(f64, f64)];
+
+    fn within_micro(a: Duration, b: Duration) -> bool {
         a.abs_diff(b) <= Duration::from_micros(1)
     }
 
-    /// The integral of the rate over [from, to), computed by small steps.
-    fn integral(plan: &RatePlan, from: f64, to: f64) -> f64 {
-        let steps = 100_000;
-        let dt = (to - from) / steps as f64;
-        (0..steps)
-            .map(|k| plan.rate_at(secs(from + (k as f64 + 0.5) * dt)) * dt)
-            .sum()
+    fn offsets(plan: &RatePlan) -> Vec<Duration> {
+        (0..).map_while(|i| plan.offset(i)).collect()
     }
 
-    fn offsets_in(plan: &RatePlan, from: f64, to: f64) -> u64 {
-        (0..)
-            .map_while(|i| plan.offset(i))
+    /// Requests starting in `[from, to)` seconds.
+    fn started_in(offsets: &[Duration], from: f64, to: f64) -> usize {
+        offsets
+            .iter()
             .filter(|o| (from..to).contains(&o.as_secs_f64()))
-            .count() as u64
+            .count()
+    }
+
+    /// A rate plan written out independently of the module: pieces of
+    /// (seconds, from, to) and an optional endless rate after them.
+    struct Reference {
+        pieces: Vec<(f64, f64, f64)>,
+        tail: Option<f64>,
+    }
+
+    impl Reference {
+        fn stages(start: f64, stages: &[(f64, f64)]) -> Reference {
+            let mut from = start;
+            let pieces = stages
+                .iter()
+                .map(|&(d, to)| {
+                    let p = (d, from, to);
+                    from = to;
+                    p
+                })
+                .collect();
+            Reference { pieces, tail: None }
+        }
+
+        /// N(t), the trapezoid under the rate up to `t`.
+        fn expected_by(&self, t: f64) -> f64 {
+            let (mut n, mut at) = (0.0, 0.0);
+            for &(d, from, to) in &self.pieces {
+                if t < at + d {
+                    let x = t - at;
+                    let rate = from + (to - from) * x / d;
+                    return n + (from + rate) / 2.0 * x;
+                }
+                n += (from + to) / 2.0 * d;
+                at += d;
+            }
+            n + self.tail.unwrap_or(0.0) * (t - at)
+        }
+
+        /// The first t with N(t) > i, by bisection.
+        fn start_of(&self, i: u64) -> f64 {
+            let i = i as f64;
+            let (mut lo, mut hi) = (0.0, 1.0);
+            while self.expected_by(hi) <= i {
+                hi *= 2.0;
+            }
+            for _ in 0..200 {
+                let mid = (lo + hi) / 2.0;
+                if self.expected_by(mid) > i {
+                    hi = mid;
+                } else {
+                    lo = mid;
+                }
+            }
+            hi
+        }
     }
 
     #[test]
-    fn a_constant_rate_spaces_requests_evenly_and_holds_rate_times_duration() {
-        // rate, seconds, total
-        for (rate, duration, total) in [
+    fn constant_rate_spaces_requests_evenly() {
+        // (rate, seconds, requests held)
+        let table = [
             (500.0, 4.0, 2_000),
             (1_000.0, 1.0, 1_000),
             (0.5, 3.0, 2),
             (3.0, 1.0, 3),
+            (7.0, 0.5, 4),
             (20_000.0, 10.0, 200_000),
-        ] {
+        ];
+        for (rate, duration, total) in table {
             let plan = RatePlan::constant(rate, Some(secs(duration)));
-            assert_eq!(plan.total(), Some(total), "{rate}/s for {duration}s");
-            assert_eq!(plan.offset(0), Some(Duration::ZERO));
-            assert!(close(
-                plan.offset(total - 1).unwrap(),
-                secs((total - 1) as f64 / rate)
-            ));
-            assert_eq!(plan.offset(total), None, "{rate}/s for {duration}s");
-            assert_eq!(plan.duration(), Some(secs(duration)));
+            let what = format!("{rate}/s for {duration}s");
+            assert_eq!(plan.total(), Some(total), "{what}");
+            assert_eq!(plan.duration(), Some(secs(duration)), "{what}");
+            assert_eq!(plan.offset(0), Some(Duration::ZERO), "{what}");
+            for i in [1, total / 2, total - 1] {
+                let want = secs(i as f64 / rate);
+                assert!(within_micro(plan.offset(i).unwrap(), want), "{what}: {i}");
+            }
+            assert_eq!(plan.offset(total), None, "{what}");
+            assert_eq!(plan.rate_at(secs(duration / 2.0)), rate, "{what}");
+            assert_eq!(plan.rate_at(secs(duration)), 0.0, "{what}");
         }
         let plan = RatePlan::constant(500.0, Some(secs(4.0)));
         assert_eq!(plan.offset(1), Some(Duration::from_millis(2)));
-        assert!(close(plan.offset(1_999).unwrap(), secs(3.998)));
+        assert!(within_micro(plan.offset(1_999).unwrap(), secs(3.998)));
+        let half = RatePlan::constant(0.5, Some(secs(3.0)));
+        assert_eq!(half.offset(1), Some(secs(2.0)));
     }
 
     #[test]
-    fn a_zero_rate_holds_no_requests() {
-        for plan in [
-            RatePlan::constant(0.0, Some(secs(5.0))),
-            RatePlan::constant(0.0, None),
-            RatePlan::stages(0.0, &[(secs(3.0), 0.0)]),
-        ] {
-            assert_eq!(plan.total(), Some(0), "{plan:?}");
-            assert_eq!(plan.offset(0), None);
-            assert_eq!(plan.due_by(secs(10.0)), 0);
+    fn float_noise_does_not_add_a_request() {
+        // (rate, duration, requests): products that land a hair above a
+        // whole number, and one that is genuinely above it.
+        let table = [
+            (2_000.000_000_000_1, Duration::from_secs(1), 2_000),
+            (30.0, Duration::from_millis(100), 3),
+            (10.0, Duration::from_millis(300), 3),
+            (0.7, Duration::from_secs(10), 7),
+            (1_000_000.0, Duration::from_secs(1_000), 1_000_000_000),
+            (3.0, Duration::from_nanos(1_000_000_001), 4),
+        ];
+        for (rate, duration, total) in table {
+            let plan = RatePlan::constant(rate, Some(duration));
+            assert_eq!(plan.total(), Some(total), "{rate}/s for {duration:?}");
+            assert!(plan.offset(total - 1).unwrap() < duration);
+            assert_eq!(plan.offset(total), None);
         }
     }
 
     #[test]
-    fn a_pause_at_zero_rate_is_skipped_over() {
-        // 100/s for 1 s, down to 0 at once and held 1 s, back to 100/s for 1 s.
+    fn zero_rate_holds_no_requests() {
+        let table = [
+            (RatePlan::constant(0.0, Some(secs(5.0))), Some(0)),
+            (RatePlan::constant(0.0, None), None),
+            (RatePlan::stages(0.0, &[(secs(3.0), 0.0)]), Some(0)),
+            (RatePlan::stages(0.0, &[]), Some(0)),
+            (
+                RatePlan::constant(0.0, Some(secs(5.0))).with_warmup(secs(1.0)),
+                Some(0),
+            ),
+        ];
+        for (plan, total) in table {
+            assert_eq!(plan.total(), total, "{plan:?}");
+            assert_eq!(plan.offset(0), None, "{plan:?}");
+            assert_eq!(plan.due_by(secs(10.0)), 0, "{plan:?}");
+            assert_eq!(plan.warmup_requests(), 0, "{plan:?}");
+            assert_eq!(plan.rate_at(secs(1.0)), 0.0, "{plan:?}");
+        }
+    }
+
+    #[test]
+    fn zero_rate_pause_is_skipped() {
+        // 100/s for 1 s, straight down to 0 and held 1 s, straight back to
+        // 100/s for 1 s: the pause holds nothing, and request 100 starts
+        // when the rate comes back.
         let plan = RatePlan::stages(
             100.0,
             &[
                 (secs(1.0), 100.0),
-                (Duration::from_nanos(1), 0.0),
+                (Duration::ZERO, 0.0),
                 (secs(1.0), 0.0),
-                (Duration::from_nanos(1), 100.0),
+                (Duration::ZERO, 100.0),
                 (secs(1.0), 100.0),
             ],
         );
         assert_eq!(plan.total(), Some(200));
-        assert!(close(plan.offset(99).unwrap(), secs(0.99)));
-        // Request 100 is due the instant the first second's 100 are done;
-        // then nothing until the rate comes back.
-        assert!(close(plan.offset(100).unwrap(), secs(1.0)));
-        assert_eq!(offsets_in(&plan, 1.001, 2.0), 0);
-        let next = plan.offset(101).unwrap();
-        assert!(next > secs(2.0) && next < secs(2.011), "{next:?}");
+        assert_eq!(plan.duration(), Some(secs(3.0)));
+        let all = offsets(&plan);
+        assert_eq!(all.len(), 200);
+        assert_eq!(started_in(&all, 1.0, 2.0), 0);
+        assert!(within_micro(all[99], secs(0.99)));
+        assert_eq!(all[100], secs(2.0));
+        assert!(within_micro(all[199], secs(2.99)));
+        assert_eq!(plan.rate_at(secs(1.5)), 0.0);
+        assert_eq!(plan.rate_at(secs(2.0)), 100.0);
+        assert_eq!(plan.due_by(secs(1.999)), 100);
+
+        // The same with ramps: 1 s down to 0 (50), 1 s at 0, 1 s back up (50).
+        let plan = RatePlan::stages(
+            100.0,
+            &[(secs(1.0), 0.0), (secs(1.0), 0.0), (secs(1.0), 100.0)],
+        );
+        assert_eq!(plan.total(), Some(100));
+        let all = offsets(&plan);
+        assert_eq!(started_in(&all, 1.0, 2.0), 0);
+        assert!(all[49] < secs(1.0));
+        assert!(all[50] >= secs(2.0));
+        // Opening with a pause: request 0 waits for the rate.
+        let late_start = RatePlan::stages(
+            0.0,
+            &[(secs(2.0), 0.0), (Duration::ZERO, 10.0), (secs(1.0), 10.0)],
+        );
+        assert_eq!(late_start.offset(0), Some(secs(2.0)));
+        assert_eq!(late_start.due_by(secs(1.0)), 0);
+        assert_eq!(late_start.total(), Some(10));
     }
 
     #[test]
-    fn ramps_hold_their_integral_second_by_second() {
-        // Up and down: (100 + 1000) / 2 * 5 s = 2750 requests either way.
+    fn ramps_up_and_down_hold_their_integral() {
+        // Either way round: (100 + 1000) / 2 * 5 s = 2750 requests.
         for (from, to) in [(100.0, 1_000.0), (1_000.0, 100.0)] {
             let plan = RatePlan::stages(from, &[(secs(5.0), to)]);
-            assert_eq!(plan.total(), Some(2_750), "{from} -> {to}");
-            let offsets: Vec<Duration> = (0..2_750).map(|i| plan.offset(i).unwrap()).collect();
+            let what = format!("{from} -> {to}");
+            assert_eq!(plan.total(), Some(2_750), "{what}");
+            let all = offsets(&plan);
+            assert_eq!(all.len(), 2_750, "{what}");
             assert!(
-                offsets.windows(2).all(|w| w[0] < w[1]),
-                "strictly increasing"
+                all.windows(2).all(|w| w[0] < w[1]),
+                "{what}: strictly increasing"
             );
-            let first_gap = offsets[1] - offsets[0];
-            let last_gap = offsets[2_749] - offsets[2_748];
-            assert_eq!(first_gap > last_gap, to > from, "spacing follows the rate");
-            for second in 0..5 {
-                let (a, b) = (second as f64, second as f64 + 1.0);
-                let want = integral(&plan, a, b);
-                let got = offsets_in(&plan, a, b) as f64;
+            let gaps: Vec<Duration> = all.windows(2).map(|w| w[1] - w[0]).collect();
+            let (first, last) = (gaps[0], gaps[gaps.len() - 1]);
+            // The first gap is a little under 1/from (1/to on the way down),
+            // because the rate moves during it.
+            let reference = Reference::stages(from, &[(5.0, to)]);
+            assert!(within_micro(first, secs(reference.start_of(1))), "{what}");
+            if to > from {
+                assert!(first > last, "{what}: spacing shrinks as the rate rises");
+            } else {
+                assert!(first < last, "{what}: spacing grows as the rate falls");
+            }
+            // What the per-second series will show: each second holds the
+            // integral of the rate over it, to within a request.
+            for s in 0..5 {
+                let (a, b) = (f64::from(s), f64::from(s + 1));
+                let want = reference.expected_by(b) - reference.expected_by(a);
+                let got = started_in(&all, a, b) as f64;
                 assert!(
                     (got - want).abs() <= 1.0,
-                    "{from}->{to} second {second}: {got} vs {want}"
+                    "{what}, second {s}: {got} vs {want}"
                 );
             }
         }
@@ -376,105 +565,264 @@ mod tests {
 
     #[test]
     fn stages_hold_and_chain_from_the_previous_rate() {
-        // From 0: up to 200 in 2 s (200), hold 3 s (600), down to 0 in 1 s (100).
+        // (start, stages, total = the integral)
+        let table: [(f64, Stages, u64); 4] = [
+            // Up to 200 in 2 s (200), hold 3 s (600), down to 0 in 1 s (100).
+            (0.0, &[(2.0, 200.0), (3.0, 200.0), (1.0, 0.0)], 900),
+            // Hold 50 for 2 s (100), then up to 150 in 2 s (200).
+            (50.0, &[(2.0, 50.0), (2.0, 150.0)], 300),
+            // Jump from 10 to 400 at once, hold 0.5 s (200), down to 100 in 1 s (250).
+            (10.0, &[(0.0, 400.0), (0.5, 400.0), (1.0, 100.0)], 450),
+            // Up from 0 to 3 in 1 s holds 1.5: requests 0 and 1.
+            (0.0, &[(1.0, 3.0)], 2),
+        ];
+        for (start, stages, total) in table {
+            let durations: Vec<(Duration, f64)> =
+                stages.iter().map(|&(d, r)| (secs(d), r)).collect();
+            let plan = RatePlan::stages(start, &durations);
+            let what = format!("{start} then {stages:?}");
+            assert_eq!(plan.total(), Some(total), "{what}");
+            let length: f64 = stages.iter().map(|s| s.0).sum();
+            assert_eq!(plan.duration(), Some(secs(length)), "{what}");
+            let all = offsets(&plan);
+            assert_eq!(all.len() as u64, total, "{what}");
+            assert!(all.windows(2).all(|w| w[0] < w[1]), "{what}");
+            assert!(*all.last().unwrap() < secs(length), "{what}");
+        }
         let plan = RatePlan::stages(
             0.0,
             &[(secs(2.0), 200.0), (secs(3.0), 200.0), (secs(1.0), 0.0)],
         );
-        assert_eq!(plan.total(), Some(900));
-        assert_eq!(plan.duration(), Some(secs(6.0)));
         assert_eq!(plan.rate_at(secs(1.0)), 100.0);
         assert_eq!(plan.rate_at(secs(3.0)), 200.0);
+        assert_eq!(plan.rate_at(secs(5.5)), 100.0);
         assert_eq!(plan.rate_at(secs(7.0)), 0.0);
-        // Request 200 starts the hold.
-        assert!(close(plan.offset(200).unwrap(), secs(2.0)));
-        assert!(close(plan.offset(500).unwrap(), secs(3.5)));
-        let last = plan.offset(899).unwrap();
-        assert!(last < secs(6.0) && last > secs(5.8), "{last:?}");
-        // From a zero start, request i is at sqrt(i / 50) on the first ramp.
-        assert!(close(plan.offset(50).unwrap(), secs(1.0)));
+        // On the first ramp N(t) = 50 t^2, so request i starts at sqrt(i / 50).
+        assert_eq!(plan.offset(0), Some(Duration::ZERO));
+        assert!(within_micro(plan.offset(50).unwrap(), secs(1.0)));
+        assert!(within_micro(plan.offset(200).unwrap(), secs(2.0)));
+        assert!(within_micro(plan.offset(500).unwrap(), secs(3.5)));
     }
 
     #[test]
-    fn very_high_rates_stay_exact_and_monotone() {
+    fn very_high_rate_stays_exact_and_monotone() {
         let plan = RatePlan::constant(10_000_000.0, None);
-        assert_eq!(plan.total(), None);
-        assert_eq!(plan.duration(), None);
-        assert!(close(plan.offset(1_000_000_000).unwrap(), secs(100.0)));
-        let window: Vec<Duration> = (0..10_000)
-            .map(|k| plan.offset(999_999_999_000 + k).unwrap())
-            .collect();
-        assert!(window.windows(2).all(|w| w[0] <= w[1]));
-        assert!(
-            plan.offset(u64::MAX).is_some(),
-            "no overflow at the end of u64"
-        );
+        assert!(within_micro(
+            plan.offset(1_000_000_000).unwrap(),
+            secs(100.0)
+        ));
+        for start in [0, 1_000_000_000, 999_999_990_000] {
+            let window: Vec<Duration> = (start..start + 10_000)
+                .map(|i| plan.offset(i).unwrap())
+                .collect();
+            assert!(window.windows(2).all(|w| w[0] < w[1]), "from {start}");
+        }
+        assert!(within_micro(
+            plan.offset(1_000_000_000_000).unwrap(),
+            secs(100_000.0)
+        ));
+        assert!(plan.offset(u64::MAX).is_some());
+        assert_eq!(plan.due_by(secs(100.0)), 1_000_000_001);
+        assert_eq!(plan.due_by(Duration::MAX), u64::MAX);
+
+        // 0 to 10M/s over 100 s: 500M requests, the last just before the end.
         let ramp = RatePlan::stages(0.0, &[(secs(100.0), 10_000_000.0)]);
         assert_eq!(ramp.total(), Some(500_000_000));
-        let a = ramp.offset(499_999_998).unwrap();
-        let b = ramp.offset(499_999_999).unwrap();
-        assert!(a < b && b < secs(100.0));
+        let tail: Vec<Duration> = (499_990_000..500_000_000)
+            .map(|i| ramp.offset(i).unwrap())
+            .collect();
+        assert!(tail.windows(2).all(|w| w[0] < w[1]));
+        assert!(*tail.last().unwrap() < secs(100.0));
+        assert_eq!(ramp.offset(500_000_000), None);
+        assert_eq!(ramp.due_by(secs(1_000.0)), 500_000_000);
+
+        // A tiny rate with an absurd request number saturates, not panics.
+        let slow = RatePlan::constant(1e-9, None);
+        assert_eq!(slow.offset(u64::MAX), Some(Duration::MAX));
     }
 
     #[test]
-    fn a_generator_running_behind_owes_exactly_the_due_requests() {
+    fn generator_running_behind_owes_exactly_the_due_requests() {
         let plans = [
             RatePlan::constant(500.0, Some(secs(4.0))),
+            RatePlan::constant(0.5, Some(secs(3.0))),
             RatePlan::stages(100.0, &[(secs(5.0), 1_000.0)]),
             RatePlan::stages(0.0, &[(secs(2.0), 300.0), (secs(1.0), 0.0)]),
+            RatePlan::stages(
+                50.0,
+                &[
+                    (secs(1.0), 50.0),
+                    (Duration::ZERO, 0.0),
+                    (secs(1.0), 0.0),
+                    (Duration::ZERO, 80.0),
+                    (secs(1.0), 80.0),
+                ],
+            ),
+            RatePlan::constant(200.0, Some(secs(3.0))).with_warmup(secs(2.0)),
         ];
         for plan in &plans {
+            let all = offsets(plan);
             let total = plan.total().unwrap();
-            for elapsed in [0.0, 0.0005, 0.3, 1.0, 1.7, 2.5, 3.999] {
-                let due = (0..total)
-                    .take_while(|&i| plan.offset(i).unwrap() <= secs(elapsed))
-                    .count() as u64;
-                assert_eq!(plan.due_by(secs(elapsed)), due, "{plan:?} at {elapsed}s");
+            assert_eq!(all.len() as u64, total, "{plan:?}");
+            let mut instants: Vec<Duration> = [0.0, 0.000_5, 0.3, 1.0, 1.7, 2.0, 2.5, 3.999]
+                .map(secs)
+                .to_vec();
+            // Exactly at, and a nanosecond either side of, some offsets.
+            for &o in all.iter().step_by(97) {
+                instants.extend([o, o + Duration::from_nanos(1)]);
+                instants.extend(o.checked_sub(Duration::from_nanos(1)));
             }
-            // Long after the end, everything and nothing more.
-            assert_eq!(plan.due_by(secs(3_600.0)), total);
+            for at in instants {
+                let owed = all.iter().filter(|&&o| o <= at).count() as u64;
+                assert_eq!(plan.due_by(at), owed, "{plan:?} at {at:?}");
+            }
+            // Long after the end: everything, nothing skipped, nothing extra.
+            let end = plan.duration().unwrap();
+            assert_eq!(plan.due_by(end), total, "{plan:?}");
+            assert_eq!(plan.due_by(end * 1_000), total, "{plan:?}");
         }
     }
 
     #[test]
-    fn a_warm_up_comes_first_at_the_starting_rate() {
+    fn warmup_comes_first_at_the_starting_rate() {
         let plan = RatePlan::constant(200.0, Some(secs(3.0))).with_warmup(secs(2.0));
         assert_eq!(plan.warmup_requests(), 400);
         assert_eq!(plan.total(), Some(1_000));
-        assert!(close(plan.offset(400).unwrap(), secs(2.0)));
         assert_eq!(plan.duration(), Some(secs(5.0)));
+        assert!(within_micro(plan.offset(399).unwrap(), secs(1.995)));
+        assert_eq!(plan.offset(400), Some(secs(2.0)));
 
-        let ramp = RatePlan::stages(100.0, &[(secs(1.0), 300.0)]).with_warmup(secs(1.0));
-        assert_eq!(ramp.warmup_requests(), 100);
-        assert_eq!(ramp.total(), Some(300));
-
-        let from_zero = RatePlan::stages(0.0, &[(secs(1.0), 300.0)]).with_warmup(secs(1.0));
-        assert_eq!(from_zero.warmup_requests(), 0);
-        assert_eq!(from_zero.total(), Some(150));
-
+        // (plan, warm-up requests, total)
+        let table = [
+            // At the ramp's starting rate: 100 for 1 s, then 200 on the ramp.
+            (
+                RatePlan::stages(100.0, &[(secs(1.0), 300.0)]).with_warmup(secs(1.0)),
+                100,
+                Some(300),
+            ),
+            // A ramp from 0 warms up at 0: nothing in the warm-up.
+            (
+                RatePlan::stages(0.0, &[(secs(1.0), 300.0)]).with_warmup(secs(1.0)),
+                0,
+                Some(150),
+            ),
+            // After a jump at the start, at the rate jumped to.
+            (
+                RatePlan::stages(10.0, &[(Duration::ZERO, 40.0), (secs(1.0), 40.0)])
+                    .with_warmup(secs(0.5)),
+                20,
+                Some(60),
+            ),
+            // 0.5 s at 3/s expects 1.5: requests 0 and 1.
+            (
+                RatePlan::constant(3.0, Some(secs(1.0))).with_warmup(secs(0.5)),
+                2,
+                Some(5),
+            ),
+            (
+                RatePlan::constant(50.0, None).with_warmup(secs(1.0)),
+                50,
+                None,
+            ),
+            (
+                RatePlan::constant(50.0, None).with_warmup(Duration::ZERO),
+                0,
+                None,
+            ),
+            // Twice: the warm-up is both.
+            (
+                RatePlan::constant(10.0, None)
+                    .with_warmup(secs(1.0))
+                    .with_warmup(secs(2.0)),
+                30,
+                None,
+            ),
+        ];
+        for (plan, warmup, total) in table {
+            assert_eq!(plan.warmup_requests(), warmup, "{plan:?}");
+            assert_eq!(plan.total(), total, "{plan:?}");
+            // Warm-up requests start before the warm-up ends, the rest after.
+            let warmup_end = plan.segments[..plan.warmup_segments]
+                .iter()
+                .map(|s| s.duration)
+                .sum::<Duration>();
+            if warmup > 0 {
+                assert!(plan.offset(warmup - 1).unwrap() < warmup_end, "{plan:?}");
+            }
+            assert!(plan.offset(warmup).unwrap() >= warmup_end, "{plan:?}");
+        }
         let endless = RatePlan::constant(50.0, None).with_warmup(secs(1.0));
-        assert_eq!(endless.warmup_requests(), 50);
-        assert_eq!(endless.total(), None);
-        assert!(close(endless.offset(60).unwrap(), secs(1.2)));
+        assert!(within_micro(endless.offset(60).unwrap(), secs(1.2)));
     }
 
     #[test]
-    fn offsets_and_due_counts_agree() {
-        let plans = [
-            RatePlan::constant(333.0, Some(secs(2.0))),
-            RatePlan::stages(10.0, &[(secs(3.0), 2_000.0), (secs(2.0), 50.0)]),
-            RatePlan::constant(7.0, None).with_warmup(secs(0.5)),
+    fn open_ended_constant_never_ends() {
+        let plan = RatePlan::constant(250.0, None);
+        assert_eq!(plan.total(), None);
+        assert_eq!(plan.duration(), None);
+        assert_eq!(plan.offset(0), Some(Duration::ZERO));
+        assert_eq!(plan.offset(1_000_000), Some(secs(4_000.0)));
+        assert_eq!(plan.due_by(secs(4_000.0)), 1_000_001);
+        assert_eq!(plan.rate_at(secs(1e6)), 250.0);
+    }
+
+    #[test]
+    fn offsets_round_trip_through_due_by_and_the_integral() {
+        // Each plan beside the same plan written out independently.
+        let cases = [
+            (
+                RatePlan::constant(333.0, Some(secs(2.0))),
+                Reference::stages(333.0, &[(2.0, 333.0)]),
+            ),
+            (
+                RatePlan::stages(10.0, &[(secs(3.0), 2_000.0), (secs(2.0), 50.0)]),
+                Reference::stages(10.0, &[(3.0, 2_000.0), (2.0, 50.0)]),
+            ),
+            (
+                RatePlan::stages(
+                    0.0,
+                    &[(secs(4.0), 900.0), (secs(1.0), 900.0), (secs(2.0), 0.0)],
+                ),
+                Reference::stages(0.0, &[(4.0, 900.0), (1.0, 900.0), (2.0, 0.0)]),
+            ),
+            (
+                RatePlan::stages(
+                    400.0,
+                    &[(secs(1.0), 0.0), (secs(1.0), 0.0), (secs(1.0), 250.0)],
+                ),
+                Reference::stages(400.0, &[(1.0, 0.0), (1.0, 0.0), (1.0, 250.0)]),
+            ),
+            (
+                RatePlan::constant(7.0, None).with_warmup(secs(0.5)),
+                Reference {
+                    pieces: vec![(0.5, 7.0, 7.0)],
+                    tail: Some(7.0),
+                },
+            ),
+            (
+                RatePlan::stages(1_000.0, &[(secs(2.0), 3_000.0)]).with_warmup(secs(1.5)),
+                Reference::stages(1_000.0, &[(1.5, 1_000.0), (2.0, 3_000.0)]),
+            ),
         ];
-        for plan in &plans {
-            for i in (0..3_000).step_by(7) {
-                let Some(at) = plan.offset(i) else { break };
+        for (plan, reference) in &cases {
+            let last = plan.total().unwrap_or(5_000).min(5_000);
+            let mut previous: Option<Duration> = None;
+            for i in 0..last {
+                let at = plan.offset(i).unwrap();
+                let want = secs(reference.start_of(i));
+                assert!(
+                    within_micro(at, want),
+                    "{plan:?}: request {i} at {at:?}, N says {want:?}"
+                );
                 assert!(
                     plan.due_by(at) > i,
                     "{plan:?}: request {i} is due at its own offset"
                 );
-                if let Some(before) = at.checked_sub(Duration::from_micros(2)) {
-                    assert!(plan.due_by(before) <= i, "{plan:?}: not before it, {i}");
+                if let Some(p) = previous {
+                    // Every plan here has a positive rate wherever a request starts.
+                    assert!(p < at, "{plan:?}: request {i}");
                 }
+                previous = Some(at);
             }
         }
     }

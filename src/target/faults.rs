@@ -9,4 +9,12 @@ pub struct Faults {
     pub error_rate: f64,
     /// Delay before every answer to the sessions endpoint.
     pub latency: Option<Duration>,
+    /// Share of valid requests wrongly answered 400.
+    pub reject_valid: f64,
+    /// Share of invalid requests wrongly answered 201.
+    pub accept_invalid: f64,
+    /// Share of 201 answers whose `Location` names no session.
+    pub bad_location: f64,
+    /// Share of 201 answers that repeat a session id already given out.
+    pub repeat_id: f64,
 }

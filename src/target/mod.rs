@@ -26,7 +26,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 
 pub use faults::Faults;
-pub use stats::{Stats, StatsSnapshot};
+pub use stats::{Fault, FaultCounts, Stats, StatsSnapshot};
 
 use crate::scenario::DEFAULT_PATH;
 use crate::spec;
@@ -40,6 +40,8 @@ pub const MAX_BODY_BYTES: usize = 1 << 20;
 pub struct ServerState {
     pub faults: Faults,
     pub stats: Stats,
+    /// The last session id given out, for `--repeat-id`.
+    last_id: std::sync::Mutex<Option<[u64; 4]>>,
 }
 
 impl ServerState {
@@ -47,6 +49,7 @@ impl ServerState {
         Arc::new(ServerState {
             faults,
             stats: Stats::default(),
+            last_id: std::sync::Mutex::new(None),
         })
     }
 }
@@ -84,6 +87,9 @@ where
             let mut rng = rng.borrow_mut();
             Draws {
                 fault: rng.random(),
+                verdict: rng.random(),
+                location: rng.random(),
+                repeat: rng.random(),
                 session_id: rng.random(),
             }
         };
@@ -101,6 +107,9 @@ where
 
 struct Draws {
     fault: f64,
+    verdict: f64,
+    location: f64,
+    repeat: f64,
     session_id: [u64; 4],
 }
 
@@ -157,15 +166,32 @@ async fn session(req: Request<Incoming>, state: &ServerState, draws: Draws) -> A
     if let Some(delay) = state.faults.latency {
         tokio::time::sleep(delay).await;
     }
-    if let Err(violation) = spec::validate_bytes(&body) {
-        return error(
-            StatusCode::BAD_REQUEST,
-            violation.rule.code(),
-            &violation.field,
-            &violation.to_string(),
-        );
+    let faults = &state.faults;
+    match spec::validate_bytes(&body) {
+        Err(_) if draws.verdict < faults.accept_invalid => {
+            state.stats.committed(Fault::AcceptedInvalid);
+            return created(state, draws.session_id);
+        }
+        Err(violation) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                violation.rule.code(),
+                &violation.field,
+                &violation.to_string(),
+            );
+        }
+        Ok(()) if draws.verdict < faults.reject_valid => {
+            state.stats.committed(Fault::RejectedValid);
+            return error(
+                StatusCode::BAD_REQUEST,
+                "injected_rejection",
+                "",
+                "a valid body rejected by --reject-valid",
+            );
+        }
+        Ok(()) => {}
     }
-    if draws.fault < state.faults.error_rate {
+    if draws.fault < faults.error_rate {
         return error(
             StatusCode::INTERNAL_SERVER_ERROR,
             "injected_fault",
@@ -173,10 +199,34 @@ async fn session(req: Request<Incoming>, state: &ServerState, draws: Draws) -> A
             "an error injected by --error-rate",
         );
     }
+    if draws.location < faults.bad_location {
+        state.stats.committed(Fault::BadLocation);
+        // The endpoint without a session id: no session can be named by it.
+        return with_cors(Response::builder().status(StatusCode::CREATED))
+            .header(header::LOCATION, format!("{DEFAULT_PATH}/"))
+            .body(Full::default())
+            .expect("valid response");
+    }
+    let mut id = draws.session_id;
+    if draws.repeat < faults.repeat_id {
+        let last = *state.last_id.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(last) = last {
+            state.stats.committed(Fault::RepeatedId);
+            id = last;
+        }
+    }
+    created(state, id)
+}
+
+/// A 201 naming session `id`, remembered as the last one given out.
+fn created(state: &ServerState, id: [u64; 4]) -> Answer {
+    if state.faults.repeat_id > 0.0 {
+        *state.last_id.lock().unwrap_or_else(|e| e.into_inner()) = Some(id);
+    }
     let mut location = Vec::with_capacity(DEFAULT_PATH.len() + 65);
     location.extend_from_slice(DEFAULT_PATH.as_bytes());
     location.push(b'/');
-    for word in draws.session_id {
+    for word in id {
         location.extend_from_slice(format!("{word:016x}").as_bytes());
     }
     with_cors(Response::builder().status(StatusCode::CREATED))

@@ -13,6 +13,28 @@ pub struct Stats {
     bad_request: AtomicU64,
     server_error: AtomicU64,
     other: AtomicU64,
+    rejected_valid: AtomicU64,
+    accepted_invalid: AtomicU64,
+    bad_location: AtomicU64,
+    repeated_id: AtomicU64,
+}
+
+/// A fault the server committed on purpose.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    RejectedValid,
+    AcceptedInvalid,
+    BadLocation,
+    RepeatedId,
+}
+
+/// How many times each fault was committed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct FaultCounts {
+    pub rejected_valid: u64,
+    pub accepted_invalid: u64,
+    pub bad_location: u64,
+    pub repeated_id: u64,
 }
 
 /// A copy of the counters at one moment.
@@ -28,6 +50,8 @@ pub struct StatsSnapshot {
     #[serde(rename = "500")]
     pub server_error: u64,
     pub other: u64,
+    /// Wrong answers given on purpose (`mcload serve` fault flags).
+    pub faults: FaultCounts,
 }
 
 impl StatsSnapshot {
@@ -56,6 +80,16 @@ impl Stats {
         counter.fetch_add(1, Relaxed);
     }
 
+    pub fn committed(&self, fault: Fault) {
+        let counter = match fault {
+            Fault::RejectedValid => &self.rejected_valid,
+            Fault::AcceptedInvalid => &self.accepted_invalid,
+            Fault::BadLocation => &self.bad_location,
+            Fault::RepeatedId => &self.repeated_id,
+        };
+        counter.fetch_add(1, Relaxed);
+    }
+
     pub fn snapshot(&self) -> StatsSnapshot {
         StatsSnapshot {
             requests: self.requests.load(Relaxed),
@@ -63,6 +97,12 @@ impl Stats {
             bad_request: self.bad_request.load(Relaxed),
             server_error: self.server_error.load(Relaxed),
             other: self.other.load(Relaxed),
+            faults: FaultCounts {
+                rejected_valid: self.rejected_valid.load(Relaxed),
+                accepted_invalid: self.accepted_invalid.load(Relaxed),
+                bad_location: self.bad_location.load(Relaxed),
+                repeated_id: self.repeated_id.load(Relaxed),
+            },
         }
     }
 }
