@@ -23,7 +23,7 @@ use crate::scenario::{Rate, StopRule};
 #[derive(Clone, Debug, PartialEq)]
 pub enum Plan {
     Closed(ClosedPlan),
-    Open(OpenPlan),
+    Open(Box<OpenPlan>),
 }
 
 impl Plan {
@@ -42,19 +42,49 @@ pub struct OpenShare {
     pub max_in_flight: u64,
 }
 
-/// An open-model run: the arrival rate (warm-up first) and its bounds.
+/// An open-model run: the measured part's arrival rate, the warm-up before
+/// it, and its bounds.
+///
+/// Requests are numbered in one sequence, warm-up first: request `s` below
+/// the warm-up's count is warm-up request `s`, due at `s / rate`; request
+/// `W + j` is measured request `j`, due at `warmup + rate.offset(j)`. So the
+/// measured part is the same plan with or without a warm-up, and sends the
+/// same bodies `0..N`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct OpenPlan {
+    /// The measured part.
     pub rate: RatePlan,
-    /// Requests in all, warm-up included, when a request count ends the run.
+    pub warmup: Option<Warmup>,
+    /// Measured requests at most, when a request count ends the run.
     pub limit: Option<u64>,
     pub threads: Vec<OpenShare>,
 }
 
+/// The warm-up of an open-model run: a constant rate, the measured part's
+/// starting rate.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Warmup {
+    pub duration: Duration,
+    pub plan: RatePlan,
+    pub requests: u64,
+}
+
+/// Warm-up bodies are numbered from here, apart from the measured ones.
+pub const WARMUP_INDEX_BASE: u64 = 1 << 63;
+
+/// One request of an open-model run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Planned {
+    /// When it is due, from the start of the run.
+    pub offset: Duration,
+    /// The body it sends.
+    pub body: u64,
+    pub warmup: bool,
+}
+
 impl OpenPlan {
     /// Lays out `rate` with its warm-up; a request count `stop.requests`
-    /// counts measured requests, after the warm-up. Never more threads than
-    /// connections.
+    /// counts measured requests. Never more threads than connections.
     pub fn new(
         rate: &Rate,
         warmup: Option<Duration>,
@@ -73,18 +103,21 @@ impl OpenPlan {
                     .collect::<Vec<_>>(),
             ),
         };
-        let plan = match warmup {
-            Some(w) => plan.with_warmup(w),
-            None => plan,
-        };
+        let warmup = warmup.map(|duration| {
+            let warm = RatePlan::constant(plan.rate_at(Duration::ZERO), Some(duration));
+            Warmup {
+                duration,
+                requests: warm.total().unwrap_or(0),
+                plan: warm,
+            }
+        });
         let threads = threads.clamp(1, connections.max(1) as usize);
         let connections = split(u64::from(connections), threads);
         let in_flight = split_weighted(max_in_flight, &connections);
         OpenPlan {
-            limit: stop
-                .requests
-                .map(|n| n.saturating_add(plan.warmup_requests())),
+            limit: stop.requests,
             rate: plan,
+            warmup,
             threads: connections
                 .iter()
                 .zip(in_flight)
@@ -96,13 +129,41 @@ impl OpenPlan {
         }
     }
 
+    fn warmup_requests(&self) -> u64 {
+        self.warmup.as_ref().map_or(0, |w| w.requests)
+    }
+
     /// The number of requests the run schedules (warm-up included);
     /// `u64::MAX` when only an interruption ends it.
     pub fn end(&self) -> u64 {
-        match (self.rate.total(), self.limit) {
+        let measured = match (self.rate.total(), self.limit) {
             (Some(total), Some(limit)) => total.min(limit),
             (Some(n), None) | (None, Some(n)) => n,
-            (None, None) => u64::MAX,
+            (None, None) => return u64::MAX,
+        };
+        measured.saturating_add(self.warmup_requests())
+    }
+
+    /// Request `s` of the run's sequence, or `None` past its end.
+    pub fn request(&self, s: u64) -> Option<Planned> {
+        if s >= self.end() {
+            return None;
+        }
+        match &self.warmup {
+            Some(w) if s < w.requests => Some(Planned {
+                offset: w.plan.offset(s)?,
+                body: WARMUP_INDEX_BASE | s,
+                warmup: true,
+            }),
+            _ => {
+                let j = s - self.warmup_requests();
+                let lead = self.warmup.as_ref().map_or(Duration::ZERO, |w| w.duration);
+                Some(Planned {
+                    offset: lead.checked_add(self.rate.offset(j)?)?,
+                    body: j,
+                    warmup: false,
+                })
+            }
         }
     }
 }
@@ -210,6 +271,51 @@ pub fn split_weighted(total: u64, weights: &[u64]) -> Vec<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn open(rate: f64, warmup: Option<f64>, duration: f64) -> OpenPlan {
+        OpenPlan::new(
+            &Rate::Constant(rate),
+            warmup.map(Duration::from_secs_f64),
+            StopRule {
+                duration: Some(Duration::from_secs_f64(duration)),
+                requests: None,
+            },
+            8,
+            100,
+            2,
+        )
+    }
+
+    #[test]
+    fn a_warm_up_comes_first_and_leaves_the_measured_part_as_it_was() {
+        // 3/s for 1.1 s holds 4 requests (0, 1/3, 2/3, 1 s) with or without
+        // a warm-up of 0.2 s, which holds 1.
+        let plain = open(3.0, None, 1.1);
+        let warmed = open(3.0, Some(0.2), 1.1);
+        assert_eq!(plain.end(), 4);
+        assert_eq!(warmed.end(), 5);
+        let first = warmed.request(0).unwrap();
+        assert_eq!((first.offset, first.warmup), (Duration::ZERO, true));
+        assert_eq!(first.body, WARMUP_INDEX_BASE);
+        for j in 0..4 {
+            let a = plain.request(j).unwrap();
+            let b = warmed.request(j + 1).unwrap();
+            assert_eq!(b.body, a.body, "the same bodies are measured");
+            assert!(!b.warmup);
+            let shift = b.offset - a.offset;
+            assert!(shift.abs_diff(Duration::from_millis(200)) < Duration::from_micros(1));
+        }
+        assert_eq!(warmed.request(5), None);
+    }
+
+    #[test]
+    fn a_request_count_counts_measured_requests() {
+        let mut plan = open(100.0, Some(1.0), 10.0);
+        plan.limit = Some(50);
+        assert_eq!(plan.end(), 150);
+        assert_eq!(plan.request(149).unwrap().body, 49);
+        assert_eq!(plan.request(150), None);
+    }
 
     fn stop(duration: Option<u64>, requests: Option<u64>) -> StopRule {
         StopRule {

@@ -116,4 +116,13 @@ fn in_the_open_model_a_stalled_server_times_out_waiting_requests_too() {
     // from each request's intended start, waiting included.
     assert_eq!(run.count("/errors/timeout"), 50, "{}", run.json);
     assert!(started.elapsed().as_secs_f64() < 5.0);
+    // Those that never got a connection in time are named apart: with the
+    // ones the server received, they make up every request.
+    let never_sent = run.count("/timeouts_never_sent");
+    assert_eq!(
+        never_sent + server.requests.load(SeqCst),
+        50,
+        "{}",
+        run.json
+    );
 }

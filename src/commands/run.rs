@@ -97,14 +97,14 @@ pub fn run(args: &RunArgs) -> CommandResult {
         Model::Closed { concurrency } => {
             Plan::Closed(ClosedPlan::new(*concurrency, wanted_threads, stop, warmup))
         }
-        Model::Open(open) => Plan::Open(OpenPlan::new(
+        Model::Open(open) => Plan::Open(Box::new(OpenPlan::new(
             &open.rate,
             warmup,
             stop,
             open.connections,
             open.max_in_flight,
             wanted_threads,
-        )),
+        ))),
     };
     let threads = plan.threads();
     let endpoint = url.request_path(&scenario.target.path);
@@ -161,10 +161,9 @@ pub fn run(args: &RunArgs) -> CommandResult {
         .into_iter()
         .map(Recorder::finish)
         .collect();
-    let series = collector
-        .finish()
-        .context("cannot write the interval log")
-        .map_err(Failure::bad_input)?;
+    // A failure writing the interval log must not cost the report.
+    let series = collector.finish();
+    let hlog_error = series.hlog_error.clone();
     let mut tally = metrics::Tally::default();
     let mut warmup_tally = metrics::Tally::default();
     let mut checks = metrics::CheckTally::default();
@@ -192,6 +191,7 @@ pub fn run(args: &RunArgs) -> CommandResult {
         seed,
         started_at: finished.started_at,
         elapsed: finished.elapsed,
+        sending: finished.sending,
         model: &scenario.load.model,
         threads,
         stop,
@@ -208,6 +208,12 @@ pub fn run(args: &RunArgs) -> CommandResult {
         .context("cannot write the report")
         .map_err(Failure::bad_input)?;
 
+    if let Some(e) = hlog_error {
+        eprintln!("mcload: cannot write the interval log: {e}");
+        if !interrupted {
+            return Ok(Exit::CheckFailed);
+        }
+    }
     if interrupted {
         return Ok(Exit::Interrupted);
     }
@@ -341,7 +347,7 @@ impl Progress {
             while !flag.load(Ordering::Relaxed) {
                 std::thread::sleep(Self::TICK);
                 let last = (latest.seconds.load(Ordering::Relaxed) > 0).then(|| LastSecond {
-                    rate: latest.sent.load(Ordering::Relaxed),
+                    rate: latest.started.load(Ordering::Relaxed),
                     p99_ms: latest.p99_us.load(Ordering::Relaxed) as f64 / 1000.0,
                 });
                 let line = report::progress_line(

@@ -6,11 +6,9 @@ use std::rc::Rc;
 use std::time::Instant;
 
 use super::{Class, Connection, Outcome, Record, ThreadCtx, Transport, join_all};
-use crate::schedule::ClosedPlan;
-
-/// Warm-up bodies are numbered from here, apart from the measured ones,
-/// so that a counted run still sends bodies `0..N` of its seed.
-const WARMUP_INDEX_BASE: u64 = 1 << 63;
+// Warm-up bodies are numbered apart from the measured ones, so that a
+// counted run still sends bodies `0..N` of its seed.
+use crate::schedule::{ClosedPlan, WARMUP_INDEX_BASE};
 
 /// One thread's share of a closed-model run.
 pub(super) struct ClosedWork {
@@ -93,9 +91,9 @@ async fn worker<T: Transport, R: Record>(ctx: Rc<ThreadCtx<T, R>>, work: Rc<Clos
         let Some((index, warmup)) = work.next(now) else {
             break;
         };
-        ctx.taken.set(ctx.taken.get() + 1);
         let kind = ctx.build_request(index, now, &mut body, &mut request);
         let intended = Instant::now();
+        ctx.start_request(intended, warmup);
         // One deadline for connecting and the exchange together: a request
         // has `timeout` in all to be answered.
         let deadline = tokio::time::Instant::from_std(intended) + ctx.timeout;

@@ -179,6 +179,9 @@ pub struct Finished<R> {
     pub scheduled: u64,
     pub started_at: SystemTime,
     pub elapsed: Duration,
+    /// When the last request was started, from the start: the sending
+    /// window, without the wait for the last answers.
+    pub sending: Duration,
 }
 
 /// The instant a run starts, as the recorders need it.
@@ -243,6 +246,7 @@ where
                 epoch_ms,
                 control: control.clone(),
                 taken: Cell::new(0),
+                last_start: Cell::new(start.instant),
                 recorder: RefCell::new(make_recorder(t)),
             };
             let work = ThreadWork::of(&config.plan, t, start.instant);
@@ -251,10 +255,16 @@ where
                 .spawn(move || run_thread(ctx, work))
         })
         .collect();
+    // A thread that could not start stops the others at once, rather than
+    // after they have sent their share at a skewed rate.
+    if threads.iter().any(Result::is_err) {
+        control.stop();
+    }
     // Join every thread that started, even when another failed, so none is
     // left running behind an error.
     let mut recorders = Vec::with_capacity(threads.len());
     let mut scheduled = 0;
+    let mut last_start = start.instant;
     let mut failure = None;
     for thread in threads {
         let result = match thread {
@@ -267,9 +277,10 @@ where
             }
         };
         match result {
-            Ok((recorder, taken)) => {
+            Ok((recorder, taken, stopped)) => {
                 recorders.push(recorder);
                 scheduled += taken;
+                last_start = last_start.max(stopped);
             }
             Err(e) => {
                 control.stop();
@@ -285,20 +296,21 @@ where
         scheduled,
         started_at: start.wall,
         elapsed: start.instant.elapsed(),
+        sending: last_start.duration_since(start.instant),
     })
 }
 
 /// What one thread does: its share of the plan.
 enum ThreadWork {
     Closed(closed::ClosedWork),
-    Open(open::OpenWork),
+    Open(Box<open::OpenWork>),
 }
 
 impl ThreadWork {
     fn of(plan: &Plan, thread: usize, started: Instant) -> ThreadWork {
         match plan {
             Plan::Closed(p) => ThreadWork::Closed(closed::ClosedWork::new(p, thread, started)),
-            Plan::Open(p) => ThreadWork::Open(open::OpenWork::new(p, thread)),
+            Plan::Open(p) => ThreadWork::Open(Box::new(open::OpenWork::new(p, thread))),
         }
     }
 }
@@ -314,12 +326,21 @@ struct ThreadCtx<T, R> {
     control: Arc<Control>,
     /// Requests scheduled by this thread, warm-up included.
     taken: Cell<u64>,
+    /// When this thread last started a request.
+    last_start: Cell<Instant>,
     recorder: RefCell<R>,
 }
 
 impl<T: Transport, R: Record> ThreadCtx<T, R> {
     fn epoch_ms(&self, now: Instant) -> u64 {
         self.epoch_ms + now.saturating_duration_since(self.started).as_millis() as u64
+    }
+
+    /// Counts a request as scheduled and tells the recorder it starts.
+    fn start_request(&self, now: Instant, warmup: bool) {
+        self.taken.set(self.taken.get() + 1);
+        self.last_start.set(now);
+        self.recorder.borrow_mut().started(now, warmup);
     }
 
     fn record(&self, outcome: &Outcome<'_>) {
@@ -403,23 +424,34 @@ impl<T: Transport, R: Record> ThreadCtx<T, R> {
 fn run_thread<T: Transport, R: Record + 'static>(
     ctx: ThreadCtx<T, R>,
     work: ThreadWork,
-) -> std::io::Result<(R, u64)> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
+) -> std::io::Result<(R, u64, Instant)> {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
-        .build()?;
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            ctx.control.stop();
+            return Err(e);
+        }
+    };
     let ctx = Rc::new(ctx);
     let local = tokio::task::LocalSet::new();
     local.block_on(&runtime, async {
         let ticker = tokio::task::spawn_local(tick_every_second(ctx.clone()));
         match work {
             ThreadWork::Closed(work) => closed::run(ctx.clone(), work).await,
-            ThreadWork::Open(work) => open::run(ctx.clone(), work).await,
+            ThreadWork::Open(work) => open::run(ctx.clone(), *work).await,
         }
         ticker.abort();
     });
     drop(local);
     let ctx = Rc::try_unwrap(ctx).unwrap_or_else(|_| unreachable!("every task has ended"));
-    Ok((ctx.recorder.into_inner(), ctx.taken.get()))
+    Ok((
+        ctx.recorder.into_inner(),
+        ctx.taken.get(),
+        ctx.last_start.get(),
+    ))
 }
 
 /// Lets the recorder close each second even when no outcome arrives.

@@ -13,7 +13,7 @@ use tokio::sync::Notify;
 
 use super::pacer::Pacer;
 use super::{Class, Connection, Outcome, Record, ThreadCtx, Transport, join_all};
-use crate::schedule::{OpenPlan, RatePlan};
+use crate::schedule::OpenPlan;
 
 /// How long the scheduler sleeps at most before looking at the stop flag,
 /// so Ctrl-C is heard quickly even at low rates.
@@ -25,10 +25,7 @@ const BURST: u32 = 64;
 /// One thread's share of an open-model run: requests `thread`,
 /// `thread + threads`, ... of the plan.
 pub(super) struct OpenWork {
-    rate: RatePlan,
-    /// Requests in the plan (warm-up included); `u64::MAX` when unbounded.
-    end: u64,
-    warmup_requests: u64,
+    plan: OpenPlan,
     thread: u64,
     threads: u64,
     connections: u32,
@@ -39,9 +36,7 @@ impl OpenWork {
     pub(super) fn new(plan: &OpenPlan, thread: usize) -> OpenWork {
         let share = plan.threads[thread];
         OpenWork {
-            rate: plan.rate.clone(),
-            end: plan.end(),
-            warmup_requests: plan.rate.warmup_requests(),
+            plan: plan.clone(),
             thread: thread as u64,
             threads: plan.threads.len() as u64,
             connections: share.connections,
@@ -53,6 +48,7 @@ impl OpenWork {
 /// A request started by the scheduler, waiting for a connection.
 #[derive(Clone, Copy)]
 struct Job {
+    /// The body it sends.
     index: u64,
     intended: Instant,
     warmup: bool,
@@ -94,12 +90,13 @@ async fn schedule<T: Transport, R: Record>(ctx: &ThreadCtx<T, R>, work: &OpenWor
     let mut pacer = Pacer::new();
     let mut burst = 0;
     let mut k = 0u64;
-    while let Some((index, intended)) = k
+    while let Some((planned, intended)) = k
         .checked_mul(work.threads)
         .and_then(|n| n.checked_add(work.thread))
-        .filter(|&i| i < work.end)
-        .and_then(|i| Some((i, ctx.started.checked_add(work.rate.offset(i)?)?)))
+        .and_then(|s| work.plan.request(s))
+        .and_then(|p| Some((p, ctx.started.checked_add(p.offset)?)))
     {
+        let index = planned.body;
         loop {
             if ctx.control.is_stopped() {
                 return;
@@ -120,9 +117,9 @@ async fn schedule<T: Transport, R: Record>(ctx: &ThreadCtx<T, R>, work: &OpenWor
         }
         burst += 1;
         k += 1;
-        ctx.taken.set(ctx.taken.get() + 1);
-        let warmup = index < work.warmup_requests;
+        let warmup = planned.warmup;
         if queue.in_flight.get() >= work.max_in_flight {
+            ctx.taken.set(ctx.taken.get() + 1);
             ctx.record(&Outcome {
                 intended,
                 sent: intended,
@@ -134,6 +131,7 @@ async fn schedule<T: Transport, R: Record>(ctx: &ThreadCtx<T, R>, work: &OpenWor
             });
             continue;
         }
+        ctx.start_request(Instant::now(), warmup);
         queue.in_flight.set(queue.in_flight.get() + 1);
         queue.jobs.borrow_mut().push_back(Job {
             index,
@@ -167,7 +165,7 @@ async fn connection_task<T: Transport, R: Record>(ctx: Rc<ThreadCtx<T, R>>, queu
             (Class::Dropped, now, false)
         } else if deadline.is_some_and(|d| now >= d) {
             // It waited its whole timeout for a connection.
-            (Class::Timeout, now, false)
+            (Class::Expired, now, false)
         } else {
             ctx.build_request(job.index, now, &mut body, &mut request);
             let deadline = deadline.map_or_else(

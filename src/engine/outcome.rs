@@ -14,6 +14,9 @@ pub enum Class {
     Connect,
     /// No complete answer within the timeout.
     Timeout,
+    /// Open model: waited its whole timeout for a free connection, so it
+    /// was never sent (reported with the timeouts).
+    Expired,
     /// Reset, broken pipe, or the peer closed mid-answer.
     Io,
     /// The answer was not HTTP/1.x or was badly framed.
@@ -45,6 +48,10 @@ pub struct Outcome<'a> {
 /// recording takes no lock.
 pub trait Record {
     fn record(&mut self, outcome: &Outcome<'_>);
+
+    /// A request starts now (before its outcome is known): for the
+    /// per-second count of requests started.
+    fn started(&mut self, _now: Instant, _warmup: bool) {}
 
     /// Called about once a second by the thread that owns the recorder,
     /// so time-based measurement can move on when no outcome arrives.

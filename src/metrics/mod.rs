@@ -87,6 +87,8 @@ pub struct Counts {
     pub timeout: u64,
     pub io: u64,
     pub protocol: u64,
+    /// Timed out waiting for a connection, never sent (see [`Class::Expired`]).
+    pub expired: u64,
     /// Open model: never started (see [`Class::Dropped`]).
     pub dropped: u64,
 }
@@ -99,6 +101,7 @@ impl Default for Counts {
             timeout: 0,
             io: 0,
             protocol: 0,
+            expired: 0,
             dropped: 0,
         }
     }
@@ -114,6 +117,7 @@ impl Counts {
             Class::Timeout => self.timeout += 1,
             Class::Io => self.io += 1,
             Class::Protocol => self.protocol += 1,
+            Class::Expired => self.expired += 1,
             Class::Dropped => self.dropped += 1,
         }
     }
@@ -143,7 +147,12 @@ impl Counts {
 
     /// Requests that ended in an error instead of an answer.
     pub fn errors(&self) -> u64 {
-        self.connect + self.timeout + self.io + self.protocol
+        self.connect + self.timeouts() + self.io + self.protocol
+    }
+
+    /// Every timeout: on the wire, or waiting for a connection.
+    pub fn timeouts(&self) -> u64 {
+        self.timeout + self.expired
     }
 
     /// Every request that ended in an outcome, dropped ones included.
@@ -161,6 +170,7 @@ impl AddAssign<&Counts> for Counts {
         self.timeout += other.timeout;
         self.io += other.io;
         self.protocol += other.protocol;
+        self.expired += other.expired;
         self.dropped += other.dropped;
     }
 }
@@ -353,6 +363,12 @@ impl Record for Recorder {
         }
     }
 
+    fn started(&mut self, now: Instant, warmup: bool) {
+        if let (Some(series), false) = (&mut self.series, warmup) {
+            series.started(now);
+        }
+    }
+
     fn tick(&mut self, now: Instant) {
         if let Some(series) = &mut self.series {
             series.rotate_to(now);
@@ -495,13 +511,17 @@ mod tests {
         let mut r = Recorder::new(Arc::default());
         r.record(&outcome(Class::Dropped, 0));
         r.record(&outcome(Class::Status(201), 100));
+        r.record(&outcome(Class::Expired, 100));
         let t = r.finish().tally;
         assert_eq!(t.counts.dropped, 1);
-        assert_eq!(t.counts.total(), 2);
-        assert_eq!(t.counts.errors(), 0);
+        assert_eq!(t.counts.total(), 3);
+        // A request that timed out waiting for a connection is a timeout,
+        // counted apart as never sent.
+        assert_eq!((t.counts.errors(), t.counts.timeouts()), (1, 1));
+        assert_eq!((t.counts.timeout, t.counts.expired), (0, 1));
         assert_eq!(t.all.len(), 1);
         let recorded: u64 = Bucket::ALL.iter().map(|&b| t.bucket(b).len()).sum();
-        assert_eq!(recorded, 1);
+        assert_eq!(recorded, 2);
     }
 
     #[test]

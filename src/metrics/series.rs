@@ -14,19 +14,24 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
 use hdrhistogram::serialization::V2DeflateSerializer;
-use hdrhistogram::serialization::interval_log::IntervalLogWriterBuilder;
+use hdrhistogram::serialization::interval_log::{IntervalLogWriter, IntervalLogWriterBuilder};
 
 use super::{Latency, micros_between, new_latency};
 use crate::engine::{Class, Outcome};
 
-/// Outcomes of one second, by kind.
+/// Outcomes of one second, by kind, and the requests started in it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct IntervalCounts {
+    /// Requests started this second (the rate achieved).
+    pub started: u64,
     pub created: u64,
     pub bad_request: u64,
     pub server_error: u64,
     pub other: u64,
+    /// Errors of requests that were sent.
     pub errors: u64,
+    /// Timed out waiting for a connection, never sent.
+    pub expired: u64,
     pub dropped: u64,
 }
 
@@ -39,16 +44,19 @@ impl IntervalCounts {
             Class::Status(500) => self.server_error += 1,
             Class::Status(_) => self.other += 1,
             Class::Dropped => self.dropped += 1,
+            Class::Expired => self.expired += 1,
             Class::Connect | Class::Timeout | Class::Io | Class::Protocol => self.errors += 1,
         }
     }
 
     fn merge(&mut self, o: &IntervalCounts) {
+        self.started += o.started;
         self.created += o.created;
         self.bad_request += o.bad_request;
         self.server_error += o.server_error;
         self.other += o.other;
         self.errors += o.errors;
+        self.expired += o.expired;
         self.dropped += o.dropped;
     }
 
@@ -65,14 +73,14 @@ pub struct Interval {
     pub second: u64,
     /// Outcomes known during this second.
     pub counts: IntervalCounts,
-    /// Latency (from the intended start) of the answers of this second, in µs.
-    pub p50_us: u64,
-    pub p99_us: u64,
-    pub max_us: u64,
+    /// Latency (from the intended start) of the answers of this second, in
+    /// µs: p50, p99 and max; `None` when nothing was answered.
+    pub latency_us: Option<(u64, u64, u64)>,
 }
 
 /// One thread's share of one second.
 struct Part {
+    thread: usize,
     second: u64,
     counts: IntervalCounts,
     /// `None` when the thread had no answer that second.
@@ -82,11 +90,15 @@ struct Part {
 /// A generator thread's end of the series.
 #[derive(Debug)]
 pub struct SeriesSink {
+    thread: usize,
     started: Instant,
     second: u64,
     counts: IntervalCounts,
     latency: Latency,
     parts: mpsc::Sender<Part>,
+    /// Histograms the collector has emptied, for reuse: the hot path never
+    /// allocates one.
+    spare: mpsc::Receiver<Latency>,
 }
 
 impl std::fmt::Debug for Part {
@@ -104,10 +116,7 @@ impl SeriesSink {
 
     #[inline]
     pub(super) fn add(&mut self, outcome: &Outcome<'_>) {
-        let second = self.second_of(outcome.done);
-        if second > self.second {
-            self.rotate_to_second(second);
-        }
+        self.rotate_to(outcome.done);
         self.counts.add(outcome.class);
         if let Class::Status(_) = outcome.class {
             self.latency
@@ -115,8 +124,15 @@ impl SeriesSink {
         }
     }
 
+    #[inline]
+    pub(super) fn started(&mut self, now: Instant) {
+        self.rotate_to(now);
+        self.counts.started += 1;
+    }
+
     /// Closes the seconds that have passed by `now`, empty ones included,
     /// so the collector hears of every second from every thread.
+    #[inline]
     pub(super) fn rotate_to(&mut self, now: Instant) {
         let second = self.second_of(now);
         if second > self.second {
@@ -128,6 +144,7 @@ impl SeriesSink {
         self.send_current();
         for empty in self.second + 1..second {
             let _ = self.parts.send(Part {
+                thread: self.thread,
                 second: empty,
                 counts: IntervalCounts::default(),
                 latency: None,
@@ -137,10 +154,13 @@ impl SeriesSink {
     }
 
     fn send_current(&mut self) {
-        let latency =
-            (!self.latency.is_empty()).then(|| std::mem::replace(&mut self.latency, new_latency()));
+        let latency = (!self.latency.is_empty()).then(|| {
+            let fresh = self.spare.try_recv().unwrap_or_else(|_| new_latency());
+            std::mem::replace(&mut self.latency, fresh)
+        });
         // A collector that is gone has failed on its own; the run goes on.
         let _ = self.parts.send(Part {
+            thread: self.thread,
             second: self.second,
             counts: std::mem::take(&mut self.counts),
             latency,
@@ -158,7 +178,8 @@ impl SeriesSink {
 pub struct LatestSecond {
     /// Seconds completed so far.
     pub seconds: AtomicU64,
-    pub sent: AtomicU64,
+    /// Requests started in it.
+    pub started: AtomicU64,
     pub p99_us: AtomicU64,
 }
 
@@ -166,11 +187,14 @@ pub struct LatestSecond {
 #[derive(Debug, Default)]
 pub struct Summary {
     pub intervals: Vec<Interval>,
+    /// Why the interval log could not be written, when it could not; the
+    /// series itself is complete.
+    pub hlog_error: Option<String>,
 }
 
 /// The collector thread.
 pub struct SeriesCollector {
-    thread: JoinHandle<io::Result<Summary>>,
+    thread: JoinHandle<Summary>,
     pub latest: Arc<LatestSecond>,
 }
 
@@ -186,13 +210,20 @@ impl SeriesCollector {
         hlog: Option<File>,
     ) -> io::Result<(SeriesCollector, Vec<SeriesSink>)> {
         let (tx, rx) = mpsc::channel();
+        let mut returns = Vec::with_capacity(threads);
         let sinks = (0..threads)
-            .map(|_| SeriesSink {
-                started,
-                second: 0,
-                counts: IntervalCounts::default(),
-                latency: new_latency(),
-                parts: tx.clone(),
+            .map(|thread| {
+                let (back, spare) = mpsc::channel();
+                returns.push(back);
+                SeriesSink {
+                    thread,
+                    started,
+                    second: 0,
+                    counts: IntervalCounts::default(),
+                    latency: new_latency(),
+                    parts: tx.clone(),
+                    spare,
+                }
             })
             .collect();
         drop(tx);
@@ -201,15 +232,57 @@ impl SeriesCollector {
         let first_second = measure_from.as_secs();
         let thread = std::thread::Builder::new()
             .name("mcload-series".into())
-            .spawn(move || collect(rx, threads, first_second, started_at, hlog, &shared))?;
+            .spawn(move || {
+                let mut collector = Collector {
+                    threads,
+                    first_second,
+                    returns,
+                    latest: shared,
+                    summary: Summary::default(),
+                    empty: new_latency(),
+                };
+                let mut file = hlog.map(BufWriter::new);
+                match file.as_mut() {
+                    Some(out) => collector.run_with_log(rx, out, started_at),
+                    None => collector.run(rx, None::<&mut NoLog>),
+                }
+                if let (Some(mut out), None) = (file, &collector.summary.hlog_error)
+                    && let Err(e) = out.flush()
+                {
+                    collector.summary.hlog_error = Some(e.to_string());
+                }
+                collector.summary
+            })?;
         Ok((SeriesCollector { thread, latest }, sinks))
     }
 
     /// Waits for every sink to be finished or dropped, then returns the series.
-    pub fn finish(self) -> io::Result<Summary> {
-        self.thread
-            .join()
-            .unwrap_or_else(|_| Err(io::Error::other("the series collector panicked")))
+    pub fn finish(self) -> Summary {
+        self.thread.join().unwrap_or_else(|_| Summary {
+            intervals: Vec::new(),
+            hlog_error: Some("the series collector panicked".into()),
+        })
+    }
+}
+
+/// Where complete seconds' histograms go.
+trait IntervalLog {
+    fn write(&mut self, h: &Latency, second: u64) -> Result<(), String>;
+}
+
+/// No log.
+enum NoLog {}
+
+impl IntervalLog for NoLog {
+    fn write(&mut self, _: &Latency, _: u64) -> Result<(), String> {
+        match *self {}
+    }
+}
+
+impl<W: Write> IntervalLog for IntervalLogWriter<'_, '_, W, V2DeflateSerializer> {
+    fn write(&mut self, h: &Latency, second: u64) -> Result<(), String> {
+        self.write_histogram(h, Duration::from_secs(second), Duration::from_secs(1), None)
+            .map_err(|e| format!("{e:?}"))
     }
 }
 
@@ -217,92 +290,110 @@ impl SeriesCollector {
 struct Pending {
     parts: usize,
     counts: IntervalCounts,
-    latency: Option<Latency>,
+    /// The merged histogram and the thread it came from.
+    latency: Option<(Latency, usize)>,
 }
 
-fn collect(
-    parts: mpsc::Receiver<Part>,
+struct Collector {
     threads: usize,
     first_second: u64,
-    started_at: SystemTime,
-    hlog: Option<File>,
-    latest: &LatestSecond,
-) -> io::Result<Summary> {
-    let mut summary = Summary::default();
-    let mut pending: BTreeMap<u64, Pending> = BTreeMap::new();
-    let mut serializer = V2DeflateSerializer::new();
-    let mut file = hlog.map(BufWriter::new);
-    let mut log = match file.as_mut() {
-        Some(out) => Some(
-            IntervalLogWriterBuilder::new()
-                .add_comment(concat!(
-                    "mcload ",
-                    env!("CARGO_PKG_VERSION"),
-                    ": latency from the intended start, in microseconds, one interval per second"
-                ))
-                .with_start_time(started_at)
-                .with_base_time(started_at)
-                .with_max_value_divisor(1000.0)
-                .begin_log_with(out, &mut serializer)?,
-        ),
-        None => None,
-    };
-    let empty = new_latency();
-    let mut close = |second: u64, p: Pending| -> io::Result<()> {
-        if second < first_second {
-            return Ok(());
-        }
-        let h = p.latency.as_ref().unwrap_or(&empty);
-        if let Some(log) = log.as_mut() {
-            log.write_histogram(h, Duration::from_secs(second), Duration::from_secs(1), None)
-                .map_err(|e| io::Error::other(format!("cannot write the interval log: {e:?}")))?;
-        }
-        let interval = Interval {
-            second,
-            counts: p.counts,
-            p50_us: h.value_at_quantile(0.5),
-            p99_us: h.value_at_quantile(0.99),
-            max_us: h.max(),
-        };
-        latest.sent.store(interval.counts.sent(), Relaxed);
-        latest.p99_us.store(interval.p99_us, Relaxed);
-        latest.seconds.store(second + 1, Relaxed);
-        summary.intervals.push(interval);
-        Ok(())
-    };
-    for part in parts {
-        let entry = pending.entry(part.second).or_insert(Pending {
-            parts: 0,
-            counts: IntervalCounts::default(),
-            latency: None,
-        });
-        entry.parts += 1;
-        entry.counts.merge(&part.counts);
-        if let Some(h) = part.latency {
-            match &mut entry.latency {
-                Some(merged) => merged.add(&h).expect("histograms share bounds"),
-                slot => *slot = Some(h),
-            }
-        }
-        // Each thread sends its seconds in order, so once every thread has
-        // sent a second, every earlier second is complete too.
-        if entry.parts == threads {
-            let complete: Vec<u64> = pending.range(..=part.second).map(|(&s, _)| s).collect();
-            for second in complete {
-                let p = pending.remove(&second).expect("listed above");
-                close(second, p)?;
+    returns: Vec<mpsc::Sender<Latency>>,
+    latest: Arc<LatestSecond>,
+    summary: Summary,
+    empty: Latency,
+}
+
+impl Collector {
+    fn run_with_log(
+        &mut self,
+        parts: mpsc::Receiver<Part>,
+        out: &mut BufWriter<File>,
+        started_at: SystemTime,
+    ) {
+        let mut serializer = V2DeflateSerializer::new();
+        let log = IntervalLogWriterBuilder::new()
+            .add_comment(concat!(
+                "mcload ",
+                env!("CARGO_PKG_VERSION"),
+                ": latency from the intended start, in microseconds, one interval per second"
+            ))
+            .with_start_time(started_at)
+            .with_base_time(started_at)
+            .with_max_value_divisor(1000.0)
+            .begin_log_with(out, &mut serializer);
+        match log {
+            Ok(mut log) => self.run(parts, Some(&mut log)),
+            Err(e) => {
+                self.summary.hlog_error = Some(e.to_string());
+                self.run(parts, None::<&mut NoLog>);
             }
         }
     }
-    // Threads that ended early leave their last seconds short of parts.
-    for (second, p) in std::mem::take(&mut pending) {
-        close(second, p)?;
+
+    fn run<L: IntervalLog>(&mut self, parts: mpsc::Receiver<Part>, mut log: Option<&mut L>) {
+        let mut pending: BTreeMap<u64, Pending> = BTreeMap::new();
+        for part in parts {
+            let entry = pending.entry(part.second).or_insert(Pending {
+                parts: 0,
+                counts: IntervalCounts::default(),
+                latency: None,
+            });
+            entry.parts += 1;
+            entry.counts.merge(&part.counts);
+            if let Some(mut h) = part.latency {
+                match &mut entry.latency {
+                    Some((merged, _)) => {
+                        merged.add(&h).expect("histograms share bounds");
+                        h.reset();
+                        let _ = self.returns[part.thread].send(h);
+                    }
+                    slot => *slot = Some((h, part.thread)),
+                }
+            }
+            // Each thread sends its seconds in order, so once every thread
+            // has sent a second, every earlier second is complete too.
+            if entry.parts == self.threads {
+                let complete: Vec<u64> = pending.range(..=part.second).map(|(&s, _)| s).collect();
+                for second in complete {
+                    let p = pending.remove(&second).expect("listed above");
+                    self.close(second, p, &mut log);
+                }
+            }
+        }
+        // Threads that ended early leave their last seconds short of parts.
+        for (second, p) in std::mem::take(&mut pending) {
+            self.close(second, p, &mut log);
+        }
     }
-    drop(log);
-    if let Some(mut out) = file {
-        out.flush()?;
+
+    fn close<L: IntervalLog>(&mut self, second: u64, p: Pending, log: &mut Option<&mut L>) {
+        if second >= self.first_second {
+            let h = p.latency.as_ref().map_or(&self.empty, |(h, _)| h);
+            if let Some(writer) = log.as_deref_mut()
+                && let Err(e) = writer.write(h, second)
+            {
+                // The series goes on without the log; the error is reported.
+                self.summary.hlog_error.get_or_insert(e);
+                *log = None;
+            }
+            let interval = Interval {
+                second,
+                counts: p.counts,
+                latency_us: (!h.is_empty())
+                    .then(|| (h.value_at_quantile(0.5), h.value_at_quantile(0.99), h.max())),
+            };
+            self.latest.started.store(interval.counts.started, Relaxed);
+            self.latest
+                .p99_us
+                .store(interval.latency_us.map_or(0, |l| l.1), Relaxed);
+            self.latest.seconds.store(second + 1, Relaxed);
+            self.summary.intervals.push(interval);
+        }
+        if let Some((mut h, thread)) = p.latency {
+            h.reset();
+            let _ = self.returns[thread].send(h);
+        }
     }
-    Ok(summary)
 }
 
 #[cfg(test)]
@@ -340,7 +431,7 @@ mod tests {
         b.add(&outcome(started, 2_300, 0, Class::Dropped));
         a.finish();
         b.finish();
-        let series = collector.finish().unwrap().intervals;
+        let series = collector.finish().intervals;
         let seconds: Vec<u64> = series.iter().map(|i| i.second).collect();
         assert_eq!(seconds, [0, 1, 2]);
         assert_eq!(
@@ -353,11 +444,17 @@ mod tests {
             }
         );
         assert_eq!(series[0].counts.sent(), 3);
-        assert!(series[0].max_us >= 29_000 && series[0].max_us <= 31_000);
+        let (_, _, max) = series[0].latency_us.unwrap();
+        assert!((29_000..=31_000).contains(&max));
         assert_eq!(series[1].counts, IntervalCounts::default());
+        assert_eq!(series[1].latency_us, None, "no answers: no latency");
         assert_eq!(series[2].counts.dropped, 1);
         assert_eq!(series[2].counts.sent(), 1);
-        assert!(series[2].p99_us >= 1_490_000, "{:?}", series[2]);
+        assert!(
+            series[2].latency_us.unwrap().1 >= 1_490_000,
+            "{:?}",
+            series[2]
+        );
     }
 
     #[test]
@@ -371,7 +468,6 @@ mod tests {
         a.finish();
         let seconds: Vec<u64> = collector
             .finish()
-            .unwrap()
             .intervals
             .iter()
             .map(|i| i.second)
@@ -401,7 +497,7 @@ mod tests {
             a.add(&o);
         }
         a.finish();
-        collector.finish().unwrap();
+        assert_eq!(collector.finish().hlog_error, None);
         let text = std::fs::read(&path).unwrap();
         let mut merged = new_latency();
         let mut deserializer = Deserializer::new();

@@ -29,6 +29,9 @@ struct Report<'a> {
     requests: Requests,
     status: Status,
     errors: Errors,
+    /// Of `errors.timeout`: requests that waited their whole timeout for a
+    /// connection and were never sent (open model).
+    timeouts_never_sent: u64,
     dropped: u64,
     throughput_rps: f64,
     /// From each request's intended start (coordinated-omission correct).
@@ -126,12 +129,16 @@ struct Warmup {
 struct IntervalJson {
     /// Seconds from the start of the run (warm-up included).
     t: u64,
-    /// Requests sent that ended in this second.
+    /// Requests started in this second: the rate achieved.
+    started: u64,
+    /// Requests sent that ended in this second (answered or failed).
     rate_rps: u64,
     status: IntervalStatus,
+    /// Errors of this second, timeouts of requests never sent included.
     errors: u64,
     dropped: u64,
-    latency_ms: IntervalLatency,
+    /// Of the answers of this second; `null` when there was none.
+    latency_ms: Option<IntervalLatency>,
 }
 
 #[derive(Serialize)]
@@ -249,7 +256,7 @@ fn status(counts: &Counts) -> Status {
 fn errors(counts: &Counts) -> Errors {
     Errors {
         connect: counts.connect,
-        timeout: counts.timeout,
+        timeout: counts.timeouts(),
         io: counts.io,
         protocol: counts.protocol,
     }
@@ -313,6 +320,7 @@ fn interval(i: &Interval) -> IntervalJson {
     let ms = |us: u64| us as f64 / 1000.0;
     IntervalJson {
         t: i.second,
+        started: i.counts.started,
         rate_rps: i.counts.sent(),
         status: IntervalStatus {
             created: i.counts.created,
@@ -320,13 +328,13 @@ fn interval(i: &Interval) -> IntervalJson {
             server_error: i.counts.server_error,
             other: i.counts.other,
         },
-        errors: i.counts.errors,
+        errors: i.counts.errors + i.counts.expired,
         dropped: i.counts.dropped,
-        latency_ms: IntervalLatency {
-            p50: ms(i.p50_us),
-            p99: ms(i.p99_us),
-            max: ms(i.max_us),
-        },
+        latency_ms: i.latency_us.map(|(p50, p99, max)| IntervalLatency {
+            p50: ms(p50),
+            p99: ms(p99),
+            max: ms(max),
+        }),
     }
 }
 
@@ -363,6 +371,7 @@ pub fn to_json(run: &RunReport<'_>) -> serde_json::Value {
         },
         status: status(counts),
         errors: errors(counts),
+        timeouts_never_sent: counts.expired,
         dropped: counts.dropped,
         throughput_rps: (run.throughput() * 10.0).round() / 10.0,
         latency_ms: LatencyMs::of(&run.tally.all).into(),

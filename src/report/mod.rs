@@ -34,6 +34,9 @@ pub struct RunReport<'a> {
     pub seed: u64,
     pub started_at: SystemTime,
     pub elapsed: Duration,
+    /// When the last request started: `elapsed` less the wait for the
+    /// last answers.
+    pub sending: Duration,
     pub model: &'a Model,
     pub threads: usize,
     /// The measured part's stop rule.
@@ -64,9 +67,10 @@ impl RunReport<'_> {
         }
     }
 
-    /// How long the measured part ran: the run less its warm-up.
+    /// How long the measured part sent: from the end of the warm-up to
+    /// the last request started.
     pub fn measured_elapsed(&self) -> Duration {
-        self.elapsed
+        self.sending
             .saturating_sub(self.warmup.map_or(Duration::ZERO, |(w, _)| w))
     }
 

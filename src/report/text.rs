@@ -122,11 +122,17 @@ pub fn write_text(run: &RunReport<'_>, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out)?;
     writeln!(
         out,
-        "requests   {} scheduled · {} answered · {}/s over {:.2} s",
+        "requests   {} scheduled · {} answered · {}/s over {:.2} s{}",
         grouped(total),
         grouped(c.completed()),
         grouped(run.throughput().round() as u64),
-        run.measured_elapsed().as_secs_f64()
+        run.measured_elapsed().as_secs_f64(),
+        match run.elapsed.saturating_sub(run.sending) {
+            wait if wait >= Duration::from_millis(50) => {
+                format!(" (then {:.2} s for the last answers)", wait.as_secs_f64())
+            }
+            _ => String::new(),
+        }
     )?;
     let others = c.other_statuses();
     let other_detail = others
@@ -150,7 +156,7 @@ pub fn write_text(run: &RunReport<'_>, out: &mut dyn Write) -> io::Result<()> {
             format!(
                 "connect {} · timeout {} · io {} · protocol {}",
                 grouped(c.connect),
-                grouped(c.timeout),
+                timeouts(c),
                 grouped(c.io),
                 grouped(c.protocol)
             ),
@@ -261,6 +267,19 @@ pub fn write_text(run: &RunReport<'_>, out: &mut dyn Write) -> io::Result<()> {
     Ok(())
 }
 
+/// Timeouts, with those that never got a connection named apart.
+fn timeouts(c: &crate::metrics::Counts) -> String {
+    if c.expired > 0 {
+        format!(
+            "{} ({} never sent)",
+            grouped(c.timeouts()),
+            grouped(c.expired)
+        )
+    } else {
+        grouped(c.timeouts())
+    }
+}
+
 /// Bodies by kind and the response checks, with samples of what failed.
 fn write_checks(run: &RunReport<'_>, out: &mut dyn Write) -> io::Result<()> {
     let c = run.checks;
@@ -321,7 +340,7 @@ fn write_checks(run: &RunReport<'_>, out: &mut dyn Write) -> io::Result<()> {
 /// The last complete second, for the live view.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct LastSecond {
-    /// Requests sent and ended in that second.
+    /// Requests started in that second.
     pub rate: u64,
     pub p99_ms: f64,
 }

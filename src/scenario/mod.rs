@@ -112,6 +112,13 @@ pub struct Stage {
     pub rate: f64,
 }
 
+impl Model {
+    /// An open model whose rate starts at zero (a ramp from 0).
+    pub fn starts_at_zero(&self) -> bool {
+        matches!(self, Model::Open(OpenModel { rate: Rate::Stages { start, .. }, .. }) if *start == 0.0)
+    }
+}
+
 impl Rate {
     /// The length of the stages, for a ramp.
     pub fn stages_duration(&self) -> Option<Duration> {
@@ -310,6 +317,8 @@ impl Scenario {
             };
             if let Some(c) = o.connections {
                 open.connections = c;
+                // Room for every connection, unless the limit is set too.
+                open.max_in_flight = open.max_in_flight.max(u64::from(c));
             }
             if let Some(m) = o.max_in_flight {
                 open.max_in_flight = m;
@@ -337,6 +346,11 @@ impl Scenario {
         }
         if let Some(w) = o.warmup {
             self.load.warmup = Some(w);
+        }
+        if self.load.warmup.is_some() && self.load.model.starts_at_zero() {
+            return Err(
+                "the warm-up runs at the stages' starting rate, which is 0: it would send nothing; start the stages above 0 (e.g. --stages 100,10s:1000)".into(),
+            );
         }
         if let Some(t) = o.threads {
             self.load.threads = Some(t);

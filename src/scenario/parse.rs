@@ -290,6 +290,14 @@ fn read_load(r: &mut Reader<'_>, top: &mut Table<'_, '_>) -> LoadSpec {
         }
         if let Some(v) = t.get("warmup") {
             load.warmup = r.duration(v, &t.key_path("warmup"));
+            if load.warmup.is_some() && load.model.starts_at_zero() {
+                r.error(
+                    v.span(),
+                    &t.key_path("warmup"),
+                    "the warm-up runs at `start_rate`, which is 0: it would send nothing",
+                    Some("set `start_rate` above 0, or leave `warmup` out".into()),
+                );
+            }
         }
         if let Some(v) = t.get("threads") {
             load.threads = r

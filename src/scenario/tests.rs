@@ -382,6 +382,10 @@ fn load_model_conflicts_are_errors_that_say_why() {
     let e = problem("[load]\nrate = 10\nstart_rate = 5\n");
     assert_eq!(e.key, "load.start_rate");
 
+    let e = problem("[load]\nstages = [{ duration = \"1s\", rate = 5 }]\nwarmup = \"1s\"\n");
+    assert_eq!(e.key, "load.warmup");
+    assert!(e.message.contains("would send nothing"), "{e}");
+
     let e = problem("[load]\nrate = 10\nconnections = 8\nmax_in_flight = 4\n");
     assert_eq!(e.key, "load.max_in_flight");
     assert!(e.message.contains("less than `connections`"), "{e}");
@@ -460,11 +464,20 @@ fn model_flags_replace_the_files_model() {
     assert_eq!(s.load.duration, Some(Duration::from_secs(30)));
 
     s.apply(&Overrides {
-        rate: Some(parse_stages("1s:10").unwrap()),
+        rate: Some(parse_stages("5,1s:10").unwrap()),
         ..Overrides::default()
     })
     .unwrap();
     assert_eq!(s.load.stop_rule().duration, Some(Duration::from_secs(1)));
+
+    // A warm-up at a starting rate of 0 would send nothing.
+    let e = s
+        .apply(&Overrides {
+            rate: Some(parse_stages("1s:10").unwrap()),
+            ..Overrides::default()
+        })
+        .unwrap_err();
+    assert!(e.contains("would send nothing"), "{e}");
 
     let mut closed = parse("").unwrap();
     let e = closed
