@@ -3,9 +3,10 @@
 #
 # Starts `mcload serve` pinned to core 0 and runs `mcload run --rate R`
 # pinned to core 1 for each rate, then prints one line per rate: requests
-# scheduled, dropped, the rate achieved (requests sent / planned seconds),
-# its error against the target, the slowest and fastest full second of the
-# series, and latency (from the intended start) beside service time.
+# scheduled, dropped, the rate achieved (requests started and not dropped /
+# planned seconds), its error against the target, the fewest and most
+# requests started in a full second of the series, and latency (from the
+# intended start) beside service time.
 #
 #   bench/rate_sweep.sh                      # default sweep, 5 s per rate
 #   RATES="1000 50000" DURATION=10s bench/rate_sweep.sh
@@ -45,8 +46,9 @@ import json, sys
 report, target = json.load(open(sys.argv[1])), float(sys.argv[2])
 scheduled, dropped = report["requests"]["scheduled"], report["dropped"]
 achieved = (scheduled - dropped) / report["model"]["duration_s"]
-# Full seconds of the measured part only (the last one is the drain).
-seconds = [i["rate_rps"] for i in report["intervals"][1:-1]] or [0]
+# Requests started in each full second of the measured part (the first and
+# the last are partial).
+seconds = [i["started"] for i in report["intervals"][1:-1]] or [0]
 print(f'{target:9.0f} {scheduled:10d} {dropped:9d} {achieved:10.0f} '
       f'{(achieved - target) / target * 100:+7.2f}% {min(seconds):9d} {max(seconds):9d} '
       f'{report["latency_ms"]["p50"]:9.3f} {report["latency_ms"]["p99"]:9.3f} '
