@@ -1,0 +1,246 @@
+#!/usr/bin/env bash
+# mcload against wrk on one sessions endpoint, per generator CPU-second.
+#
+# nginx answers POST /api/v1/sessions with 201 and a Location (body read and
+# discarded, access log off, one worker) pinned to core 0; each generator
+# runs pinned to core 1 with 64 connections for 10 s:
+#   wrk-fixed   wrk with one fixed sessionStart body (~900 bytes)
+#   wrk-lua     wrk with a Lua script that randomizes the body per request
+#   mcload      mcload's closed model, a fresh random valid body per request
+# then at a fixed 20,000 req/s:
+#   mcload-20k  mcload's open model (latency from the intended start)
+#   wrk2-20k    wrk2, if `wrk2` is on PATH
+#   oha-20k     oha, if `oha` is on PATH
+# Each runs ROUNDS times (default 3), interleaved; the table shows medians:
+# requests/s, p50/p99/p99.9, generator user+sys CPU seconds, requests per
+# generator CPU-second, peak RSS, nginx's own request count, and mcload/wrk.
+#
+#   bench/compare.sh                    # 3 rounds of 10 s
+#   ROUNDS=1 DURATION=5 bench/compare.sh
+#
+# Installs nginx-light, wrk and GNU time from Debian's packages if missing.
+# Stops everything it started, by PID; every run is bounded by `timeout`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-10}
+CONNECTIONS=${CONNECTIONS:-64}
+RATE=${RATE:-20000}
+PORT=${PORT:-18090}
+SERVER_CORE=${SERVER_CORE:-0}
+CLIENT_CORE=${CLIENT_CORE:-1}
+
+need=()
+command -v nginx >/dev/null || need+=(nginx-light)
+command -v wrk >/dev/null || need+=(wrk)
+[ -x /usr/bin/time ] || need+=(time)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing ${need[*]}" >&2
+  apt-get install -y "${need[@]}" >/dev/null 2>&1 ||
+    { apt-get update >/dev/null && apt-get install -y "${need[@]}" >/dev/null; }
+fi
+
+cargo build --release --quiet
+MCLOAD=$PWD/target/release/mcload
+WORK=$(mktemp -d)
+NGINX_PID=""
+cleanup() {
+  if [ -n "$NGINX_PID" ]; then
+    kill "$NGINX_PID" 2>/dev/null || true
+    wait "$NGINX_PID" 2>/dev/null || true
+  fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# --- the endpoint -----------------------------------------------------------
+mkdir -p "$WORK/body"
+cat >"$WORK/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+master_process off;
+pid $WORK/nginx.pid;
+error_log $WORK/error.log error;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 100000000;
+  keepalive_timeout 75s;
+  client_body_temp_path $WORK/body;
+  client_body_buffer_size 16k;
+  server {
+    listen 127.0.0.1:$PORT backlog=4096;
+    location = /api/v1/sessions {
+      add_header Location /api/v1/sessions/\$request_id always;
+      return 201;
+    }
+    location = /nginx_status { stub_status; }
+  }
+}
+EOF
+taskset -c "$SERVER_CORE" nginx -c "$WORK/nginx.conf" -p "$WORK" &
+NGINX_PID=$!
+for _ in $(seq 50); do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then break; fi
+  sleep 0.1
+done
+
+nginx_requests() {
+  python3 - "$PORT" <<'PY'
+import sys, urllib.request
+text = urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/nginx_status").read().decode()
+# "Active connections: N\nserver accepts handled requests\n A H R\n..."
+print(int(text.split("\n")[2].split()[2]))
+PY
+}
+
+# --- the generators ---------------------------------------------------------
+BODY=$("$MCLOAD" sample scenarios/smoke.toml --count 1 --seed 1)
+python3 - "$BODY" >"$WORK/fixed.lua" <<'PY'
+import json, sys
+body = sys.argv[1]
+print(f'''wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = {json.dumps(body)}''')
+PY
+cat >>"$WORK/fixed.lua" <<'LUA'
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT %d %.0f %.0f %.0f\n", summary.requests,
+    latency:percentile(50), latency:percentile(99), latency:percentile(99.9)))
+end
+LUA
+cat >"$WORK/random.lua" <<'LUA'
+-- A fresh sessionStart per request: ids, names, lengths, playhead, content
+-- type and custom metadata drawn at random, as mcload does.
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+local kinds = { {"vod", "video"}, {"live", "video"}, {"podcast", "audio"}, {"song", "audio"} }
+local hex = "0123456789abcdef"
+local function hexid(n)
+  local t = {}
+  for i = 1, n do local k = math.random(1, 16); t[i] = hex:sub(k, k) end
+  return table.concat(t)
+end
+request = function()
+  local kind = kinds[math.random(1, #kinds)]
+  local length = kind[1] == "live" and 86400 or math.random(30, 7200)
+  local body = string.format(
+    '{"playerTime":{"playhead":%d,"ts":%d},"eventType":"sessionStart","params":{' ..
+    '"analytics.trackingServer":"acme.sc.omtrdc.net","analytics.reportSuite":"acme-prod-%d",' ..
+    '"analytics.enableSSL":true,"visitor.marketingCloudOrgId":"%s@AdobeOrg",' ..
+    '"media.playerName":"html5-player-%d","media.id":"%s","media.name":"Episode %d of %s",' ..
+    '"media.length":%d,"media.contentType":"%s","media.streamType":"%s","media.channel":"ch-%d",' ..
+    '"media.show":"Show %s","media.season":"%d","media.episode":"%d","media.genre":"drama",' ..
+    '"media.network":"net-%d","media.showType":"%d"},"customMetadata":{"app.release":"2026.%d",' ..
+    '"cms.tier":"%s","drm.system":"widevine"},"qoeData":{"media.qoe.bitrate":%d,' ..
+    '"media.qoe.droppedFrames":%d,"media.qoe.framesPerSecond":30,"media.qoe.timeToStart":%d}}',
+    math.random(0, length - 1), 1700000000000 + math.random(0, 999999999),
+    math.random(1, 9), hexid(24), math.random(1, 5), hexid(16), math.random(1, 99),
+    hexid(8), length, kind[1], kind[2], math.random(1, 40), hexid(6),
+    math.random(1, 12), math.random(1, 24), math.random(1, 20), math.random(0, 3),
+    math.random(1, 12), math.random() < 0.5 and "free" or "premium",
+    math.random(800000, 6000000), math.random(0, 50), math.random(200, 3000))
+  return wrk.format(nil, nil, nil, body)
+end
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT %d %.0f %.0f %.0f\n", summary.requests,
+    latency:percentile(50), latency:percentile(99), latency:percentile(99.9)))
+end
+LUA
+
+URL="http://127.0.0.1:$PORT"
+LIMIT=$((DURATION + 30))
+
+# One measured run: NAME ROUND COMMAND...; writes $WORK/NAME.ROUND.{out,time,nginx}.
+measure() {
+  local name=$1 round=$2
+  shift 2
+  local before after
+  before=$(nginx_requests)
+  timeout "$LIMIT" /usr/bin/time -f "%U %S %M" -o "$WORK/$name.$round.time" \
+    taskset -c "$CLIENT_CORE" "$@" >"$WORK/$name.$round.out" 2>"$WORK/$name.$round.err" || true
+  after=$(nginx_requests)
+  # The status request itself counts once.
+  echo $((after - before - 1)) >"$WORK/$name.$round.nginx"
+  echo "  $name round $round done" >&2
+}
+
+MCLOAD_ARGS=(run scenarios/smoke.toml --target "$URL" --threads 1 --quiet --seed 7)
+for round in $(seq "$ROUNDS"); do
+  measure wrk-fixed "$round" wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" -s "$WORK/fixed.lua" "$URL/api/v1/sessions"
+  measure wrk-lua "$round" wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" -s "$WORK/random.lua" "$URL/api/v1/sessions"
+  measure mcload "$round" "$MCLOAD" "${MCLOAD_ARGS[@]}" --concurrency "$CONNECTIONS" \
+    --duration "${DURATION}s" --json -
+  measure mcload-20k "$round" "$MCLOAD" "${MCLOAD_ARGS[@]}" --rate "$RATE" \
+    --connections "$CONNECTIONS" --duration "${DURATION}s" --json -
+  if command -v wrk2 >/dev/null; then
+    measure wrk2-20k "$round" wrk2 -t1 -c"$CONNECTIONS" -d"${DURATION}s" -R"$RATE" \
+      -s "$WORK/fixed.lua" "$URL/api/v1/sessions"
+  fi
+  if command -v oha >/dev/null; then
+    measure oha-20k "$round" oha -c "$CONNECTIONS" -z "${DURATION}s" -q "$RATE" \
+      --latency-correction --no-tui --json -m POST -d "$BODY" \
+      -T application/json "$URL/api/v1/sessions"
+  fi
+done
+
+python3 - "$WORK" "$DURATION" <<'PY'
+import glob, json, os, re, statistics, sys
+
+work, duration = sys.argv[1], float(sys.argv[2])
+
+def parse(name, path):
+    out = open(path + ".out").read()
+    user, sys_, rss_kb = open(path + ".time").read().split()[-3:]
+    nginx = int(open(path + ".nginx").read())
+    cpu = float(user) + float(sys_)
+    if name.startswith("mcload"):
+        r = json.loads(out)
+        done = r["requests"]["completed"]
+        secs = r["duration_s"]
+        p = (r["latency_ms"]["p50"], r["latency_ms"]["p99"], r["latency_ms"]["p999"])
+    elif name.startswith("oha"):
+        r = json.loads(out)
+        done = sum(r["statusCodeDistribution"].values())
+        secs = duration
+        lp = r["latencyPercentiles"]
+        p = (lp["p50"] * 1e3, lp["p99"] * 1e3, lp["p99.9"] * 1e3)
+    else:
+        m = re.search(r"RESULT (\d+) (\d+) (\d+) (\d+)", out)
+        done = int(m.group(1))
+        secs = duration
+        p = tuple(int(m.group(k)) / 1000 for k in (2, 3, 4))
+    return {"rps": done / secs, "p50": p[0], "p99": p[1], "p999": p[2], "cpu": cpu,
+            "per_cpu": done / cpu if cpu else 0.0, "rss": int(rss_kb) / 1024, "nginx": nginx}
+
+runs = {}
+for path in sorted(glob.glob(os.path.join(work, "*.time"))):
+    base = path[:-5]
+    name = os.path.basename(base).rsplit(".", 1)[0]
+    try:
+        runs.setdefault(name, []).append(parse(name, base))
+    except Exception as e:  # a run that failed shows as missing, with why
+        print(f"# {name}: unreadable run ({e})", file=sys.stderr)
+
+order = ["wrk-fixed", "wrk-lua", "mcload", "mcload-20k", "wrk2-20k", "oha-20k"]
+med = {n: {k: statistics.median(r[k] for r in runs[n]) for k in runs[n][0]}
+       for n in order if n in runs}
+print(f"{'generator':<11} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'p99.9 ms':>9} "
+      f"{'CPU s':>6} {'req/CPU-s':>10} {'RSS MiB':>8} {'nginx reqs':>11}")
+for n, m in med.items():
+    print(f"{n:<11} {m['rps']:9.0f} {m['p50']:8.3f} {m['p99']:8.3f} {m['p999']:9.3f} "
+          f"{m['cpu']:6.2f} {m['per_cpu']:10.0f} {m['rss']:8.1f} {m['nginx']:11.0f}")
+print(f"(medians of {len(next(iter(runs.values())))} runs each)")
+if "mcload" in med and "wrk-fixed" in med:
+    mc, wf, wl = med["mcload"], med["wrk-fixed"], med.get("wrk-lua")
+    print(f"mcload / wrk-fixed: req/CPU-s {mc['per_cpu'] / wf['per_cpu']:.2f}x, "
+          f"req/s {mc['rps'] / wf['rps']:.2f}x")
+    if wl:
+        print(f"mcload / wrk-lua:   req/CPU-s {mc['per_cpu'] / wl['per_cpu']:.2f}x, "
+              f"req/s {mc['rps'] / wl['rps']:.2f}x")
+if "mcload-20k" in med:
+    m20 = med["mcload-20k"]
+    print(f"mcload at 20k/s: {m20['per_cpu']:.0f} req/CPU-s (wrk2 figure in the issue: 64k), "
+          f"p99 {m20['p99']:.3f} ms")
+PY
