@@ -144,6 +144,16 @@ impl OpenPlan {
         measured.saturating_add(self.warmup_requests())
     }
 
+    /// The arrival rate at `offset` from the start of the run, warm-up
+    /// included.
+    pub fn rate_at(&self, offset: Duration) -> f64 {
+        match &self.warmup {
+            Some(w) if offset < w.duration => w.plan.rate_at(offset),
+            Some(w) => self.rate.rate_at(offset - w.duration),
+            None => self.rate.rate_at(offset),
+        }
+    }
+
     /// Request `s` of the run's sequence, or `None` past its end.
     pub fn request(&self, s: u64) -> Option<Planned> {
         if s >= self.end() {

@@ -4,14 +4,15 @@
 //! open model, latency counts from the intended start, so that lateness
 //! would be billed to the target. On Linux the pacer waits on a timerfd
 //! (nanosecond deadlines, woken through the runtime's epoll like any
-//! socket), and spins for the last few microseconds; elsewhere it falls
-//! back to tokio's timer.
+//! socket) with the thread's timer slack cut from 50 µs to 1 ns; elsewhere
+//! it falls back to tokio's timer. It does not spin: at 20,000 starts a
+//! second, spinning even 20 µs before each start costs 40% of a core.
 
 use std::time::{Duration, Instant};
 
 /// Deadlines closer than this are waited for by yielding to the runtime
-/// (so connections keep running) instead of arming a timer.
-const SPIN: Duration = Duration::from_micros(20);
+/// (so connections keep running): arming a timer costs more.
+const SPIN: Duration = Duration::from_micros(2);
 
 pub(super) struct Pacer {
     #[cfg(target_os = "linux")]
@@ -21,6 +22,10 @@ pub(super) struct Pacer {
 impl Pacer {
     /// Must be created inside the runtime that will poll it.
     pub(super) fn new() -> Pacer {
+        #[cfg(target_os = "linux")]
+        // The default slack lets the kernel fire timers up to 50 µs late, to
+        // batch wake-ups; a late start is billed as latency.
+        let _ = rustix::thread::set_current_timer_slack(std::num::NonZeroU64::new(1));
         Pacer {
             #[cfg(target_os = "linux")]
             timer: linux::timerfd().ok(),
@@ -41,16 +46,13 @@ impl Pacer {
                 tokio::task::yield_now().await;
                 continue;
             }
-            // Wake a little early and spin the rest: a timer's wake-up
-            // latency is larger than the spin.
-            let wake = deadline - SPIN;
             #[cfg(target_os = "linux")]
             if let Some(timer) = &self.timer
-                && linux::sleep(timer, wake - now).await.is_ok()
+                && linux::sleep(timer, left).await.is_ok()
             {
                 continue;
             }
-            tokio::time::sleep_until(wake.into()).await;
+            tokio::time::sleep_until(deadline.into()).await;
         }
     }
 }
