@@ -31,69 +31,10 @@ PORT=${PORT:-18090}
 SERVER_CORE=${SERVER_CORE:-0}
 CLIENT_CORE=${CLIENT_CORE:-1}
 
-need=()
-command -v nginx >/dev/null || need+=(nginx-light)
-command -v wrk >/dev/null || need+=(wrk)
-[ -x /usr/bin/time ] || need+=(time)
-if [ ${#need[@]} -gt 0 ]; then
-  echo "installing ${need[*]}" >&2
-  apt-get install -y "${need[@]}" >/dev/null 2>&1 ||
-    { apt-get update >/dev/null && apt-get install -y "${need[@]}" >/dev/null; }
-fi
-
+# shellcheck source=lib/nginx.sh
+source bench/lib/nginx.sh
 cargo build --release --quiet
 MCLOAD=$PWD/target/release/mcload
-WORK=$(mktemp -d)
-NGINX_PID=""
-cleanup() {
-  if [ -n "$NGINX_PID" ]; then
-    kill "$NGINX_PID" 2>/dev/null || true
-    wait "$NGINX_PID" 2>/dev/null || true
-  fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-# --- the endpoint -----------------------------------------------------------
-mkdir -p "$WORK/body"
-cat >"$WORK/nginx.conf" <<EOF
-worker_processes 1;
-daemon off;
-master_process off;
-pid $WORK/nginx.pid;
-error_log $WORK/error.log error;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  keepalive_requests 100000000;
-  keepalive_timeout 75s;
-  client_body_temp_path $WORK/body;
-  client_body_buffer_size 16k;
-  server {
-    listen 127.0.0.1:$PORT backlog=4096;
-    location = /api/v1/sessions {
-      add_header Location /api/v1/sessions/\$request_id always;
-      return 201;
-    }
-    location = /nginx_status { stub_status; }
-  }
-}
-EOF
-taskset -c "$SERVER_CORE" nginx -c "$WORK/nginx.conf" -p "$WORK" &
-NGINX_PID=$!
-for _ in $(seq 50); do
-  if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then break; fi
-  sleep 0.1
-done
-
-nginx_requests() {
-  python3 - "$PORT" <<'PY'
-import sys, urllib.request
-text = urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/nginx_status").read().decode()
-# "Active connections: N\nserver accepts handled requests\n A H R\n..."
-print(int(text.split("\n")[2].split()[2]))
-PY
-}
 
 # --- the generators ---------------------------------------------------------
 BODY=$("$MCLOAD" sample scenarios/smoke.toml --count 1 --seed 1)

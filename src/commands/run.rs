@@ -164,14 +164,21 @@ pub fn run(args: &RunArgs) -> CommandResult {
     // A failure writing the interval log must not cost the report.
     let series = collector.finish();
     let hlog_error = series.hlog_error.clone();
-    let mut tally = metrics::Tally::default();
-    let mut warmup_tally = metrics::Tally::default();
-    let mut checks = metrics::CheckTally::default();
-    for r in &recorded {
+    // Merged into the first thread's figures: no new histograms at the end.
+    let mut recorded = recorded.into_iter();
+    let first = recorded.next().unwrap_or_default();
+    let (mut tally, mut warmup_tally, mut checks) = (first.tally, first.warmup, first.checks);
+    for r in recorded {
         tally += &r.tally;
-        warmup_tally += &r.warmup;
+        if let Some(w) = &r.warmup {
+            match &mut warmup_tally {
+                Some(total) => *total += w,
+                None => warmup_tally = Some(w.clone()),
+            }
+        }
         checks.merge(&r.checks);
     }
+    let warmup_tally = warmup_tally.unwrap_or_default();
     checks.add_duplicates(&id_checker.finish());
     let server = embedded.as_ref().map(|e| {
         let s = e.state.stats.snapshot();

@@ -83,7 +83,6 @@ pub(super) async fn run<T: Transport, R: Record + 'static>(
 
 async fn worker<T: Transport, R: Record>(ctx: Rc<ThreadCtx<T, R>>, work: Rc<ClosedWork>) {
     let mut conn: Option<Connection<T::Stream>> = None;
-    let mut body = Vec::with_capacity(2048);
     let mut request = Vec::with_capacity(4096);
     let mut location = Vec::with_capacity(128);
     let mut now = Instant::now();
@@ -91,14 +90,15 @@ async fn worker<T: Transport, R: Record>(ctx: Rc<ThreadCtx<T, R>>, work: Rc<Clos
         let Some((index, warmup)) = work.next(now) else {
             break;
         };
-        let kind = ctx.build_request(index, now, &mut body, &mut request);
+        let (start, kind) = ctx.build_request(index, now, &mut request);
         let intended = Instant::now();
         ctx.start_request(intended, warmup);
         // One deadline for connecting and the exchange together: a request
         // has `timeout` in all to be answered.
         let deadline = tokio::time::Instant::from_std(intended) + ctx.timeout;
-        let (class, sent, has_location) =
-            ctx.send(&mut conn, &request, deadline, &mut location).await;
+        let (class, sent, has_location) = ctx
+            .send(&mut conn, &request[start..], deadline, &mut location)
+            .await;
         now = Instant::now();
         ctx.record(&Outcome {
             intended,

@@ -347,23 +347,27 @@ impl<T: Transport, R: Record> ThreadCtx<T, R> {
         self.recorder.borrow_mut().record(outcome);
     }
 
-    /// Writes the request for body `index` into `request`, reusing `body`;
-    /// what kind of body it is.
-    fn build_request(
-        &self,
-        index: u64,
-        now: Instant,
-        body: &mut Vec<u8>,
-        request: &mut Vec<u8>,
-    ) -> BodyKind {
-        body.clear();
-        let kind = self.bodies.write(index, self.epoch_ms(now), body);
-        request.clear();
-        request.extend_from_slice(&self.head);
-        request.extend_from_slice(itoa::Buffer::new().format(body.len()).as_bytes());
-        request.extend_from_slice(b"\r\n\r\n");
-        request.extend_from_slice(body);
-        kind
+    /// Writes the request for body `index` into the reused `request` and
+    /// returns where it starts, and what kind of body it is. The body is
+    /// generated in place after room for the head, and the head is written
+    /// into that room once the body's length is known: the body is never
+    /// copied.
+    fn build_request(&self, index: u64, now: Instant, request: &mut Vec<u8>) -> (usize, BodyKind) {
+        // Head, Content-Length digits (a u64 has at most 20) and the blank line.
+        let room = self.head.len() + 20 + 4;
+        if request.len() < room {
+            request.resize(room, 0);
+        }
+        request.truncate(room);
+        let kind = self.bodies.write(index, self.epoch_ms(now), request);
+        let mut digits = itoa::Buffer::new();
+        let length = digits.format(request.len() - room).as_bytes();
+        let start = room - (self.head.len() + length.len() + 4);
+        let head_end = start + self.head.len();
+        request[start..head_end].copy_from_slice(&self.head);
+        request[head_end..head_end + length.len()].copy_from_slice(length);
+        request[room - 4..room].copy_from_slice(b"\r\n\r\n");
+        (start, kind)
     }
 
     /// Sends `request` on `conn`, connecting first when there is none, and

@@ -168,7 +168,6 @@ async fn schedule<T: Transport, R: Record>(ctx: &ThreadCtx<T, R>, work: &OpenWor
 /// One connection: carries queued requests one at a time.
 async fn connection_task<T: Transport, R: Record>(ctx: Rc<ThreadCtx<T, R>>, queue: Rc<Queue>) {
     let mut conn: Option<Connection<T::Stream>> = None;
-    let mut body = Vec::with_capacity(2048);
     let mut request = Vec::with_capacity(4096);
     let mut location = Vec::with_capacity(128);
     loop {
@@ -190,12 +189,13 @@ async fn connection_task<T: Transport, R: Record>(ctx: Rc<ThreadCtx<T, R>>, queu
             // It waited its whole timeout for a connection.
             (Class::Expired, now, false)
         } else {
-            ctx.build_request(job.index, now, &mut body, &mut request);
+            let (start, _) = ctx.build_request(job.index, now, &mut request);
             let deadline = deadline.map_or_else(
                 || tokio::time::Instant::now() + ctx.timeout,
                 tokio::time::Instant::from_std,
             );
-            ctx.send(&mut conn, &request, deadline, &mut location).await
+            ctx.send(&mut conn, &request[start..], deadline, &mut location)
+                .await
         };
         ctx.record(&Outcome {
             intended: job.intended,

@@ -34,6 +34,22 @@ pub fn new_latency() -> Latency {
     Histogram::new_with_bounds(1, LATENCY_MAX_US, SIGNIFICANT_DIGITS).expect("the bounds are valid")
 }
 
+/// An empty histogram to show where none was needed: histograms that may
+/// stay empty are made on first use, since each takes 188 KB.
+pub fn empty_latency() -> &'static Latency {
+    static EMPTY: std::sync::OnceLock<Latency> = std::sync::OnceLock::new();
+    EMPTY.get_or_init(new_latency)
+}
+
+/// Adds `theirs` into `mine`, either of which may not exist yet.
+fn merge_optional(mine: &mut Option<Latency>, theirs: &Option<Latency>) {
+    match (mine.as_mut(), theirs) {
+        (_, None) => {}
+        (Some(m), Some(t)) => m.add(t).expect("histograms share bounds"),
+        (None, Some(t)) => *mine = Some(t.clone()),
+    }
+}
+
 /// The outcome classes that get their own latency histogram.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Bucket {
@@ -184,8 +200,8 @@ pub struct Tally {
     /// Service time of every request that got an answer: from the actual
     /// send to the answer, so without any wait for a connection.
     pub service: Latency,
-    /// Latency per bucket, in [`Bucket::ALL`] order.
-    pub buckets: [Latency; 5],
+    /// Latency per bucket, in [`Bucket::ALL`] order, made on first use.
+    buckets: [Option<Latency>; 5],
 }
 
 impl Default for Tally {
@@ -194,14 +210,16 @@ impl Default for Tally {
             counts: Counts::default(),
             all: new_latency(),
             service: new_latency(),
-            buckets: std::array::from_fn(|_| new_latency()),
+            buckets: Default::default(),
         }
     }
 }
 
 impl Tally {
     pub fn bucket(&self, bucket: Bucket) -> &Latency {
-        &self.buckets[bucket as usize]
+        self.buckets[bucket as usize]
+            .as_ref()
+            .unwrap_or_else(|| empty_latency())
     }
 
     #[inline]
@@ -211,7 +229,9 @@ impl Tally {
             return;
         };
         let micros = micros_between(outcome.intended, outcome.done);
-        self.buckets[bucket as usize].saturating_record(micros);
+        self.buckets[bucket as usize]
+            .get_or_insert_with(new_latency)
+            .saturating_record(micros);
         if bucket != Bucket::Error {
             self.all.saturating_record(micros);
             self.service
@@ -229,7 +249,7 @@ impl AddAssign<&Tally> for Tally {
             .add(&other.service)
             .expect("histograms share bounds");
         for (mine, theirs) in self.buckets.iter_mut().zip(&other.buckets) {
-            mine.add(theirs).expect("histograms share bounds");
+            merge_optional(mine, theirs);
         }
     }
 }
@@ -273,7 +293,8 @@ pub fn live_snapshot(lives: &[Arc<Live>]) -> LiveSnapshot {
 #[derive(Debug)]
 pub struct Recorder {
     tally: Tally,
-    warmup: Tally,
+    /// Made on the first warm-up outcome.
+    warmup: Option<Tally>,
     checks: CheckTally,
     /// The endpoint path a `Location` must name.
     endpoint: Vec<u8>,
@@ -286,7 +307,8 @@ pub struct Recorder {
 #[derive(Debug, Default)]
 pub struct Recorded {
     pub tally: Tally,
-    pub warmup: Tally,
+    /// `None` when there was no warm-up outcome.
+    pub warmup: Option<Tally>,
     /// The measured part's bodies and checks (session ids apart).
     pub checks: CheckTally,
 }
@@ -295,7 +317,7 @@ impl Recorder {
     pub fn new(live: Arc<Live>) -> Recorder {
         Recorder {
             tally: Tally::default(),
-            warmup: Tally::default(),
+            warmup: None,
             checks: CheckTally::default(),
             endpoint: crate::scenario::DEFAULT_PATH.as_bytes().to_vec(),
             ids: None,
@@ -338,7 +360,7 @@ impl Record for Recorder {
     #[inline]
     fn record(&mut self, outcome: &Outcome<'_>) {
         let id = if outcome.warmup {
-            self.warmup.add(outcome);
+            self.warmup.get_or_insert_with(Tally::default).add(outcome);
             outcome
                 .location
                 .filter(|_| outcome.class == Class::Status(201))
@@ -384,9 +406,12 @@ fn bump(counter: &AtomicU64) {
     counter.store(counter.load(Relaxed) + 1, Relaxed);
 }
 
-/// Merges the threads' tallies into one.
+/// Merges the threads' tallies into the first, so merging allocates no
+/// new histograms.
 pub fn merge(tallies: impl IntoIterator<Item = Tally>) -> Tally {
-    tallies.into_iter().fold(Tally::default(), |mut total, t| {
+    let mut tallies = tallies.into_iter();
+    let first = tallies.next().unwrap_or_default();
+    tallies.fold(first, |mut total, t| {
         total += &t;
         total
     })
@@ -532,8 +557,9 @@ mod tests {
         r.record(&warm);
         r.record(&outcome(Class::Status(500), 100));
         let recorded = r.finish();
-        assert_eq!(recorded.warmup.counts.status(201), 1);
-        assert_eq!(recorded.warmup.counts.total(), 1);
+        let warmup = recorded.warmup.unwrap();
+        assert_eq!(warmup.counts.status(201), 1);
+        assert_eq!(warmup.counts.total(), 1);
         assert_eq!(recorded.tally.counts.status(201), 0);
         assert_eq!(recorded.tally.counts.total(), 1);
         assert_eq!(recorded.tally.all.max(), recorded.tally.all.max().min(200));

@@ -346,7 +346,7 @@ pub fn to_json(run: &RunReport<'_>) -> serde_json::Value {
         ("all", histogram_base64(&run.tally.all)),
         ("service_time", histogram_base64(&run.tally.service)),
         ("valid", histogram_base64(&run.checks.latency_valid)),
-        ("invalid", histogram_base64(&run.checks.latency_invalid)),
+        ("invalid", histogram_base64(run.checks.latency_invalid())),
     ]);
     for bucket in Bucket::ALL {
         let h = run.tally.bucket(bucket);
@@ -404,7 +404,10 @@ pub fn to_json(run: &RunReport<'_>) -> serde_json::Value {
             .collect(),
         latency_ms_by_kind: BTreeMap::from([
             ("valid", LatencyMs::of(&run.checks.latency_valid).into()),
-            ("invalid", LatencyMs::of(&run.checks.latency_invalid).into()),
+            (
+                "invalid",
+                LatencyMs::of(run.checks.latency_invalid()).into(),
+            ),
         ]),
         server: run.server.map(|s| Server {
             requests: s.requests,

@@ -208,7 +208,7 @@ pub fn write_text(run: &RunReport<'_>, out: &mut dyn Write) -> io::Result<()> {
     latency_row("service", LatencyMs::of(&run.tally.service))?;
     if run.checks.invalid() > 0 {
         latency_row("valid", LatencyMs::of(&run.checks.latency_valid))?;
-        latency_row("invalid", LatencyMs::of(&run.checks.latency_invalid))?;
+        latency_row("invalid", LatencyMs::of(run.checks.latency_invalid()))?;
     }
     for bucket in Bucket::ALL {
         let h = run.tally.bucket(bucket);

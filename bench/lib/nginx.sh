@@ -1,0 +1,69 @@
+# Shared by the benchmark scripts; source it after setting PORT and
+# SERVER_CORE. It installs what the scripts need from Debian's packages
+# (nginx-light, wrk, GNU time), starts nginx as a sessions endpoint
+# (POST /api/v1/sessions answers 201 with a Location; the body is read and
+# discarded; access log off; one worker) pinned to $SERVER_CORE on
+# 127.0.0.1:$PORT, and sets WORK, a temporary directory. On exit it stops
+# nginx by its PID and removes WORK.
+
+need=()
+command -v nginx >/dev/null || need+=(nginx-light)
+command -v wrk >/dev/null || need+=(wrk)
+[ -x /usr/bin/time ] || need+=(time)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing ${need[*]}" >&2
+  apt-get install -y "${need[@]}" >/dev/null 2>&1 ||
+    { apt-get update >/dev/null && apt-get install -y "${need[@]}" >/dev/null; }
+fi
+
+WORK=$(mktemp -d)
+NGINX_PID=""
+cleanup() {
+  if [ -n "$NGINX_PID" ]; then
+    kill "$NGINX_PID" 2>/dev/null || true
+    wait "$NGINX_PID" 2>/dev/null || true
+  fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+mkdir -p "$WORK/body"
+cat >"$WORK/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+master_process off;
+pid $WORK/nginx.pid;
+error_log $WORK/error.log error;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 100000000;
+  keepalive_timeout 75s;
+  client_body_temp_path $WORK/body;
+  client_body_buffer_size 16k;
+  server {
+    listen 127.0.0.1:$PORT backlog=4096;
+    location = /api/v1/sessions {
+      add_header Location /api/v1/sessions/\$request_id always;
+      return 201;
+    }
+    location = /nginx_status { stub_status; }
+  }
+}
+CONF
+taskset -c "$SERVER_CORE" nginx -c "$WORK/nginx.conf" -p "$WORK" &
+NGINX_PID=$!
+for _ in $(seq 50); do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then break; fi
+  sleep 0.1
+done
+
+# nginx's own count of the requests it has served so far.
+nginx_requests() {
+  python3 -c '
+import sys, urllib.request
+text = urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/nginx_status").read().decode()
+# "Active connections: N / server accepts handled requests / A H R"
+print(int(text.split("\n")[2].split()[2]))
+' "$PORT"
+}
