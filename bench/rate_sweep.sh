@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Achieved vs. target rate in the open model, over a sweep of rates.
 #
-# Starts `mcload serve` pinned to core 0 and runs `mcload run --rate R`
-# pinned to core 1 for each rate, then prints one line per rate: requests
+# Starts nginx as a sessions endpoint pinned to core 0 (bench/lib/nginx.sh)
+# and runs `mcload run --rate R` pinned to core 1 for each rate, then prints one line per rate: requests
 # scheduled, dropped, the rate achieved (requests started and not dropped /
 # planned seconds), its error against the target, the fewest and most
 # requests started in a full second of the series, and latency (from the
@@ -11,27 +11,22 @@
 #   bench/rate_sweep.sh                      # default sweep, 5 s per rate
 #   RATES="1000 50000" DURATION=10s bench/rate_sweep.sh
 #
-# Needs: cargo, python3, taskset (util-linux). Everything it starts, it stops.
+# Installs nginx-light from Debian's packages if missing. Everything it
+# starts, it stops.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-RATES=${RATES:-"1000 5000 10000 20000 40000 60000 80000 100000 120000"}
+RATES=${RATES:-"1000 10000 20000 40000 60000 80000 100000 110000 120000 140000"}
 DURATION=${DURATION:-5s}
 PORT=${PORT:-18089}
 SERVER_CORE=${SERVER_CORE:-0}
 CLIENT_CORE=${CLIENT_CORE:-1}
 
+# shellcheck source=lib/nginx.sh
+source bench/lib/nginx.sh
 cargo build --release --quiet
 BIN=target/release/mcload
-OUT=$(mktemp -d)
-
-taskset -c "$SERVER_CORE" "$BIN" serve --listen "127.0.0.1:$PORT" --threads 1 >"$OUT/serve.log" 2>&1 &
-SERVER=$!
-trap 'kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; rm -rf "$OUT"' EXIT
-for _ in $(seq 50); do
-  if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then break; fi
-  sleep 0.1
-done
+OUT=$WORK
 
 printf '%9s %10s %9s %10s %8s %9s %9s %9s %9s %9s\n' \
   target scheduled dropped achieved error "min 1s" "max 1s" "p50 ms" "p99 ms" "svc p99"
