@@ -200,6 +200,13 @@ fn warm_up_is_sent_and_reported_apart() {
     // The series covers the measured second only.
     let first = r.json["intervals"][0]["t"].as_u64().unwrap();
     assert!(first >= 1, "{}", r.json["intervals"]);
+    // The run ends inside its last second, which is marked partial.
+    let intervals = r.json["intervals"].as_array().unwrap();
+    assert_eq!(intervals.last().unwrap()["partial"], true);
+    assert_eq!(
+        intervals[0]["partial"], false,
+        "the warm-up ends on a second"
+    );
     assert!(r.stdout().contains("warm-up"), "{}", r.stdout());
 }
 

@@ -129,6 +129,8 @@ struct Warmup {
 struct IntervalJson {
     /// Seconds from the start of the run (warm-up included).
     t: u64,
+    /// The measured part began or ended within this second.
+    partial: bool,
     /// Requests started in this second: the rate achieved.
     started: u64,
     /// Requests sent that ended in this second (answered or failed).
@@ -316,10 +318,16 @@ fn warmup(duration: std::time::Duration, t: &Tally) -> Warmup {
     }
 }
 
-fn interval(i: &Interval) -> IntervalJson {
+/// A second is partial when the run's measured part began or ended inside
+/// it: its counts cover less than a second.
+fn interval(i: &Interval, run: &RunReport<'_>) -> IntervalJson {
     let ms = |us: u64| us as f64 / 1000.0;
+    let measured_from = run.warmup.map_or(0.0, |(w, _)| w.as_secs_f64());
+    let end = run.elapsed.as_secs_f64();
+    let (from, to) = (i.second as f64, i.second as f64 + 1.0);
     IntervalJson {
         t: i.second,
+        partial: from < measured_from || to > end,
         started: i.counts.started,
         rate_rps: i.counts.sent(),
         status: IntervalStatus {
@@ -379,7 +387,7 @@ pub fn to_json(run: &RunReport<'_>) -> serde_json::Value {
         latency_ms_by_outcome: by_outcome,
         histograms,
         warmup: run.warmup.map(|(d, t)| warmup(d, t)),
-        intervals: run.intervals.iter().map(interval).collect(),
+        intervals: run.intervals.iter().map(|i| interval(i, run)).collect(),
         bodies: bodies(run.checks),
         checks: Check::ALL
             .iter()
