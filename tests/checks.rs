@@ -97,6 +97,11 @@ fn each_check_counts_exactly_what_a_misbehaving_server_did_wrong() {
     let r = run(&s, &["--target", &server.url(), "--requests", "20000"]);
     assert_eq!(r.code(), 1, "a failed check exits 1: {}", r.stderr());
     assert_accounted(&r);
+    // Exact comparisons need every answer: an answer mcload never saw
+    // cannot be checked.
+    for error in ["connect", "timeout", "io", "protocol"] {
+        assert_eq!(r.count(&format!("/errors/{error}")), 0, "{error}");
+    }
     let stats = server.stats();
     let faults = &stats["faults"];
     let fault = |name: &str| faults[name].as_u64().unwrap();

@@ -143,7 +143,7 @@ pub fn run(args: &RunArgs) -> CommandResult {
         let ids = id_sinks.next().expect("one id sink per thread");
         Recorder::new(lives[t].clone())
             .with_series(sink)
-            .with_checks(&endpoint, ids)
+            .with_checks(&[endpoint.as_str(), scenario.target.path.as_str()], ids)
     });
     // Sinks of threads that never started end here, so the collectors end.
     drop(sinks);

@@ -143,7 +143,11 @@ impl CheckTally {
     /// Counts the body of a request that was scheduled and not dropped,
     /// and checks its answer. Returns the session id of a good 201.
     #[inline]
-    pub(super) fn add<'o>(&mut self, outcome: &Outcome<'o>, endpoint: &[u8]) -> Option<&'o [u8]> {
+    pub(super) fn add<'o>(
+        &mut self,
+        outcome: &Outcome<'o>,
+        endpoints: &[Vec<u8>],
+    ) -> Option<&'o [u8]> {
         if outcome.class == Class::Dropped {
             return None;
         }
@@ -174,7 +178,7 @@ impl CheckTally {
         if status != 201 {
             return None;
         }
-        let id = outcome.location.and_then(|l| session_id(l, endpoint));
+        let id = outcome.location.and_then(|l| session_id_in(l, endpoints));
         if id.is_none() {
             self.flag(
                 Check::LocationInvalid,
@@ -207,16 +211,23 @@ impl CheckTally {
     pub fn add_duplicates(&mut self, found: &Duplicates) {
         self.counts[Check::DuplicateSessionId as usize] += found.count;
         let samples = &mut self.samples[Check::DuplicateSessionId as usize];
-        for id in &found.samples {
+        for (id, kind) in &found.samples {
             if samples.len() < SAMPLES_PER_CHECK {
                 samples.push(Sample {
                     status: 201,
-                    kind: "valid",
+                    kind,
                     location: id.clone(),
                 });
             }
         }
     }
+}
+
+/// The session id in a `Location` under any of `endpoints` (the target's
+/// base path with the endpoint, and the endpoint alone, for gateways that
+/// strip the base path).
+pub fn session_id_in<'l>(location: &'l [u8], endpoints: &[Vec<u8>]) -> Option<&'l [u8]> {
+    endpoints.iter().find_map(|e| session_id(location, e))
 }
 
 /// The session id in a `Location` of the form `[scheme://host]ENDPOINT/<id>`:
@@ -254,6 +265,9 @@ static ID_BYTE: [bool; 256] = {
 #[derive(Debug, Default)]
 pub struct IdBatch {
     fingerprints: Vec<u64>,
+    /// Per id: given to a warm-up request (remembered, not counted), and
+    /// the kind of body it answered.
+    origins: Vec<(bool, BodyKind)>,
     /// The ids' text, back to back; `ends[i]` is where id `i` ends.
     text: Vec<u8>,
     ends: Vec<u32>,
@@ -271,8 +285,9 @@ pub struct IdSink {
 
 impl IdSink {
     #[inline]
-    pub(super) fn add(&mut self, id: &[u8]) {
+    pub(super) fn add(&mut self, id: &[u8], warmup: bool, kind: BodyKind) {
         self.batch.fingerprints.push(FINGERPRINT.hash_one(id));
+        self.batch.origins.push((warmup, kind));
         self.batch.text.extend_from_slice(id);
         self.batch.ends.push(self.batch.text.len() as u32);
         if self.batch.fingerprints.len() >= BATCH {
@@ -286,6 +301,7 @@ impl IdSink {
                 &mut self.batch,
                 IdBatch {
                     fingerprints: Vec::with_capacity(BATCH),
+                    origins: Vec::with_capacity(BATCH),
                     text: Vec::with_capacity(BATCH * 64),
                     ends: Vec::with_capacity(BATCH),
                 },
@@ -301,11 +317,12 @@ impl IdSink {
 const FINGERPRINT: foldhash::quality::FixedState =
     foldhash::quality::FixedState::with_seed(0x6d63_6c6f_6164);
 
-/// Duplicates the checker found.
+/// Duplicates the checker found among measured answers.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Duplicates {
     pub count: u64,
-    pub samples: Vec<String>,
+    /// Offending ids with the kind of body they answered.
+    pub samples: Vec<(String, &'static str)>,
     /// Ids checked in all.
     pub checked: u64,
     /// The memory the checker held, in bytes.
@@ -334,14 +351,21 @@ impl IdChecker {
                 let mut found = Duplicates::default();
                 for batch in rx {
                     let mut start = 0;
-                    for (&fp, &end) in batch.fingerprints.iter().zip(&batch.ends) {
+                    let entries = batch
+                        .fingerprints
+                        .iter()
+                        .zip(&batch.ends)
+                        .zip(&batch.origins);
+                    for ((&fp, &end), &(warmup, kind)) in entries {
                         let end = end as usize;
-                        if !ids.insert(fp) {
+                        // Warm-up ids are remembered, so a measured repeat
+                        // of one is found, but a repeat within the warm-up
+                        // is kept out of the figures like the rest of it.
+                        if !ids.insert(fp) && !warmup {
                             found.count += 1;
                             if found.samples.len() < SAMPLES_PER_CHECK {
-                                found
-                                    .samples
-                                    .push(String::from_utf8_lossy(&batch.text[start..end]).into());
+                                let id = String::from_utf8_lossy(&batch.text[start..end]).into();
+                                found.samples.push((id, kind.name()));
                             }
                         }
                         start = end;
@@ -391,14 +415,15 @@ impl SessionIds {
 
     /// Adds a fingerprint; false when it was already there.
     pub fn insert(&mut self, fp: u64) -> bool {
-        if self.older.contains(fp) || !self.newer.insert(fp) {
-            return false;
-        }
+        let seen_before = self.older.contains(fp);
+        // A repeat found in the older generation is also put in the newer,
+        // so it is remembered as recent and outlives the next swap.
+        let new = self.newer.insert(fp) && !seen_before;
         if self.newer.len >= self.window {
             std::mem::swap(&mut self.older, &mut self.newer);
             self.newer.clear();
         }
-        true
+        new
     }
 
     pub fn bytes(&self) -> usize {
@@ -529,21 +554,22 @@ mod tests {
     fn each_mismatch_lands_in_its_check_with_a_sample() {
         let invalid = BodyKind::Invalid(crate::generate::Mutation::by_name("empty_body").unwrap());
         let good: &[u8] = b"/api/v1/sessions/1";
+        let endpoints = [ENDPOINT.to_vec()];
         let mut t = CheckTally::default();
         assert_eq!(
-            t.add(&outcome(BodyKind::Valid, 201, Some(good)), ENDPOINT),
+            t.add(&outcome(BodyKind::Valid, 201, Some(good)), &endpoints),
             Some(&b"1"[..])
         );
-        t.add(&outcome(BodyKind::Valid, 400, None), ENDPOINT);
-        t.add(&outcome(invalid, 201, Some(good)), ENDPOINT);
-        t.add(&outcome(invalid, 400, None), ENDPOINT);
-        t.add(&outcome(BodyKind::Valid, 500, None), ENDPOINT);
-        t.add(&outcome(invalid, 404, None), ENDPOINT);
+        t.add(&outcome(BodyKind::Valid, 400, None), &endpoints);
+        t.add(&outcome(invalid, 201, Some(good)), &endpoints);
+        t.add(&outcome(invalid, 400, None), &endpoints);
+        t.add(&outcome(BodyKind::Valid, 500, None), &endpoints);
+        t.add(&outcome(invalid, 404, None), &endpoints);
         assert_eq!(
-            t.add(&outcome(BodyKind::Valid, 201, Some(b"/nope")), ENDPOINT),
+            t.add(&outcome(BodyKind::Valid, 201, Some(b"/nope")), &endpoints),
             None
         );
-        t.add(&outcome(BodyKind::Valid, 201, None), ENDPOINT);
+        t.add(&outcome(BodyKind::Valid, 201, None), &endpoints);
         assert_eq!((t.valid, t.invalid()), (5, 3));
         assert_eq!(t.count(Check::ValidRejected), 1);
         assert_eq!(t.count(Check::InvalidAccepted), 1);
@@ -558,18 +584,39 @@ mod tests {
     fn repeats_are_found_across_batches_and_threads() {
         let (checker, mut sinks) = IdChecker::start(2).unwrap();
         for i in 0..3_000u32 {
-            sinks[(i % 2) as usize].add(format!("{i:064x}").as_bytes());
+            sinks[(i % 2) as usize].add(format!("{i:064x}").as_bytes(), false, BodyKind::Valid);
         }
-        sinks[1].add(format!("{:064x}", 7).as_bytes());
-        sinks[0].add(format!("{:064x}", 2_999).as_bytes());
+        sinks[1].add(format!("{:064x}", 7).as_bytes(), false, BodyKind::Valid);
+        sinks[0].add(format!("{:064x}", 2_999).as_bytes(), false, BodyKind::Valid);
+        // A repeat among warm-up answers is remembered but not counted.
+        sinks[0].add(format!("{:064x}", 11).as_bytes(), true, BodyKind::Valid);
         for s in &mut sinks {
             s.flush();
         }
         drop(sinks);
         let found = checker.finish();
         assert_eq!(found.count, 2);
-        assert_eq!(found.checked, 3_002);
+        assert_eq!(found.checked, 3_003);
         assert_eq!(found.samples.len(), 2);
+    }
+
+    #[test]
+    fn a_repeat_is_remembered_as_recent_across_generations() {
+        let mut ids = SessionIds::new(4);
+        let x = 0xABCD;
+        assert!(ids.insert(x));
+        for fp in 1..=6 {
+            assert!(ids.insert(fp));
+        }
+        // x is in the older generation now: found, and made recent again.
+        assert!(!ids.insert(x));
+        assert!(ids.insert(7));
+        assert!(!ids.insert(x), "a repeat one id ago is found after a swap");
+        // A window's worth later it is still found; much later, forgotten.
+        for fp in 8..=10 {
+            assert!(ids.insert(fp));
+        }
+        assert!(!ids.insert(x));
     }
 
     #[test]

@@ -7,7 +7,7 @@ mod series;
 
 pub use checks::{
     Check, CheckTally, Duplicates, IdChecker, IdSink, SAMPLES_PER_CHECK, SESSION_ID_WINDOW, Sample,
-    SessionIds, session_id,
+    SessionIds, session_id, session_id_in,
 };
 pub use series::{Interval, IntervalCounts, LatestSecond, SeriesCollector, SeriesSink, Summary};
 
@@ -296,8 +296,9 @@ pub struct Recorder {
     /// Made on the first warm-up outcome.
     warmup: Option<Tally>,
     checks: CheckTally,
-    /// The endpoint path a `Location` must name.
-    endpoint: Vec<u8>,
+    /// The endpoint paths a `Location` may name (with and without the
+    /// target's base path).
+    endpoints: Vec<Vec<u8>>,
     ids: Option<IdSink>,
     live: Arc<Live>,
     series: Option<SeriesSink>,
@@ -319,17 +320,17 @@ impl Recorder {
             tally: Tally::default(),
             warmup: None,
             checks: CheckTally::default(),
-            endpoint: crate::scenario::DEFAULT_PATH.as_bytes().to_vec(),
+            endpoints: vec![crate::scenario::DEFAULT_PATH.as_bytes().to_vec()],
             ids: None,
             live,
             series: None,
         }
     }
 
-    /// Checks `Location` against `endpoint` and sends session ids to the
+    /// Checks `Location` against `endpoints` and sends session ids to the
     /// checker.
-    pub fn with_checks(mut self, endpoint: &str, ids: IdSink) -> Recorder {
-        self.endpoint = endpoint.as_bytes().to_vec();
+    pub fn with_checks(mut self, endpoints: &[&str], ids: IdSink) -> Recorder {
+        self.endpoints = endpoints.iter().map(|e| e.as_bytes().to_vec()).collect();
         self.ids = Some(ids);
         self
     }
@@ -364,16 +365,16 @@ impl Record for Recorder {
             outcome
                 .location
                 .filter(|_| outcome.class == Class::Status(201))
-                .and_then(|l| session_id(l, &self.endpoint))
+                .and_then(|l| session_id_in(l, &self.endpoints))
         } else {
             self.tally.add(outcome);
             if let Some(series) = &mut self.series {
                 series.add(outcome);
             }
-            self.checks.add(outcome, &self.endpoint)
+            self.checks.add(outcome, &self.endpoints)
         };
         if let (Some(id), Some(ids)) = (id, &mut self.ids) {
-            ids.add(id);
+            ids.add(id, outcome.warmup, outcome.kind);
         }
         // Only this thread writes these, so a relaxed load and store is
         // enough and cheaper than an atomic add.
