@@ -185,21 +185,22 @@ async fn connection_task<T: Transport, R: Record>(ctx: Rc<ThreadCtx<T, R>>, queu
         };
         let now = Instant::now();
         let deadline = job.intended.checked_add(ctx.timeout);
-        let kind = ctx.bodies.kind(job.index);
-        let (class, sent, has_location) = if ctx.control.is_stopped() {
+        let (class, sent, has_location, kind) = if ctx.control.is_stopped() {
             // Interrupted before it could be sent: never started.
-            (Class::Dropped, now, false)
+            (Class::Dropped, now, false, ctx.bodies.kind(job.index))
         } else if deadline.is_some_and(|d| now >= d) {
             // It waited its whole timeout for a connection.
-            (Class::Expired, now, false)
+            (Class::Expired, now, false, ctx.bodies.kind(job.index))
         } else {
-            let (start, _) = ctx.build_request(job.index, now, &mut request);
+            let (start, kind) = ctx.build_request(job.index, now, &mut request);
             let deadline = deadline.map_or_else(
                 || tokio::time::Instant::now() + ctx.timeout,
                 tokio::time::Instant::from_std,
             );
-            ctx.send(&mut conn, &request[start..], deadline, &mut location)
-                .await
+            let (class, sent, has_location) = ctx
+                .send(&mut conn, &request[start..], deadline, &mut location)
+                .await;
+            (class, sent, has_location, kind)
         };
         ctx.record(&Outcome {
             intended: job.intended,
