@@ -59,6 +59,7 @@ impl Segment {
     }
 
     /// Requests expected in the first `t` seconds of the segment.
+    #[cfg(test)]
     fn requests_by(&self, t: f64) -> f64 {
         let d = self.secs();
         if d <= 0.0 {
@@ -111,12 +112,10 @@ pub struct RatePlan {
     reach: Vec<f64>,
     /// The constant rate after the segments, when the plan has no end.
     tail: Option<f64>,
-    /// The first segments that make up the warm-up.
-    warmup_segments: usize,
 }
 
 impl RatePlan {
-    fn build(segments: Vec<Segment>, tail: Option<f64>, warmup_segments: usize) -> RatePlan {
+    fn build(segments: Vec<Segment>, tail: Option<f64>) -> RatePlan {
         let mut before = Vec::with_capacity(segments.len() + 1);
         let mut starts = Vec::with_capacity(segments.len() + 1);
         let mut reach = Vec::with_capacity(segments.len());
@@ -139,7 +138,6 @@ impl RatePlan {
             starts,
             reach,
             tail,
-            warmup_segments,
         }
     }
 
@@ -155,9 +153,8 @@ impl RatePlan {
                     to: rate,
                 }],
                 None,
-                0,
             ),
-            None => RatePlan::build(Vec::new(), Some(rate), 0),
+            None => RatePlan::build(Vec::new(), Some(rate)),
         }
     }
 
@@ -176,32 +173,7 @@ impl RatePlan {
                 segment
             })
             .collect();
-        RatePlan::build(segments, None, 0)
-    }
-
-    /// Prepends a warm-up: a constant segment of length `warmup` at the
-    /// plan's starting rate (`rate_at(0)`, so after any zero-length jump).
-    /// Requests in it are the warm-up requests; a second warm-up lengthens
-    /// the first.
-    pub fn with_warmup(self, warmup: Duration) -> RatePlan {
-        let rate = self.rate_at(Duration::ZERO);
-        let mut segments = Vec::with_capacity(self.segments.len() + 1);
-        segments.push(Segment {
-            duration: warmup,
-            from: rate,
-            to: rate,
-        });
-        segments.extend(self.segments);
-        RatePlan::build(segments, self.tail, self.warmup_segments + 1)
-    }
-
-    /// How many of the plan's first requests belong to the warm-up (request
-    /// `i` is warm-up iff `i < warmup_requests()`).
-    pub fn warmup_requests(&self) -> u64 {
-        match self.warmup_segments {
-            0 => 0,
-            k => below(self.reach[k - 1]),
-        }
+        RatePlan::build(segments, None)
     }
 
     /// When request `i` (from 0) should start, counted from the start of
@@ -241,8 +213,9 @@ impl RatePlan {
     }
 
     /// How many requests are due by `elapsed` (requests whose offset <=
-    /// elapsed), capped at `total()`. This is what a generator running
-    /// behind uses to know how many it owes.
+    /// elapsed), capped at `total()`: what a generator running behind owes.
+    /// The scheduler walks the offsets itself; this is the tests' oracle.
+    #[cfg(test)]
     pub fn due_by(&self, elapsed: Duration) -> u64 {
         let held = self.held();
         let late = |i: u64| i >= held || self.offset(i).is_none_or(|at| at > elapsed);
@@ -288,6 +261,7 @@ impl RatePlan {
     }
 
     /// Requests expected by `t` seconds: N(t).
+    #[cfg(test)]
     fn requests_by(&self, t: f64) -> f64 {
         let last = self.segments.len();
         let end = self.starts[last];
@@ -299,6 +273,7 @@ impl RatePlan {
     }
 
     /// The plan's length (sum of segments), `None` when open-ended.
+    #[cfg(test)]
     pub fn duration(&self) -> Option<Duration> {
         match self.tail {
             Some(_) => None,
@@ -464,16 +439,11 @@ mod tests {
             (RatePlan::constant(0.0, None), None),
             (RatePlan::stages(0.0, &[(secs(3.0), 0.0)]), Some(0)),
             (RatePlan::stages(0.0, &[]), Some(0)),
-            (
-                RatePlan::constant(0.0, Some(secs(5.0))).with_warmup(secs(1.0)),
-                Some(0),
-            ),
         ];
         for (plan, total) in table {
             assert_eq!(plan.total(), total, "{plan:?}");
             assert_eq!(plan.offset(0), None, "{plan:?}");
             assert_eq!(plan.due_by(secs(10.0)), 0, "{plan:?}");
-            assert_eq!(plan.warmup_requests(), 0, "{plan:?}");
             assert_eq!(plan.rate_at(secs(1.0)), 0.0, "{plan:?}");
         }
     }
@@ -658,7 +628,7 @@ mod tests {
                     (secs(1.0), 80.0),
                 ],
             ),
-            RatePlan::constant(200.0, Some(secs(3.0))).with_warmup(secs(2.0)),
+            RatePlan::stages(200.0, &[(secs(2.0), 200.0), (secs(3.0), 200.0)]),
         ];
         for plan in &plans {
             let all = offsets(plan);
@@ -681,78 +651,6 @@ mod tests {
             assert_eq!(plan.due_by(end), total, "{plan:?}");
             assert_eq!(plan.due_by(end * 1_000), total, "{plan:?}");
         }
-    }
-
-    #[test]
-    fn warmup_comes_first_at_the_starting_rate() {
-        let plan = RatePlan::constant(200.0, Some(secs(3.0))).with_warmup(secs(2.0));
-        assert_eq!(plan.warmup_requests(), 400);
-        assert_eq!(plan.total(), Some(1_000));
-        assert_eq!(plan.duration(), Some(secs(5.0)));
-        assert!(within_micro(plan.offset(399).unwrap(), secs(1.995)));
-        assert_eq!(plan.offset(400), Some(secs(2.0)));
-
-        // (plan, warm-up requests, total)
-        let table = [
-            // At the ramp's starting rate: 100 for 1 s, then 200 on the ramp.
-            (
-                RatePlan::stages(100.0, &[(secs(1.0), 300.0)]).with_warmup(secs(1.0)),
-                100,
-                Some(300),
-            ),
-            // A ramp from 0 warms up at 0: nothing in the warm-up.
-            (
-                RatePlan::stages(0.0, &[(secs(1.0), 300.0)]).with_warmup(secs(1.0)),
-                0,
-                Some(150),
-            ),
-            // After a jump at the start, at the rate jumped to.
-            (
-                RatePlan::stages(10.0, &[(Duration::ZERO, 40.0), (secs(1.0), 40.0)])
-                    .with_warmup(secs(0.5)),
-                20,
-                Some(60),
-            ),
-            // 0.5 s at 3/s expects 1.5: requests 0 and 1.
-            (
-                RatePlan::constant(3.0, Some(secs(1.0))).with_warmup(secs(0.5)),
-                2,
-                Some(5),
-            ),
-            (
-                RatePlan::constant(50.0, None).with_warmup(secs(1.0)),
-                50,
-                None,
-            ),
-            (
-                RatePlan::constant(50.0, None).with_warmup(Duration::ZERO),
-                0,
-                None,
-            ),
-            // Twice: the warm-up is both.
-            (
-                RatePlan::constant(10.0, None)
-                    .with_warmup(secs(1.0))
-                    .with_warmup(secs(2.0)),
-                30,
-                None,
-            ),
-        ];
-        for (plan, warmup, total) in table {
-            assert_eq!(plan.warmup_requests(), warmup, "{plan:?}");
-            assert_eq!(plan.total(), total, "{plan:?}");
-            // Warm-up requests start before the warm-up ends, the rest after.
-            let warmup_end = plan.segments[..plan.warmup_segments]
-                .iter()
-                .map(|s| s.duration)
-                .sum::<Duration>();
-            if warmup > 0 {
-                assert!(plan.offset(warmup - 1).unwrap() < warmup_end, "{plan:?}");
-            }
-            assert!(plan.offset(warmup).unwrap() >= warmup_end, "{plan:?}");
-        }
-        let endless = RatePlan::constant(50.0, None).with_warmup(secs(1.0));
-        assert!(within_micro(endless.offset(60).unwrap(), secs(1.2)));
     }
 
     #[test]
@@ -793,14 +691,7 @@ mod tests {
                 Reference::stages(400.0, &[(1.0, 0.0), (1.0, 0.0), (1.0, 250.0)]),
             ),
             (
-                RatePlan::constant(7.0, None).with_warmup(secs(0.5)),
-                Reference {
-                    pieces: vec![(0.5, 7.0, 7.0)],
-                    tail: Some(7.0),
-                },
-            ),
-            (
-                RatePlan::stages(1_000.0, &[(secs(2.0), 3_000.0)]).with_warmup(secs(1.5)),
+                RatePlan::stages(1_000.0, &[(secs(1.5), 1_000.0), (secs(2.0), 3_000.0)]),
                 Reference::stages(1_000.0, &[(1.5, 1_000.0), (2.0, 3_000.0)]),
             ),
         ];
