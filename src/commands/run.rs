@@ -156,29 +156,18 @@ pub fn run(args: &RunArgs) -> CommandResult {
         .context("the load generator failed")
         .map_err(Failure::unreachable)?;
 
-    let recorded: Vec<_> = finished
-        .recorders
-        .into_iter()
-        .map(Recorder::finish)
-        .collect();
+    let (mut tallies, mut warmups, mut check_parts) = (Vec::new(), Vec::new(), Vec::new());
+    for recorded in finished.recorders.into_iter().map(Recorder::finish) {
+        tallies.push(recorded.tally);
+        warmups.extend(recorded.warmup);
+        check_parts.push(recorded.checks);
+    }
     // A failure writing the interval log must not cost the report.
     let series = collector.finish();
     let hlog_error = series.hlog_error.clone();
-    // Merged into the first thread's figures: no new histograms at the end.
-    let mut recorded = recorded.into_iter();
-    let first = recorded.next().unwrap_or_default();
-    let (mut tally, mut warmup_tally, mut checks) = (first.tally, first.warmup, first.checks);
-    for r in recorded {
-        tally += &r.tally;
-        if let Some(w) = &r.warmup {
-            match &mut warmup_tally {
-                Some(total) => *total += w,
-                None => warmup_tally = Some(w.clone()),
-            }
-        }
-        checks.merge(&r.checks);
-    }
-    let warmup_tally = warmup_tally.unwrap_or_default();
+    let tally = metrics::merge(tallies);
+    let warmup_tally = metrics::merge(warmups);
+    let mut checks = metrics::merge_checks(check_parts);
     checks.add_duplicates(&id_checker.finish());
     let server = embedded.as_ref().map(|e| {
         let s = e.state.stats.snapshot();

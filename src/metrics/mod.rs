@@ -407,6 +407,16 @@ fn bump(counter: &AtomicU64) {
     counter.store(counter.load(Relaxed) + 1, Relaxed);
 }
 
+/// Merges the threads' check tallies into the first.
+pub fn merge_checks(parts: impl IntoIterator<Item = CheckTally>) -> CheckTally {
+    let mut parts = parts.into_iter();
+    let first = parts.next().unwrap_or_default();
+    parts.fold(first, |mut total, c| {
+        total.merge(&c);
+        total
+    })
+}
+
 /// Merges the threads' tallies into the first, so merging allocates no
 /// new histograms.
 pub fn merge(tallies: impl IntoIterator<Item = Tally>) -> Tally {
