@@ -135,7 +135,7 @@ struct IntervalJson {
     started: u64,
     /// Requests sent that ended in this second (answered or failed).
     rate_rps: u64,
-    status: IntervalStatus,
+    status: StatusTotals,
     /// Errors of this second, timeouts of requests never sent included.
     errors: u64,
     dropped: u64,
@@ -143,8 +143,9 @@ struct IntervalJson {
     latency_ms: Option<IntervalLatency>,
 }
 
+/// Answers by status, with the other codes as one number.
 #[derive(Serialize)]
-struct IntervalStatus {
+struct StatusTotals {
     #[serde(rename = "201")]
     created: u64,
     #[serde(rename = "400")]
@@ -218,13 +219,8 @@ impl From<LatencyMs> for Latency3 {
 #[derive(Serialize)]
 struct Server {
     requests: u64,
-    #[serde(rename = "201")]
-    created: u64,
-    #[serde(rename = "400")]
-    bad_request: u64,
-    #[serde(rename = "500")]
-    server_error: u64,
-    other: u64,
+    #[serde(flatten)]
+    answers: StatusTotals,
     /// `equal`; `consistent` when the only differences are answers mcload
     /// gave up on (timeouts, broken connections); or `different`.
     check: &'static str,
@@ -330,7 +326,7 @@ fn interval(i: &Interval, run: &RunReport<'_>) -> IntervalJson {
         partial: from < measured_from || to > end,
         started: i.counts.started,
         rate_rps: i.counts.sent(),
-        status: IntervalStatus {
+        status: StatusTotals {
             created: i.counts.created,
             bad_request: i.counts.bad_request,
             server_error: i.counts.server_error,
@@ -419,10 +415,12 @@ pub fn to_json(run: &RunReport<'_>) -> serde_json::Value {
         ]),
         server: run.server.map(|s| Server {
             requests: s.requests,
-            created: s.created,
-            bad_request: s.bad_request,
-            server_error: s.server_error,
-            other: s.other,
+            answers: StatusTotals {
+                created: s.created,
+                bad_request: s.bad_request,
+                server_error: s.server_error,
+                other: s.other,
+            },
             check: match run.server_check() {
                 Some(ServerCheck::Equal) => "equal",
                 Some(ServerCheck::Consistent { .. }) => "consistent",
