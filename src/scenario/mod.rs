@@ -325,7 +325,7 @@ impl Scenario {
             }
             if open.max_in_flight < u64::from(open.connections) {
                 return Err(format!(
-                    "max in flight ({}) must be at least the connections ({})",
+                    "--max-in-flight ({}) must be at least --connections ({}): it counts the requests on the wire too",
                     open.max_in_flight, open.connections
                 ));
             }
