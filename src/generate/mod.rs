@@ -9,6 +9,7 @@
 mod data;
 mod mutate;
 mod plan;
+mod rng;
 mod values;
 
 pub use mutate::{BodyKind, MUTATIONS, Mutation, MutationDef, Strength};
@@ -21,9 +22,7 @@ use crate::scenario::BodySpec;
 use plan::{ContentPick, ParamValue, Plan};
 use values::{Number, write_int, write_str};
 
-/// The generator's random number generator: small, fast, and with a
-/// documented, stable output stream, so seeds reproduce across builds.
-pub type Rng64 = rand_pcg::Pcg64Mcg;
+pub use rng::Rng64;
 
 /// Writes bodies for one run. Cheap to clone: workers share the compiled plan.
 #[derive(Clone, Debug)]
@@ -159,7 +158,7 @@ impl BodyGenerator {
                 out.push(b',');
             }
             first = false;
-            out.extend_from_slice(&param.key);
+            param.key.write(out);
             match &param.value {
                 ParamValue::Gen(value) => value.write(rng, index, out),
                 ParamValue::ContentType => match &content {
@@ -206,13 +205,13 @@ impl BodyGenerator {
                 *slot = i as u8;
             }
             for i in 0..count.min(n) {
-                let j = rng.random_range(i..n);
+                let j = rng.random_range(i as u32..n as u32) as usize;
                 order.swap(i, j);
                 let (key, choices) = &metadata.pool[order[i] as usize];
                 if out.len() > opened {
                     out.push(b',');
                 }
-                out.extend_from_slice(key);
+                key.write(out);
                 write_str(values::pick::<&str>(rng, choices), out);
             }
         }
@@ -221,7 +220,7 @@ impl BodyGenerator {
                 if out.len() > opened {
                     out.push(b',');
                 }
-                out.extend_from_slice(key);
+                key.write(out);
                 value.write(rng, index, out);
             }
         }
@@ -245,7 +244,7 @@ impl BodyGenerator {
                 if out.len() > opened {
                     out.push(b',');
                 }
-                out.extend_from_slice(key);
+                key.write(out);
                 value.write(rng, index, out);
             }
         }
@@ -262,13 +261,13 @@ impl BodyGenerator {
 /// always below its length.
 fn playhead(rng: &mut Rng64, live: bool, length: f64) -> i64 {
     if live {
-        return rng.random_range(0..86_400);
+        return rng.random_range(0..86_400u32) as i64;
     }
     let last_second = (length.ceil() as i64 - 1).max(0);
     if last_second == 0 || rng.random_ratio(4, 5) {
         0
     } else {
-        rng.random_range(0..=last_second)
+        values::int_in(rng, 0, last_second)
     }
 }
 

@@ -1,13 +1,11 @@
 //! Compiles a scenario's body settings, merged with realistic defaults, into
 //! a plan of pre-encoded keys and value generators.
 
-use rand::Rng;
-
 use super::Rng64;
 use super::data::{self, Profile};
 use super::values::{
-    Chance, CompiledPattern, Number, ValueGen, Weighted, encode_literal, escape_contents,
-    uniform_float,
+    Chance, CompiledPattern, Number, Snippet, ValueGen, Weighted, encode_literal, escape_contents,
+    int_in, uniform_float,
 };
 use crate::scenario::{BodySpec, Literal, ValueSpec};
 use crate::spec::{self, Audience};
@@ -82,7 +80,7 @@ impl NumberGen {
         match self {
             NumberGen::Fixed(n) => *n,
             NumberGen::OneOf(choices, weights) => choices[weights.pick(rng)],
-            NumberGen::UniformInt(lo, hi) => Number::Int(rng.random_range(*lo..=*hi)),
+            NumberGen::UniformInt(lo, hi) => Number::Int(int_in(rng, *lo, *hi)),
             NumberGen::UniformFloat(lo, hi) => Number::Float(uniform_float(rng, *lo, *hi)),
         }
     }
@@ -101,7 +99,7 @@ fn literal_number(literal: &Literal) -> Number {
 #[derive(Debug)]
 pub struct ParamGen {
     /// `"key":`
-    pub key: Vec<u8>,
+    pub key: Snippet,
     pub video: Chance,
     pub audio: Chance,
     pub value: ParamValue,
@@ -139,24 +137,24 @@ pub enum ParamValue {
 pub struct MetadataPlan {
     pub generated: (u32, u32),
     /// Built-in keys (`"key":`) and their values; never one the scenario defines.
-    pub pool: Vec<(Vec<u8>, &'static [&'static str])>,
-    pub fields: Vec<(Vec<u8>, Chance, ValueGen)>,
+    pub pool: Vec<(Snippet, &'static [&'static str])>,
+    pub fields: Vec<(Snippet, Chance, ValueGen)>,
 }
 
 /// `qoeData`.
 #[derive(Debug)]
 pub struct QoePlan {
     pub present: Chance,
-    pub fields: Vec<(Vec<u8>, Chance, ValueGen)>,
+    pub fields: Vec<(Snippet, Chance, ValueGen)>,
 }
 
 /// `"key":` with the key escaped.
-pub fn encode_key(key: &str) -> Vec<u8> {
+pub fn encode_key(key: &str) -> Snippet {
     let mut out = Vec::with_capacity(key.len() + 3);
     out.push(b'"');
     out.extend_from_slice(&escape_contents(key));
     out.extend_from_slice(b"\":");
-    out
+    Snippet::new(&out)
 }
 
 /// Default share of bodies carrying each optional param, and its value.
@@ -171,8 +169,8 @@ fn default_param(key: &str) -> (f64, ParamValue) {
         "media.id" => (1.0, ParamValue::MediaId),
         "media.length" => (1.0, ParamValue::Length),
         "media.contentType" => (1.0, ParamValue::ContentType),
-        "media.playerName" => (1.0, Gen(Pick(data::PLAYER_NAMES))),
-        "media.channel" => (1.0, Gen(Pick(data::CHANNELS))),
+        "media.playerName" => (1.0, Gen(ValueGen::pick_of(data::PLAYER_NAMES))),
+        "media.channel" => (1.0, Gen(ValueGen::pick_of(data::CHANNELS))),
         "analytics.enableSSL" => (0.9, Gen(Bool(Chance::new(0.95)))),
         "analytics.visitorId" => (0.5, Gen(pattern("{HEX:16}-{HEX:16}"))),
         "analytics.aid" => (0.1, Gen(pattern("{HEX:16}-{HEX:16}"))),
@@ -186,31 +184,31 @@ fn default_param(key: &str) -> (f64, ParamValue) {
         "media.streamType" => (1.0, ParamValue::StreamType),
         "media.resume" => (0.2, Gen(Bool(Chance::new(0.3)))),
         "media.downloaded" => (0.1, Gen(Bool(Chance::Never))),
-        "media.sdkVersion" => (0.8, Gen(Pick(data::SDK_VERSIONS))),
-        "media.libraryVersion" => (0.6, Gen(Pick(data::LIBRARY_VERSIONS))),
-        "media.publisher" => (0.6, Gen(Pick(data::PUBLISHERS))),
-        "media.streamFormat" => (0.5, Gen(Pick(data::STREAM_FORMATS))),
+        "media.sdkVersion" => (0.8, Gen(ValueGen::pick_of(data::SDK_VERSIONS))),
+        "media.libraryVersion" => (0.6, Gen(ValueGen::pick_of(data::LIBRARY_VERSIONS))),
+        "media.publisher" => (0.6, Gen(ValueGen::pick_of(data::PUBLISHERS))),
+        "media.streamFormat" => (0.5, Gen(ValueGen::pick_of(data::STREAM_FORMATS))),
         "media.show" => (0.4, Gen(Title)),
         "media.season" => (0.35, Gen(IntString(1, 12))),
         "media.episode" => (0.35, Gen(IntString(1, 24))),
         "media.assetId" => (0.3, Gen(pattern("{hex:12}"))),
-        "media.genre" => (0.5, Gen(Pick(data::GENRES))),
+        "media.genre" => (0.5, Gen(ValueGen::pick_of(data::GENRES))),
         "media.firstAirDate" => (0.2, Gen(Date)),
         "media.firstDigitalDate" => (0.15, Gen(Date)),
-        "media.rating" => (0.4, Gen(Pick(data::RATINGS))),
-        "media.originator" => (0.2, Gen(Pick(data::ORIGINATORS))),
-        "media.network" => (0.3, Gen(Pick(data::NETWORKS))),
-        "media.showType" => (0.3, Gen(Pick(spec::SHOW_TYPES))),
-        "media.adLoad" => (0.1, Gen(Pick(data::AD_LOADS))),
-        "media.pass.mvpd" => (0.15, Gen(Pick(data::MVPDS))),
-        "media.pass.auth" => (0.1, Gen(Pick(data::STATE_OF_AUTH))),
-        "media.dayPart" => (0.2, Gen(Pick(data::DAY_PARTS))),
-        "media.feed" => (0.15, Gen(Pick(data::FEEDS))),
-        "media.artist" => (0.7, Gen(Pick(data::ARTISTS))),
+        "media.rating" => (0.4, Gen(ValueGen::pick_of(data::RATINGS))),
+        "media.originator" => (0.2, Gen(ValueGen::pick_of(data::ORIGINATORS))),
+        "media.network" => (0.3, Gen(ValueGen::pick_of(data::NETWORKS))),
+        "media.showType" => (0.3, Gen(ValueGen::pick_of(spec::SHOW_TYPES))),
+        "media.adLoad" => (0.1, Gen(ValueGen::pick_of(data::AD_LOADS))),
+        "media.pass.mvpd" => (0.15, Gen(ValueGen::pick_of(data::MVPDS))),
+        "media.pass.auth" => (0.1, Gen(ValueGen::pick_of(data::STATE_OF_AUTH))),
+        "media.dayPart" => (0.2, Gen(ValueGen::pick_of(data::DAY_PARTS))),
+        "media.feed" => (0.15, Gen(ValueGen::pick_of(data::FEEDS))),
+        "media.artist" => (0.7, Gen(ValueGen::pick_of(data::ARTISTS))),
         "media.album" => (0.5, Gen(Title)),
-        "media.label" => (0.3, Gen(Pick(data::LABELS))),
-        "media.author" => (0.2, Gen(Pick(data::AUTHORS))),
-        "media.station" => (0.2, Gen(Pick(data::STATIONS))),
+        "media.label" => (0.3, Gen(ValueGen::pick_of(data::LABELS))),
+        "media.author" => (0.2, Gen(ValueGen::pick_of(data::AUTHORS))),
+        "media.station" => (0.2, Gen(ValueGen::pick_of(data::STATIONS))),
         other => unreachable!("the catalogue key {other} has no default"),
     }
 }
@@ -227,8 +225,11 @@ fn default_qoe(key: &str) -> (f64, ValueGen) {
         "media.qoe.droppedFrames" => (0.6, ValueGen::UniformInt(0, 30)),
         "media.qoe.framesPerSecond" => (0.7, ValueGen::PickInt(&[24, 25, 30, 50, 60])),
         "media.qoe.timeToStart" => (0.8, ValueGen::UniformInt(150, 6_000)),
-        "media.qoe.errorID" => (0.0, ValueGen::Pick(&["E1001", "E2004", "NETWORK_TIMEOUT"])),
-        "media.qoe.errorSource" => (0.0, ValueGen::Pick(&["player", "external"])),
+        "media.qoe.errorID" => (
+            0.0,
+            ValueGen::pick_of(&["E1001", "E2004", "NETWORK_TIMEOUT"]),
+        ),
+        "media.qoe.errorSource" => (0.0, ValueGen::pick_of(&["player", "external"])),
         other => unreachable!("the QoE key {other} has no default"),
     }
 }

@@ -14,8 +14,9 @@ use crate::scenario::{Literal, PatternPart, ValueSpec};
 pub enum Chance {
     Never,
     Always,
-    /// Present when a uniform u64 draw is below this.
-    Below(u64),
+    /// Present when a uniform u32 draw is below this (a resolution of
+    /// 2^-32, and half a 64-bit draw per roll).
+    Below(u32),
 }
 
 impl Chance {
@@ -25,7 +26,10 @@ impl Chance {
         } else if p >= 1.0 {
             Chance::Always
         } else {
-            Chance::Below((p * u64::MAX as f64) as u64)
+            // A share too small for the resolution keeps the smallest
+            // chance rather than becoming never.
+            let threshold = (p * 4_294_967_296.0).round();
+            Chance::Below(threshold.clamp(1.0, u32::MAX as f64) as u32)
         }
     }
 
@@ -36,7 +40,7 @@ impl Chance {
         match self {
             Chance::Never => false,
             Chance::Always => true,
-            Chance::Below(t) => rng.next_u64() < t,
+            Chance::Below(t) => rng.next_u32() < t,
         }
     }
 }
@@ -77,6 +81,52 @@ impl Weighted {
     }
 }
 
+/// Pre-encoded bytes (a key, a string value) kept in a padded array when
+/// short, so that writing them is one fixed-size copy, which the compiler
+/// inlines, and a truncate, rather than a call to `memcpy` for a few bytes.
+/// A body is mostly such pieces.
+#[derive(Clone, Debug)]
+pub enum Snippet {
+    Short { bytes: [u8; SNIPPET], len: u8 },
+    Long(Box<[u8]>),
+}
+
+const SNIPPET: usize = 48;
+
+impl Snippet {
+    pub fn new(bytes: &[u8]) -> Snippet {
+        if bytes.len() <= SNIPPET {
+            let mut padded = [0u8; SNIPPET];
+            padded[..bytes.len()].copy_from_slice(bytes);
+            Snippet::Short {
+                bytes: padded,
+                len: bytes.len() as u8,
+            }
+        } else {
+            Snippet::Long(bytes.into())
+        }
+    }
+
+    /// A string as a JSON string: quoted, for text that needs no escaping.
+    pub fn quoted(text: &str) -> Snippet {
+        let mut bytes = Vec::with_capacity(text.len() + 2);
+        write_str(text, &mut bytes);
+        Snippet::new(&bytes)
+    }
+
+    #[inline]
+    pub fn write(&self, out: &mut Vec<u8>) {
+        match self {
+            Snippet::Short { bytes, len } => {
+                let end = out.len() + *len as usize;
+                out.extend_from_slice(bytes);
+                out.truncate(end);
+            }
+            Snippet::Long(bytes) => out.extend_from_slice(bytes),
+        }
+    }
+}
+
 /// A number chosen before it is written, because other values depend on it
 /// (the playhead stays below `media.length`).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -111,6 +161,18 @@ pub fn write_int(n: i64, out: &mut Vec<u8>) {
 #[inline]
 pub fn write_float(x: f64, out: &mut Vec<u8>) {
     out.extend_from_slice(ryu::Buffer::new().format_finite(x).as_bytes());
+}
+
+/// A uniform whole number in `[lo, hi]`, from half a draw when the range
+/// spans at most 2^32 values (every range the defaults use).
+#[inline]
+pub fn int_in(rng: &mut Rng64, lo: i64, hi: i64) -> i64 {
+    match hi.checked_sub(lo) {
+        Some(span) if (0..=u32::MAX as i64).contains(&span) => {
+            lo + rng.random_range(0..=span as u32) as i64
+        }
+        _ => rng.random_range(lo..=hi),
+    }
 }
 
 /// Rounds to milliseconds, as players report lengths and positions.
@@ -203,23 +265,32 @@ impl CompiledPattern {
 }
 
 /// `len` random characters of `alphabet`; one 64-bit draw serves several
-/// characters.
+/// characters, and the characters are written in one go.
 #[inline]
 pub fn write_chars(rng: &mut Rng64, alphabet: &[u8], len: usize, out: &mut Vec<u8>) {
     let n = alphabet.len() as u64;
+    // A power-of-two alphabet (hex) takes exactly its bits per character;
+    // any other takes an 8-bit slice scaled onto it: each character gets
+    // 256/n slices rounded up or down, a bias that is fine for ids.
+    let (width, scale) = if n.is_power_of_two() {
+        (n.trailing_zeros(), false)
+    } else {
+        (8, true)
+    };
+    let mask = (1u64 << width) - 1;
     let mut bits = 0u64;
     let mut left = 0u32;
+    out.reserve(len);
     for _ in 0..len {
-        if left == 0 {
+        if left < width {
             bits = rng.next_u64();
-            left = 8;
+            left = 64;
         }
-        // An 8-bit slice scaled onto the alphabet: each character gets
-        // 256/n slices rounded up or down, a bias that is fine for ids.
-        let byte = bits & 0xff;
-        bits >>= 8;
-        left -= 1;
-        out.push(alphabet[((byte * n) >> 8) as usize]);
+        let slice = bits & mask;
+        bits >>= width;
+        left -= width;
+        let at = if scale { (slice * n) >> 8 } else { slice };
+        out.push(alphabet[at as usize]);
     }
 }
 
@@ -232,13 +303,17 @@ pub fn write_uuid(rng: &mut Rng64, out: &mut Vec<u8>) {
     bytes[8..].copy_from_slice(&lo.to_le_bytes());
     bytes[6] = (bytes[6] & 0x0f) | 0x40;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let mut text = [b'-'; 36];
+    let mut at = 0;
     for (i, b) in bytes.iter().enumerate() {
         if matches!(i, 4 | 6 | 8 | 10) {
-            out.push(b'-');
+            at += 1;
         }
-        out.push(HEX_LOWER[(b >> 4) as usize]);
-        out.push(HEX_LOWER[(b & 0xf) as usize]);
+        text[at] = HEX_LOWER[(b >> 4) as usize];
+        text[at + 1] = HEX_LOWER[(b & 0xf) as usize];
+        at += 2;
     }
+    out.extend_from_slice(&text);
 }
 
 #[inline]
@@ -250,7 +325,8 @@ pub fn write_str(s: &str, out: &mut Vec<u8>) {
 
 #[inline]
 pub fn pick<'a, T>(rng: &mut Rng64, items: &'a [T]) -> &'a T {
-    &items[rng.random_range(0..items.len())]
+    // Lists are short: a 32-bit draw picks from them.
+    &items[rng.random_range(0..items.len() as u32) as usize]
 }
 
 /// How one value is produced.
@@ -263,8 +339,8 @@ pub enum ValueGen {
     UniformInt(i64, i64),
     UniformFloat(f64, f64),
     Pattern(CompiledPattern),
-    /// One of a static list of plain strings.
-    Pick(&'static [&'static str]),
+    /// One of a list of plain strings, quoted ahead of time.
+    Pick(Vec<Snippet>),
     /// One of a static list of integers.
     PickInt(&'static [i64]),
     /// A boolean, true with this chance.
@@ -280,6 +356,11 @@ pub enum ValueGen {
 }
 
 impl ValueGen {
+    /// One of `items`, plain strings that need no escaping.
+    pub fn pick_of(items: &[&str]) -> ValueGen {
+        ValueGen::Pick(items.iter().map(|item| Snippet::quoted(item)).collect())
+    }
+
     /// The generator a scenario's value setting asks for.
     pub fn from_spec(spec: &ValueSpec) -> ValueGen {
         match spec {
@@ -301,17 +382,17 @@ impl ValueGen {
         match self {
             ValueGen::Json(bytes) => out.extend_from_slice(bytes),
             ValueGen::OneOf(choices, weights) => out.extend_from_slice(&choices[weights.pick(rng)]),
-            ValueGen::UniformInt(lo, hi) => write_int(rng.random_range(*lo..=*hi), out),
+            ValueGen::UniformInt(lo, hi) => write_int(int_in(rng, *lo, *hi), out),
             ValueGen::UniformFloat(lo, hi) => write_float(uniform_float(rng, *lo, *hi), out),
             ValueGen::Pattern(p) => p.write(rng, index, out),
-            ValueGen::Pick(items) => write_str(pick::<&str>(rng, items), out),
+            ValueGen::Pick(items) => pick(rng, items).write(out),
             ValueGen::PickInt(items) => write_int(*pick(rng, items), out),
             ValueGen::Bool(chance) => {
                 out.extend_from_slice(if chance.roll(rng) { b"true" } else { b"false" })
             }
             ValueGen::IntString(lo, hi) => {
                 out.push(b'"');
-                write_int(rng.random_range(*lo..=*hi), out);
+                write_int(int_in(rng, *lo, *hi), out);
                 out.push(b'"');
             }
             ValueGen::Title => write_title(rng, out),
@@ -341,11 +422,11 @@ fn write_title(rng: &mut Rng64, out: &mut Vec<u8>) {
 }
 
 fn write_date(rng: &mut Rng64, out: &mut Vec<u8>) {
-    let year = rng.random_range(1990..=2026);
-    let month: u32 = rng.random_range(1..=12);
-    let day: u32 = rng.random_range(1..=28);
+    let year = rng.random_range(1990..=2026u32);
+    let month = rng.random_range(1..=12u32);
+    let day = rng.random_range(1..=28u32);
     out.push(b'"');
-    write_int(year, out);
+    write_int(year as i64, out);
     for part in [month, day] {
         out.push(b'-');
         if part < 10 {
@@ -357,8 +438,8 @@ fn write_date(rng: &mut Rng64, out: &mut Vec<u8>) {
 }
 
 fn write_customer_ids(rng: &mut Rng64, out: &mut Vec<u8>) {
-    let count = rng.random_range(1..=2);
-    let first = rng.random_range(0..data::CUSTOMER_ID_NAMES.len());
+    let count = rng.random_range(1..=2u32) as usize;
+    let first = rng.random_range(0..data::CUSTOMER_ID_NAMES.len() as u32) as usize;
     out.push(b'{');
     for i in 0..count {
         if i > 0 {
@@ -369,7 +450,7 @@ fn write_customer_ids(rng: &mut Rng64, out: &mut Vec<u8>) {
         out.extend_from_slice(b":{\"id\":\"");
         write_chars(rng, DIGITS, 9, out);
         out.extend_from_slice(b"\",\"authState\":");
-        write_int(rng.random_range(0..=2), out);
+        write_int(rng.random_range(0..=2u32) as i64, out);
         out.push(b'}');
     }
     out.push(b'}');
@@ -399,6 +480,26 @@ mod tests {
         let c = Chance::new(0.3);
         let hits = (0..100_000).filter(|_| c.roll(&mut r)).count();
         assert!((28_500..31_500).contains(&hits), "{hits}");
+    }
+
+    #[test]
+    fn a_tiny_share_keeps_the_smallest_chance_instead_of_never() {
+        assert_eq!(Chance::new(1e-12), Chance::Below(1));
+        assert_eq!(Chance::new(0.5), Chance::Below(1 << 31));
+        assert_eq!(Chance::new(1.0 - 1e-12), Chance::Below(u32::MAX));
+    }
+
+    #[test]
+    fn snippets_write_their_bytes_whatever_their_length() {
+        for len in [0, 1, SNIPPET - 1, SNIPPET, SNIPPET + 1, 300] {
+            let text: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
+            let mut out = b"{".to_vec();
+            Snippet::new(&text).write(&mut out);
+            out.push(b'}');
+            assert_eq!(out.len(), len + 2, "length {len}");
+            assert_eq!(&out[1..=len], &text[..]);
+            assert_eq!(out.last(), Some(&b'}'));
+        }
     }
 
     #[test]
