@@ -5,7 +5,7 @@ use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Instant;
 
-use super::{Class, Connection, Outcome, Record, ThreadCtx, Transport, join_all};
+use super::{Class, Lane, Outcome, Record, ThreadCtx, Transport, join_all};
 // Warm-up bodies are numbered apart from the measured ones, so that a
 // counted run still sends bodies `0..N` of its seed.
 use crate::schedule::{ClosedPlan, WARMUP_INDEX_BASE};
@@ -82,23 +82,20 @@ pub(super) async fn run<T: Transport, R: Record + 'static>(
 }
 
 async fn worker<T: Transport, R: Record>(ctx: Rc<ThreadCtx<T, R>>, work: Rc<ClosedWork>) {
-    let mut conn: Option<Connection<T::Stream>> = None;
-    let mut request = Vec::with_capacity(4096);
-    let mut location = Vec::with_capacity(128);
+    let mut lane = Lane::new();
     let mut now = Instant::now();
     while !ctx.control.is_stopped() {
         let Some((index, warmup)) = work.next(now) else {
             break;
         };
-        let (start, kind) = ctx.build_request(index, now, &mut request);
+        let (start, kind) = ctx.build_request(index, now, &mut lane.request);
         let intended = Instant::now();
         ctx.start_request(intended, warmup);
         // One deadline for connecting and the exchange together: a request
         // has `timeout` in all to be answered.
         let deadline = tokio::time::Instant::from_std(intended) + ctx.timeout;
-        let (class, sent, has_location) = ctx
-            .send(&mut conn, &request[start..], deadline, &mut location)
-            .await;
+        // Sent as soon as it is ready: the same instant as intended.
+        let (class, sent, has_location) = ctx.send(&mut lane, start, deadline, intended).await;
         now = Instant::now();
         ctx.record(&Outcome {
             intended,
@@ -107,7 +104,7 @@ async fn worker<T: Transport, R: Record>(ctx: Rc<ThreadCtx<T, R>>, work: Rc<Clos
             class,
             warmup,
             kind,
-            location: has_location.then_some(location.as_slice()),
+            location: lane.location(has_location),
         });
         if class == Class::Connect {
             // Like wrk and k6, a failed connect is this request's outcome

@@ -17,6 +17,7 @@ mod transport;
 use std::cell::{Cell, RefCell};
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::Path;
+use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -370,35 +371,54 @@ impl<T: Transport, R: Record> ThreadCtx<T, R> {
         (start, kind)
     }
 
-    /// Sends `request` on `conn`, connecting first when there is none, and
-    /// waits for the answer until `deadline`. Returns the outcome class and
-    /// when the request went out. An answer's `Location` is copied into
-    /// the reused `location`, and the last value says whether there was
-    /// one. A connection that cannot carry another request is dropped from
-    /// `conn`.
+    /// Sends the request in `lane.request[start..]` on the lane's
+    /// connection, connecting first when there is none, and waits for the
+    /// answer until `deadline`. Returns the outcome class, when the request
+    /// went out (`ready` when the connection was already open) and whether
+    /// the answer had a `Location`, which is copied into `lane.location`. A
+    /// connection that cannot carry another request is dropped.
     async fn send(
         &self,
-        conn: &mut Option<Connection<T::Stream>>,
-        request: &[u8],
+        lane: &mut Lane<T::Stream>,
+        start: usize,
         deadline: tokio::time::Instant,
-        location: &mut Vec<u8>,
+        ready: Instant,
     ) -> (Class, Instant, bool) {
+        let Lane {
+            conn,
+            request,
+            location,
+            timer,
+        } = lane;
         location.clear();
-        let mut has_location = false;
-        let mut sent = Instant::now();
+        // Moving a pending timer later only updates it (tokio files it
+        // again when the earlier instant comes), so no request pays for a
+        // timer-wheel insert and removal.
+        timer.as_mut().reset(deadline);
+        let mut sent = ready;
         if conn.is_none() {
-            match tokio::time::timeout_at(deadline, self.transport.connect()).await {
-                Ok(Ok(stream)) => {
+            let connected = tokio::select! {
+                biased;
+                result = self.transport.connect() => result.ok(),
+                () = timer.as_mut() => None,
+            };
+            match connected {
+                Some(stream) => {
                     *conn = Some(Connection::new(stream));
                     sent = Instant::now();
                 }
-                Ok(Err(_)) | Err(_) => return (Class::Connect, sent, false),
+                None => return (Class::Connect, sent, false),
             }
         }
         let connection = conn.as_mut().expect("connected above");
-        let result = tokio::time::timeout_at(deadline, connection.exchange(request)).await;
+        let result = tokio::select! {
+            biased;
+            result = connection.exchange(&request[start..]) => Some(result),
+            () = timer.as_mut() => None,
+        };
+        let mut has_location = false;
         let class = match result {
-            Ok(Ok(response)) => {
+            Some(Ok(response)) => {
                 if let Some(l) = connection.location() {
                     location.extend_from_slice(l);
                     has_location = true;
@@ -411,19 +431,46 @@ impl<T: Transport, R: Record> ThreadCtx<T, R> {
                 }
                 Class::Status(response.status)
             }
-            Ok(Err(error)) => {
+            Some(Err(error)) => {
                 *conn = None;
                 match error {
                     ExchangeError::Io(_) | ExchangeError::Closed => Class::Io,
                     ExchangeError::Protocol(_) => Class::Protocol,
                 }
             }
-            Err(_) => {
+            None => {
                 *conn = None;
                 Class::Timeout
             }
         };
         (class, sent, has_location)
+    }
+}
+
+/// What a worker (closed model) or a connection task (open model) keeps
+/// from one request to the next: its connection, its buffers and one timer.
+struct Lane<S> {
+    conn: Option<Connection<S>>,
+    /// The request, built in place (see [`ThreadCtx::build_request`]).
+    request: Vec<u8>,
+    /// The last answer's `Location`.
+    location: Vec<u8>,
+    timer: Pin<Box<tokio::time::Sleep>>,
+}
+
+impl<S> Lane<S> {
+    fn new() -> Lane<S> {
+        Lane {
+            conn: None,
+            request: Vec::with_capacity(4096),
+            location: Vec::with_capacity(128),
+            // Reset to each request's deadline before it is polled.
+            timer: Box::pin(tokio::time::sleep(Duration::ZERO)),
+        }
+    }
+
+    fn location(&self, has_location: bool) -> Option<&[u8]> {
+        has_location.then_some(self.location.as_slice())
     }
 }
 

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
 use super::pacer::Pacer;
-use super::{Class, Connection, Outcome, Record, ThreadCtx, Transport, join_all};
+use super::{Class, Lane, Outcome, Record, ThreadCtx, Transport, join_all};
 use crate::schedule::OpenPlan;
 
 /// How long the scheduler sleeps at most before looking at the stop flag,
@@ -171,9 +171,7 @@ async fn schedule<T: Transport, R: Record>(ctx: &ThreadCtx<T, R>, work: &OpenWor
 
 /// One connection: carries queued requests one at a time.
 async fn connection_task<T: Transport, R: Record>(ctx: Rc<ThreadCtx<T, R>>, queue: Rc<Queue>) {
-    let mut conn: Option<Connection<T::Stream>> = None;
-    let mut request = Vec::with_capacity(4096);
-    let mut location = Vec::with_capacity(128);
+    let mut lane = Lane::new();
     loop {
         let next = queue.jobs.borrow_mut().pop_front();
         let Some(job) = next else {
@@ -192,14 +190,13 @@ async fn connection_task<T: Transport, R: Record>(ctx: Rc<ThreadCtx<T, R>>, queu
             // It waited its whole timeout for a connection.
             (Class::Expired, now, false, ctx.bodies.kind(job.index))
         } else {
-            let (start, kind) = ctx.build_request(job.index, now, &mut request);
+            let (start, kind) = ctx.build_request(job.index, now, &mut lane.request);
             let deadline = deadline.map_or_else(
                 || tokio::time::Instant::now() + ctx.timeout,
                 tokio::time::Instant::from_std,
             );
-            let (class, sent, has_location) = ctx
-                .send(&mut conn, &request[start..], deadline, &mut location)
-                .await;
+            let (class, sent, has_location) =
+                ctx.send(&mut lane, start, deadline, Instant::now()).await;
             (class, sent, has_location, kind)
         };
         ctx.record(&Outcome {
@@ -209,7 +206,7 @@ async fn connection_task<T: Transport, R: Record>(ctx: Rc<ThreadCtx<T, R>>, queu
             class,
             warmup: job.warmup,
             kind,
-            location: has_location.then_some(location.as_slice()),
+            location: lane.location(has_location),
         });
         queue.in_flight.set(queue.in_flight.get() - 1);
         if class == Class::Connect {
