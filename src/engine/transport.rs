@@ -5,10 +5,13 @@ use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::path::Path;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll, ready};
 
+use rustix::net::{RecvFlags, SendFlags};
 use rustls::pki_types::{CertificateDer, ServerName, pem::PemObject};
-use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadBuf};
 use tokio::net::TcpStream;
 
 /// Opens connections to the target.
@@ -37,10 +40,10 @@ pub struct Plain {
 }
 
 impl Transport for Plain {
-    type Stream = TcpStream;
+    type Stream = RawTcp;
 
-    fn connect(&self) -> impl Future<Output = io::Result<TcpStream>> {
-        tcp(self.addr)
+    async fn connect(&self) -> io::Result<RawTcp> {
+        tcp(self.addr).await.map(RawTcp)
     }
 
     /// Marks the socket not readable without asking the kernel: the next
@@ -50,10 +53,74 @@ impl Transport for Plain {
     /// driver cannot run between them; tokio clears only if no new event
     /// arrived since that read, and never clears a seen close; bytes or a
     /// FIN arriving later bring a new event.
-    fn drained(stream: &TcpStream) {
-        let _ = stream.try_io(tokio::io::Interest::READABLE, || {
+    fn drained(stream: &RawTcp) {
+        let _ = stream.0.try_io(Interest::READABLE, || {
             Err::<(), _>(io::ErrorKind::WouldBlock.into())
         });
+    }
+}
+
+/// A tokio TCP stream whose reads and writes are direct system calls
+/// (rustix) rather than libc's `recv` and `send`, which are thread
+/// cancellation points and wrap every call in two more. Readiness is
+/// tokio's, exactly as for its own stream.
+pub struct RawTcp(TcpStream);
+
+impl AsyncRead for RawTcp {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let stream = &self.0;
+        loop {
+            ready!(stream.poll_read_ready(cx))?;
+            let unfilled = buf.initialize_unfilled();
+            // `try_io` clears the readiness when the kernel says WouldBlock.
+            let read = stream.try_io(Interest::READABLE, || {
+                rustix::net::recv(stream, &mut *unfilled, RecvFlags::empty())
+                    .map(|(n, _)| n)
+                    .map_err(io::Error::from)
+            });
+            match read {
+                Ok(n) => {
+                    buf.advance(n);
+                    return Poll::Ready(Ok(()));
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+        }
+    }
+}
+
+impl AsyncWrite for RawTcp {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let stream = &self.0;
+        loop {
+            ready!(stream.poll_write_ready(cx))?;
+            // No SIGPIPE for a peer that has gone: the error is enough.
+            let written = stream.try_io(Interest::WRITABLE, || {
+                rustix::net::send(stream, buf, SendFlags::NOSIGNAL).map_err(io::Error::from)
+            });
+            match written {
+                Ok(n) => return Poll::Ready(Ok(n)),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().0).poll_shutdown(cx)
     }
 }
 
