@@ -155,15 +155,22 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
 
     async fn read_head(&mut self) -> Result<(u16, usize, Framing), ExchangeError> {
         // How far the pending bytes are known to hold no empty line, so a
-        // head arriving in pieces is scanned once and parsed once.
-        let mut scanned = 0;
+        // head arriving in pieces is scanned once and parsed once. The
+        // first try parses at once: a head mostly arrives whole, and the
+        // parser finds its end faster than a scan would.
+        let mut scanned = None;
         loop {
             // Borrowing the buffer field alone leaves the others free to set.
             let pending = &self.buf[self.start..self.end];
-            if let Some(at) = find_empty_line(pending, scanned) {
+            let head = match scanned {
+                None if pending.is_empty() => None,
+                None => Some(pending),
+                Some(scanned) => find_empty_line(pending, scanned).map(|at| &pending[..at]),
+            };
+            if let Some(head) = head {
                 let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
                 let mut response = httparse::Response::new(&mut headers);
-                match response.parse(&pending[..at]) {
+                match response.parse(head) {
                     Ok(httparse::Status::Complete(head_len)) => {
                         let status = response.code.unwrap_or(0);
                         if !(100..=599).contains(&status) {
@@ -186,6 +193,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
                         }
                         return Ok((status, head_len, framing));
                     }
+                    // Not whole yet: from now on, wait for its end.
+                    Ok(httparse::Status::Partial) if scanned.is_none() => {}
                     Ok(httparse::Status::Partial) => {
                         return Err(ExchangeError::Protocol("malformed response head"));
                     }
@@ -195,7 +204,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
                     Err(_) => return Err(ExchangeError::Protocol("malformed response head")),
                 }
             }
-            scanned = pending.len();
+            if !pending.is_empty() {
+                scanned = Some(pending.len());
+            }
             if self.fill().await? == 0 {
                 return Err(ExchangeError::Closed);
             }
