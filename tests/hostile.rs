@@ -63,6 +63,39 @@ fn a_stalled_server_gives_timeouts_after_the_timeout() {
 }
 
 #[test]
+fn a_stall_after_many_quick_answers_times_out_at_the_stalled_requests_own_deadline() {
+    // Each worker's timer is moved to every request's deadline while the
+    // answers come quickly, and must then fire a whole timeout after the
+    // stalled request started: not at an earlier request's deadline, and
+    // not never.
+    let server = RawServer::start(Misbehaviour::StallAfter(2_000));
+    let run = run(
+        &target_scenario("stall-after"),
+        &[
+            "--target",
+            &server.url(),
+            "--requests",
+            "2004",
+            "--timeout",
+            "600ms",
+        ],
+    );
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert_accounted(&run);
+    assert_eq!(run.count("/status/201"), 2_000);
+    assert_eq!(run.count("/errors/timeout"), 4);
+    let errors = &run.json["latency_ms_by_outcome"]["errors"];
+    let (min, max) = (
+        errors["min"].as_f64().unwrap(),
+        errors["max"].as_f64().unwrap(),
+    );
+    assert!(
+        (595.0..700.0).contains(&min) && max < 700.0,
+        "timeouts take the timeout: {min}..{max} ms"
+    );
+}
+
+#[test]
 fn when_the_target_dies_mid_run_every_request_is_still_accounted_for() {
     let server = RawServer::start(Misbehaviour::DieAfter(300));
     let run = run(

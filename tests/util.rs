@@ -273,6 +273,9 @@ pub enum Misbehaviour {
     /// Answers 201 to the first N requests it gets, then stops answering
     /// and closes every connection and its listener: the target dies.
     DieAfter(u64),
+    /// Answers 201 to the first N requests it gets, then never answers,
+    /// keeping the connections open.
+    StallAfter(u64),
 }
 
 /// A raw TCP server that misbehaves on purpose, one thread per connection.
@@ -342,7 +345,13 @@ fn serve_raw(
             }
             Misbehaviour::Hangup => return,
             Misbehaviour::Stall => std::thread::sleep(Duration::from_secs(30)),
-            Misbehaviour::DieAfter(limit) => {
+            Misbehaviour::DieAfter(limit) | Misbehaviour::StallAfter(limit) => {
+                if let Misbehaviour::StallAfter(_) = how
+                    && n >= limit
+                {
+                    std::thread::sleep(Duration::from_secs(30));
+                    return;
+                }
                 if n >= limit || stop.load(SeqCst) {
                     stop.store(true, SeqCst);
                     return;
