@@ -185,6 +185,14 @@ if "mcload" in med and "wrk-fixed" in med:
     if wl:
         print(f"mcload / wrk-lua:   req/CPU-s {mc['per_cpu'] / wl['per_cpu']:.2f}x, "
               f"req/s {mc['rps'] / wl['rps']:.2f}x")
+    # Rounds interleave the tools, so a round's ratio compares runs made
+    # under the same conditions; the spread shows how much the machine drifts.
+    rounds = [m["per_cpu"] / w["per_cpu"] for m, w in zip(runs["mcload"], runs["wrk-fixed"])]
+    print("mcload / wrk-fixed req/CPU-s by round: "
+          + " ".join(f"{r:.2f}x" for r in rounds)
+          + f" (median {statistics.median(rounds):.2f}x)")
+for n in med:
+    print(f"  {n:<11} req/CPU-s by round: " + " ".join(f"{r['per_cpu']:.0f}" for r in runs[n]))
 if "mcload-20k" in med:
     m20 = med["mcload-20k"]
     print(f"mcload at 20k/s: {m20['per_cpu']:.0f} req/CPU-s (wrk2 figure in the issue: 64k), "
