@@ -24,7 +24,26 @@ fn generator(text: &str) -> BodyGenerator {
 fn bodies(c: &mut Criterion) {
     let mut group = c.benchmark_group("generate");
     group.throughput(Throughput::Elements(1));
+    // The two ends of the default body: every optional param left out,
+    // and every one present. Against the default body's size they show
+    // what random presence itself costs.
+    let every_param = |present: f64, generated: u32| {
+        let mut text = format!(
+            "[body.custom_metadata]\ngenerated = [{generated}, {generated}]\n\
+             [body.qoe_data]\npresent = {present:.1}\n[body.params]\n"
+        );
+        for param in mcload::spec::PARAMS.iter().filter(|p| !p.required) {
+            text.push_str(&format!(
+                "\"{}\" = {{ present = {present:.1} }}\n",
+                param.key
+            ));
+        }
+        text
+    };
+    let (required_only, all_present) = (every_param(0.0, 0), every_param(1.0, 3));
     for (name, text) in [
+        ("required params only", required_only.as_str()),
+        ("every param present", all_present.as_str()),
         ("default body", ""),
         (
             "reference scenario",
