@@ -113,11 +113,25 @@ measure() {
 }
 
 MCLOAD_ARGS=(run scenarios/smoke.toml --target "$URL" --threads 1 --quiet --seed 7)
-for round in $(seq "$ROUNDS"); do
-  measure wrk-fixed "$round" wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" -s "$WORK/fixed.lua" "$URL/api/v1/sessions"
-  measure wrk-lua "$round" wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" -s "$WORK/random.lua" "$URL/api/v1/sessions"
-  measure mcload "$round" "$MCLOAD" "${MCLOAD_ARGS[@]}" --concurrency "$CONNECTIONS" \
+wrk_fixed() {
+  measure wrk-fixed "$1" wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" -s "$WORK/fixed.lua" "$URL/api/v1/sessions"
+}
+mcload_max() {
+  measure mcload "$1" "$MCLOAD" "${MCLOAD_ARGS[@]}" --concurrency "$CONNECTIONS" \
     --duration "${DURATION}s" --json -
+}
+for round in $(seq "$ROUNDS"); do
+  # The two runs compared for the target go back to back, first one then
+  # the other, so that a round's ratio sees the same machine and a drift
+  # over the rounds favours neither.
+  if [ $((round % 2)) -eq 1 ]; then
+    wrk_fixed "$round"
+    mcload_max "$round"
+  else
+    mcload_max "$round"
+    wrk_fixed "$round"
+  fi
+  measure wrk-lua "$round" wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" -s "$WORK/random.lua" "$URL/api/v1/sessions"
   measure mcload-20k "$round" "$MCLOAD" "${MCLOAD_ARGS[@]}" --rate "$RATE" \
     --connections "$CONNECTIONS" --duration "${DURATION}s" --json -
   if command -v wrk2 >/dev/null; then
