@@ -397,25 +397,17 @@ impl<T: Transport, R: Record> ThreadCtx<T, R> {
         timer.as_mut().reset(deadline);
         let mut sent = ready;
         if conn.is_none() {
-            let connected = tokio::select! {
-                biased;
-                result = self.transport.connect() => result.ok(),
-                () = timer.as_mut() => None,
-            };
+            let connected = within(timer.as_mut(), self.transport.connect()).await;
             match connected {
-                Some(stream) => {
+                Some(Ok(stream)) => {
                     *conn = Some(Connection::new(stream));
                     sent = Instant::now();
                 }
-                None => return (Class::Connect, sent, false),
+                Some(Err(_)) | None => return (Class::Connect, sent, false),
             }
         }
         let connection = conn.as_mut().expect("connected above");
-        let result = tokio::select! {
-            biased;
-            result = connection.exchange(&request[start..]) => Some(result),
-            () = timer.as_mut() => None,
-        };
+        let result = within(timer.as_mut(), connection.exchange(&request[start..])).await;
         let mut has_location = false;
         let class = match result {
             Some(Ok(response)) => {
@@ -444,6 +436,22 @@ impl<T: Transport, R: Record> ThreadCtx<T, R> {
             }
         };
         (class, sent, has_location)
+    }
+}
+
+/// Runs `work` until it ends, or gives `None` once `timer` fires. The
+/// timer is polled outside tokio's cooperative budget: an exchange whose
+/// reads are always ready (an endless body from a fast server) can use up
+/// the budget in every poll, and a timer polled under it would then never
+/// see its deadline. `tokio::time::timeout` guards against the same.
+async fn within<F: std::future::Future>(
+    timer: Pin<&mut tokio::time::Sleep>,
+    work: F,
+) -> Option<F::Output> {
+    tokio::select! {
+        biased;
+        output = work => Some(output),
+        () = tokio::task::unconstrained(timer) => None,
     }
 }
 
@@ -533,6 +541,24 @@ async fn join_all(handles: Vec<tokio::task::JoinHandle<()>>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn the_timer_fires_even_when_the_work_is_always_ready() {
+        use tokio::io::AsyncReadExt;
+        // Reads that are always ready use up tokio's budget in each poll.
+        let endless = async {
+            let mut source = tokio::io::repeat(b'x');
+            let mut buf = [0u8; 64];
+            loop {
+                let _ = source.read(&mut buf).await;
+            }
+        };
+        let mut timer = Box::pin(tokio::time::sleep(Duration::from_millis(50)));
+        // The outer timeout only bounds the test if the timer never fires.
+        let outcome =
+            tokio::time::timeout(Duration::from_secs(5), within(timer.as_mut(), endless)).await;
+        assert_eq!(outcome, Ok(None), "the timer must end the work");
+    }
 
     #[test]
     fn the_request_head_has_defaults_that_scenario_headers_replace() {
