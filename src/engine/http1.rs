@@ -155,16 +155,24 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
 
     async fn read_head(&mut self) -> Result<(u16, usize, Framing), ExchangeError> {
         // How far the pending bytes are known to hold no empty line, so a
-        // head arriving in pieces is scanned once and parsed once. The
-        // first try parses at once: a head mostly arrives whole, and the
-        // parser finds its end faster than a scan would.
-        let mut scanned = None;
+        // head arriving in pieces is scanned once and parsed once; `None`
+        // before the first try. The first try parses the first bytes read
+        // at once, since a head mostly arrives whole and the parser finds
+        // its end faster than a scan. Only its success counts: anything
+        // else sends the bytes through the scan from the start, so an
+        // answer is judged the same however it was split. (A head that
+        // starts with its status line ends at its first empty line for
+        // the parser as for the scan; leading empty lines go to the scan.)
+        let mut scanned: Option<usize> = None;
         loop {
             // Borrowing the buffer field alone leaves the others free to set.
             let pending = &self.buf[self.start..self.end];
+            let first_try = scanned.is_none();
             let head = match scanned {
-                None if pending.is_empty() => None,
-                None => Some(pending),
+                None => pending
+                    .first()
+                    .is_some_and(|b| !matches!(b, b'\r' | b'\n'))
+                    .then_some(pending),
                 Some(scanned) => find_empty_line(pending, scanned).map(|at| &pending[..at]),
             };
             if let Some(head) = head {
@@ -193,8 +201,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
                         }
                         return Ok((status, head_len, framing));
                     }
-                    // Not whole yet: from now on, wait for its end.
-                    Ok(httparse::Status::Partial) if scanned.is_none() => {}
+                    _ if first_try => {}
                     Ok(httparse::Status::Partial) => {
                         return Err(ExchangeError::Protocol("malformed response head"));
                     }
@@ -204,7 +211,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
                     Err(_) => return Err(ExchangeError::Protocol("malformed response head")),
                 }
             }
-            if !pending.is_empty() {
+            if first_try && !pending.is_empty() {
+                scanned = Some(0);
+                continue;
+            }
+            if scanned.is_some() {
                 scanned = Some(pending.len());
             }
             if self.fill().await? == 0 {
@@ -527,6 +538,37 @@ mod tests {
             assert!(
                 matches!(r, Err(ExchangeError::Protocol(_))),
                 "{:?}: {r:?}",
+                String::from_utf8_lossy(answer)
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn an_answer_is_judged_the_same_however_it_is_split() {
+        for (answer, closed) in [
+            // A bad header line, then the server hangs up.
+            (&b"HTTP/1.1 200 OK\r\nBad Header\r\n"[..], true),
+            // Empty lines before the status line.
+            (
+                b"\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n",
+                false,
+            ),
+            (b"HTTP/1.1 201 Created\r\nBad Header\r\n\r\n", false),
+        ] {
+            let mut seen = Vec::new();
+            for piece in [1, 2, 4, answer.len()] {
+                let (r, _) = exchange_with(answer, piece, true).await;
+                seen.push(match r {
+                    Ok(r) => format!("status {}", r.status),
+                    Err(ExchangeError::Closed) => "closed".to_string(),
+                    Err(ExchangeError::Protocol(_)) => "protocol".to_string(),
+                    Err(ExchangeError::Io(e)) => format!("io {e}"),
+                });
+            }
+            let expected = if closed { "closed" } else { "protocol" };
+            assert!(
+                seen.iter().all(|s| s == expected),
+                "{:?}: {seen:?}",
                 String::from_utf8_lossy(answer)
             );
         }
