@@ -90,7 +90,7 @@ fn a_stall_after_many_quick_answers_times_out_at_the_stalled_requests_own_deadli
         errors["max"].as_f64().unwrap(),
     );
     assert!(
-        (595.0..700.0).contains(&min) && max < 700.0,
+        (595.0..900.0).contains(&min) && max < 900.0,
         "timeouts take the timeout: {min}..{max} ms"
     );
 }
