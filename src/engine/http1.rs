@@ -79,11 +79,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         self.reusable
     }
 
-    /// The stream, for transport-level bookkeeping.
-    pub fn stream(&self) -> &S {
-        &self.stream
-    }
-
     /// Sends one complete request and reads its answer.
     pub async fn exchange(&mut self, request: &[u8]) -> Result<Response, ExchangeError> {
         self.stream.write_all(request).await?;

@@ -415,10 +415,7 @@ impl<T: Transport, R: Record> ThreadCtx<T, R> {
                     location.extend_from_slice(l);
                     has_location = true;
                 }
-                if connection.is_reusable() {
-                    // A reusable connection has nothing pending.
-                    T::drained(connection.stream());
-                } else {
+                if !connection.is_reusable() {
                     *conn = None;
                 }
                 Class::Status(response.status)

@@ -20,10 +20,6 @@ pub trait Transport: Clone + 'static {
 
     /// Connects (and for TLS, completes the handshake).
     fn connect(&self) -> impl Future<Output = io::Result<Self::Stream>>;
-
-    /// Called when an answer has been read whole and nothing more is
-    /// pending, so no more bytes can come before the next request.
-    fn drained(_stream: &Self::Stream) {}
 }
 
 async fn tcp(addr: SocketAddr) -> io::Result<TcpStream> {
@@ -44,19 +40,6 @@ impl Transport for Plain {
 
     async fn connect(&self) -> io::Result<RawTcp> {
         tcp(self.addr).await.map(RawTcp)
-    }
-
-    /// Marks the socket not readable without asking the kernel: the next
-    /// read then waits for epoll instead of first trying a `recvfrom` that
-    /// can only answer EAGAIN. One syscall less per request. Nothing is
-    /// missed: the last read and this happen in one task poll, so the I/O
-    /// driver cannot run between them; tokio clears only if no new event
-    /// arrived since that read, and never clears a seen close; bytes or a
-    /// FIN arriving later bring a new event.
-    fn drained(stream: &RawTcp) {
-        let _ = stream.0.try_io(Interest::READABLE, || {
-            Err::<(), _>(io::ErrorKind::WouldBlock.into())
-        });
     }
 }
 
@@ -84,6 +67,18 @@ impl AsyncRead for RawTcp {
             });
             match read {
                 Ok(n) => {
+                    // Like tokio's own stream: a read that did not fill the
+                    // buffer has drained the socket, so the next read waits
+                    // for epoll instead of first trying a `recv` that can
+                    // only say EAGAIN (one system call less per request).
+                    // Nothing is missed: no readiness event can be handled
+                    // between the read and this, and bytes or a FIN that
+                    // arrive later bring a new one.
+                    if n > 0 && n < unfilled.len() {
+                        let _ = stream.try_io(Interest::READABLE, || {
+                            Err::<(), _>(io::ErrorKind::WouldBlock.into())
+                        });
+                    }
                     buf.advance(n);
                     return Poll::Ready(Ok(()));
                 }
