@@ -27,7 +27,7 @@ struct Report<'a> {
     accounted: bool,
     model: ModelJson,
     requests: Requests,
-    status: Status,
+    status: Status<BTreeMap<String, u64>>,
     errors: Errors,
     /// Of `errors.timeout`: requests that waited their whole timeout for a
     /// connection and were never sent (open model).
@@ -118,7 +118,7 @@ fn bodies(c: &CheckTally) -> Bodies {
 struct Warmup {
     duration_s: f64,
     requests: Requests,
-    status: Status,
+    status: Status<BTreeMap<String, u64>>,
     errors: Errors,
     dropped: u64,
     latency_ms: Latency3,
@@ -135,7 +135,7 @@ struct IntervalJson {
     started: u64,
     /// Requests sent that ended in this second (answered or failed).
     rate_rps: u64,
-    status: StatusTotals,
+    status: Status,
     /// Errors of this second, timeouts of requests never sent included.
     errors: u64,
     dropped: u64,
@@ -143,16 +143,17 @@ struct IntervalJson {
     latency_ms: Option<IntervalLatency>,
 }
 
-/// Answers by status, with the other codes as one number.
+/// Answers by status. `other` is one number for the other codes, or (in
+/// the run's own totals) a count per code.
 #[derive(Serialize)]
-struct StatusTotals {
+struct Status<Other = u64> {
     #[serde(rename = "201")]
     created: u64,
     #[serde(rename = "400")]
     bad_request: u64,
     #[serde(rename = "500")]
     server_error: u64,
-    other: u64,
+    other: Other,
 }
 
 #[derive(Serialize)]
@@ -168,17 +169,6 @@ struct Requests {
     scheduled: u64,
     /// Requests that got an HTTP answer.
     completed: u64,
-}
-
-#[derive(Serialize)]
-struct Status {
-    #[serde(rename = "201")]
-    created: u64,
-    #[serde(rename = "400")]
-    bad_request: u64,
-    #[serde(rename = "500")]
-    server_error: u64,
-    other: BTreeMap<String, u64>,
 }
 
 #[derive(Serialize)]
@@ -220,7 +210,7 @@ impl From<LatencyMs> for Latency3 {
 struct Server {
     requests: u64,
     #[serde(flatten)]
-    answers: StatusTotals,
+    answers: Status,
     /// `equal`; `consistent` when the only differences are answers mcload
     /// gave up on (timeouts, broken connections); or `different`.
     check: &'static str,
@@ -238,7 +228,7 @@ pub fn histogram_base64(h: &Latency) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
-fn status(counts: &Counts) -> Status {
+fn status(counts: &Counts) -> Status<BTreeMap<String, u64>> {
     Status {
         created: counts.status(201),
         bad_request: counts.status(400),
@@ -326,7 +316,7 @@ fn interval(i: &Interval, run: &RunReport<'_>) -> IntervalJson {
         partial: from < measured_from || to > end,
         started: i.counts.started,
         rate_rps: i.counts.sent(),
-        status: StatusTotals {
+        status: Status {
             created: i.counts.created,
             bad_request: i.counts.bad_request,
             server_error: i.counts.server_error,
@@ -415,7 +405,7 @@ pub fn to_json(run: &RunReport<'_>) -> serde_json::Value {
         ]),
         server: run.server.map(|s| Server {
             requests: s.requests,
-            answers: StatusTotals {
+            answers: Status {
                 created: s.created,
                 bad_request: s.bad_request,
                 server_error: s.server_error,
