@@ -207,12 +207,12 @@ impl BodyGenerator {
             for i in 0..count.min(n) {
                 let j = rng.random_range(i as u32..n as u32) as usize;
                 order.swap(i, j);
-                let (key, choices) = &metadata.pool[order[i] as usize];
+                let (key, value) = &metadata.pool[order[i] as usize];
                 if out.len() > opened {
                     out.push(b',');
                 }
                 key.write(out);
-                write_str(values::pick::<&str>(rng, choices), out);
+                value.write(rng, index, out);
             }
         }
         for (key, chance, value) in &metadata.fields {

@@ -137,7 +137,7 @@ pub enum ParamValue {
 pub struct MetadataPlan {
     pub generated: (u32, u32),
     /// Built-in keys (`"key":`) and their values; never one the scenario defines.
-    pub pool: Vec<(Snippet, &'static [&'static str])>,
+    pub pool: Vec<(Snippet, ValueGen)>,
     pub fields: Vec<(Snippet, Chance, ValueGen)>,
 }
 
@@ -338,7 +338,7 @@ impl Plan {
         let pool: Vec<_> = data::METADATA_POOL
             .iter()
             .filter(|(key, _)| !user_metadata.fields.iter().any(|f| f.key == *key))
-            .map(|(key, values)| (encode_key(key), *values))
+            .map(|(key, values)| (encode_key(key), ValueGen::pick_of(values)))
             .collect();
         let (lo, hi) = user_metadata.generated;
         let cap = pool.len() as u32;

@@ -265,7 +265,7 @@ impl CompiledPattern {
 }
 
 /// `len` random characters of `alphabet`; one 64-bit draw serves several
-/// characters, and the characters are written in one go.
+/// characters (16 for hex).
 #[inline]
 pub fn write_chars(rng: &mut Rng64, alphabet: &[u8], len: usize, out: &mut Vec<u8>) {
     let n = alphabet.len() as u64;
@@ -333,9 +333,9 @@ pub fn pick<'a, T>(rng: &mut Rng64, items: &'a [T]) -> &'a T {
 #[derive(Clone, Debug)]
 pub enum ValueGen {
     /// A pre-encoded JSON value.
-    Json(Vec<u8>),
+    Json(Snippet),
     /// Pre-encoded choices with weights.
-    OneOf(Vec<Vec<u8>>, Weighted),
+    OneOf(Vec<Snippet>, Weighted),
     UniformInt(i64, i64),
     UniformFloat(f64, f64),
     Pattern(CompiledPattern),
@@ -364,9 +364,12 @@ impl ValueGen {
     /// The generator a scenario's value setting asks for.
     pub fn from_spec(spec: &ValueSpec) -> ValueGen {
         match spec {
-            ValueSpec::Fixed(literal) => ValueGen::Json(encode_literal(literal)),
+            ValueSpec::Fixed(literal) => ValueGen::Json(Snippet::new(&encode_literal(literal))),
             ValueSpec::OneOf { choices, weights } => ValueGen::OneOf(
-                choices.iter().map(encode_literal).collect(),
+                choices
+                    .iter()
+                    .map(|choice| Snippet::new(&encode_literal(choice)))
+                    .collect(),
                 match weights {
                     Some(w) => Weighted::new(w.iter().copied()),
                     None => Weighted::equal(choices.len()),
@@ -380,8 +383,8 @@ impl ValueGen {
 
     pub fn write(&self, rng: &mut Rng64, index: u64, out: &mut Vec<u8>) {
         match self {
-            ValueGen::Json(bytes) => out.extend_from_slice(bytes),
-            ValueGen::OneOf(choices, weights) => out.extend_from_slice(&choices[weights.pick(rng)]),
+            ValueGen::Json(value) => value.write(out),
+            ValueGen::OneOf(choices, weights) => choices[weights.pick(rng)].write(out),
             ValueGen::UniformInt(lo, hi) => write_int(int_in(rng, *lo, *hi), out),
             ValueGen::UniformFloat(lo, hi) => write_float(uniform_float(rng, *lo, *hi), out),
             ValueGen::Pattern(p) => p.write(rng, index, out),
