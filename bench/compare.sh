@@ -33,6 +33,12 @@ RATE=${RATE:-20000}
 PORT=${PORT:-18090}
 SERVER_CORE=${SERVER_CORE:-0}
 CLIENT_CORE=${CLIENT_CORE:-1}
+for setting in ROUNDS DURATION CONNECTIONS RATE PORT; do
+  if ! [[ ${!setting} =~ ^[1-9][0-9]*$ ]]; then
+    echo "compare.sh: $setting must be a whole number above 0, not '${!setting}'" >&2
+    exit 2
+  fi
+done
 
 # shellcheck source=lib/nginx.sh
 source bench/lib/nginx.sh
