@@ -16,7 +16,9 @@
 # parses User-Agent, and that alone moved its throughput by 5-10% here.
 # Each runs ROUNDS times (default 3), interleaved; the table shows medians:
 # requests/s, p50/p99/p99.9, generator user+sys CPU seconds, requests per
-# generator CPU-second, peak RSS, nginx's own request count, and mcload/wrk.
+# generator CPU-second, peak RSS, nginx's own request count, and mcload/wrk;
+# then each round's figures, with nginx's CPU per request and how often the
+# generator slept, which say why a round's ratio came out as it did.
 #
 #   bench/compare.sh                    # 3 rounds of 10 s
 #   ROUNDS=1 DURATION=5 bench/compare.sh
@@ -104,17 +106,28 @@ LUA
 URL="http://127.0.0.1:$PORT"
 LIMIT=$((DURATION + 30))
 
+# nginx's user+sys CPU so far, in clock ticks (it is one process: no master).
+nginx_ticks() {
+  awk '{print $14 + $15}' "/proc/$NGINX_PID/stat"
+}
+
 # One measured run: NAME ROUND COMMAND...; writes $WORK/NAME.ROUND.{out,time,nginx}.
+# Besides the generator's CPU and peak RSS, it keeps how often the generator
+# went to sleep (voluntary context switches) and nginx's CPU over the run:
+# together they show which way a run went (see "Why the ratio moves" in
+# bench/RESULTS.md).
 measure() {
   local name=$1 round=$2
   shift 2
-  local before after
+  local before after ticks_before ticks_after
   before=$(nginx_requests)
-  timeout "$LIMIT" /usr/bin/time -f "%U %S %M" -o "$WORK/$name.$round.time" \
+  ticks_before=$(nginx_ticks)
+  timeout "$LIMIT" /usr/bin/time -f "%U %S %M %w" -o "$WORK/$name.$round.time" \
     taskset -c "$CLIENT_CORE" "$@" >"$WORK/$name.$round.out" 2>"$WORK/$name.$round.err" || true
+  ticks_after=$(nginx_ticks)
   after=$(nginx_requests)
   # The status request itself counts once.
-  echo $((after - before - 1)) >"$WORK/$name.$round.nginx"
+  echo "$((after - before - 1)) $((ticks_after - ticks_before))" >"$WORK/$name.$round.nginx"
   echo "  $name round $round done" >&2
 }
 
@@ -151,15 +164,15 @@ for round in $(seq "$ROUNDS"); do
   fi
 done
 
-python3 - "$WORK" "$DURATION" <<'PY'
+python3 - "$WORK" "$DURATION" "$(getconf CLK_TCK)" <<'PY'
 import glob, json, os, re, statistics, sys
 
-work, duration = sys.argv[1], float(sys.argv[2])
+work, duration, ticks_per_s = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
 
 def parse(name, path):
     out = open(path + ".out").read()
-    user, sys_, rss_kb = open(path + ".time").read().split()[-3:]
-    nginx = int(open(path + ".nginx").read())
+    user, sys_, rss_kb, sleeps = open(path + ".time").read().split()[-4:]
+    nginx, nginx_ticks = map(int, open(path + ".nginx").read().split())
     cpu = float(user) + float(sys_)
     if name.startswith("mcload"):
         r = json.loads(out)
@@ -178,7 +191,9 @@ def parse(name, path):
         secs = duration
         p = tuple(int(m.group(k)) / 1000 for k in (2, 3, 4))
     return {"rps": done / secs, "p50": p[0], "p99": p[1], "p999": p[2], "cpu": cpu,
-            "per_cpu": done / cpu if cpu else 0.0, "rss": int(rss_kb) / 1024, "nginx": nginx}
+            "per_cpu": done / cpu if cpu else 0.0, "rss": int(rss_kb) / 1024, "nginx": nginx,
+            "sleeps": int(sleeps) / duration,
+            "nginx_us": nginx_ticks / ticks_per_s / nginx * 1e6 if nginx else 0.0}
 
 runs = {}
 for path in sorted(glob.glob(os.path.join(work, "*.time"))):
@@ -213,6 +228,12 @@ if "mcload" in med and "wrk-fixed" in med:
           + f" (median {statistics.median(rounds):.2f}x)")
 for n in med:
     print(f"  {n:<11} req/CPU-s by round: " + " ".join(f"{r['per_cpu']:.0f}" for r in runs[n]))
+# Which way each run went: nginx's core is the ceiling, so a generator that
+# is faster than nginx sleeps, and every sleep and wake-up costs both cores.
+print("nginx CPU µs per request, and generator sleeps per second, by round:")
+for n in med:
+    print(f"  {n:<11} " + " ".join(f"{r['nginx_us']:.2f}/{r['sleeps'] / 1000:.1f}k"
+                                   for r in runs[n]))
 if "mcload-20k" in med:
     m20 = med["mcload-20k"]
     print(f"mcload at 20k/s: {m20['per_cpu']:.0f} req/CPU-s (wrk2 figure in the issue: 64k), "
