@@ -35,7 +35,8 @@ RATE=${RATE:-20000}
 PORT=${PORT:-18090}
 SERVER_CORE=${SERVER_CORE:-0}
 CLIENT_CORE=${CLIENT_CORE:-1}
-for setting in ROUNDS DURATION CONNECTIONS RATE PORT; do
+# PORT and the cores are checked where nginx is started (bench/lib/nginx.sh).
+for setting in ROUNDS DURATION CONNECTIONS RATE; do
   if ! [[ ${!setting} =~ ^[1-9][0-9]*$ ]]; then
     echo "compare.sh: $setting must be a whole number above 0, not '${!setting}'" >&2
     exit 2
@@ -113,7 +114,8 @@ nginx_ticks() {
 
 # One measured run: NAME ROUND COMMAND...; writes $WORK/NAME.ROUND.{out,time,nginx}.
 # Besides the generator's CPU and peak RSS, it keeps how often the generator
-# went to sleep (voluntary context switches) and nginx's CPU over the run:
+# went to sleep (voluntary context switches of all its threads; mcload's
+# session-id thread adds one per 1,024 answers) and nginx's CPU over the run:
 # together they show which way a run went (see "Why the ratio moves" in
 # bench/RESULTS.md).
 measure() {

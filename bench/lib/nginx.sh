@@ -1,10 +1,24 @@
-# Shared by the benchmark scripts; source it after setting PORT and
-# SERVER_CORE. It installs what the scripts need from Debian's packages
+# Shared by the benchmark scripts; source it after setting PORT,
+# SERVER_CORE and CLIENT_CORE, which it checks (a bad one is named and
+# exits 2). It installs what the scripts need from Debian's packages
 # (nginx-light, wrk, GNU time), starts nginx as a sessions endpoint
 # (POST /api/v1/sessions answers 201 with a Location; the body is read and
 # discarded; access log off; one worker) pinned to $SERVER_CORE on
-# 127.0.0.1:$PORT, and sets WORK, a temporary directory. On exit it stops
-# nginx by its PID and removes WORK.
+# 127.0.0.1:$PORT, and sets WORK, a temporary directory. If nginx does not
+# come up, it says why and exits 1 rather than measure whatever else
+# answers on the port. On exit it stops nginx by its PID and removes WORK.
+
+cores=$(nproc)
+if ! [[ $PORT =~ ^[1-9][0-9]*$ ]] || [ "$PORT" -gt 65535 ]; then
+  echo "${0##*/}: PORT must be a port number (1-65535), not '$PORT'" >&2
+  exit 2
+fi
+for setting in SERVER_CORE CLIENT_CORE; do
+  if ! [[ ${!setting} =~ ^[0-9]+$ ]] || [ "${!setting}" -ge "$cores" ]; then
+    echo "${0##*/}: $setting must be a core number below $cores, not '${!setting}'" >&2
+    exit 2
+  fi
+done
 
 need=()
 command -v nginx >/dev/null || need+=(nginx-light)
@@ -51,13 +65,6 @@ http {
   }
 }
 CONF
-taskset -c "$SERVER_CORE" nginx -c "$WORK/nginx.conf" -p "$WORK" &
-NGINX_PID=$!
-for _ in $(seq 50); do
-  if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then break; fi
-  sleep 0.1
-done
-
 # nginx's own count of the requests it has served so far.
 nginx_requests() {
   python3 -c '
@@ -67,3 +74,24 @@ text = urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/nginx_status").re
 print(int(text.split("\n")[2].split()[2]))
 ' "$PORT"
 }
+
+taskset -c "$SERVER_CORE" nginx -c "$WORK/nginx.conf" -p "$WORK" &
+NGINX_PID=$!
+# Up when this nginx runs and its status page answers: a port taken by
+# another server makes nginx exit, and that server must not be measured in
+# its place.
+up=""
+for _ in $(seq 50); do
+  kill -0 "$NGINX_PID" 2>/dev/null || break
+  if nginx_requests >/dev/null 2>&1; then
+    up=yes
+    break
+  fi
+  sleep 0.1
+done
+sleep 0.2
+if [ -z "$up" ] || ! kill -0 "$NGINX_PID" 2>/dev/null; then
+  echo "${0##*/}: nginx did not start on 127.0.0.1:$PORT:" >&2
+  tail -n 3 "$WORK/error.log" >&2 2>/dev/null || true
+  exit 1
+fi
