@@ -11,8 +11,9 @@
 use std::time::{Duration, Instant};
 
 /// Deadlines closer than this are waited for by yielding to the runtime
-/// (so connections keep running): arming a timer costs more.
-const SPIN: Duration = Duration::from_micros(2);
+/// (so connections keep running) rather than by arming the timer, which
+/// costs more than so short a wait.
+const YIELD_WITHIN: Duration = Duration::from_micros(2);
 
 pub(super) struct Pacer {
     #[cfg(target_os = "linux")]
@@ -42,7 +43,7 @@ impl Pacer {
             else {
                 return;
             };
-            if left <= SPIN {
+            if left <= YIELD_WITHIN {
                 tokio::task::yield_now().await;
                 continue;
             }
