@@ -262,8 +262,10 @@ static ID_BYTE: [bool; 256] = {
 };
 
 /// A thread's session ids on their way to the checker.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct IdBatch {
+    /// The sink it came from, which gets it back once checked.
+    sink: usize,
     fingerprints: Vec<u64>,
     /// Per id: given to a warm-up request (remembered, not counted), and
     /// the kind of body it answered.
@@ -276,11 +278,33 @@ pub struct IdBatch {
 /// Ids sent to the checker at a time.
 const BATCH: usize = 1024;
 
+impl IdBatch {
+    fn new(sink: usize) -> IdBatch {
+        IdBatch {
+            sink,
+            fingerprints: Vec::with_capacity(BATCH),
+            origins: Vec::with_capacity(BATCH),
+            text: Vec::with_capacity(BATCH * 64),
+            ends: Vec::with_capacity(BATCH),
+        }
+    }
+
+    fn clear(&mut self) {
+        self.fingerprints.clear();
+        self.origins.clear();
+        self.text.clear();
+        self.ends.clear();
+    }
+}
+
 /// A generator thread's end of the session-id check.
 #[derive(Debug)]
 pub struct IdSink {
     batch: IdBatch,
     tx: mpsc::Sender<IdBatch>,
+    /// Batches the checker has emptied, for reuse: once a few are in
+    /// circulation, the hot path allocates none.
+    spare: mpsc::Receiver<IdBatch>,
 }
 
 impl IdSink {
@@ -297,15 +321,11 @@ impl IdSink {
 
     pub(super) fn flush(&mut self) {
         if !self.batch.fingerprints.is_empty() {
-            let full = std::mem::replace(
-                &mut self.batch,
-                IdBatch {
-                    fingerprints: Vec::with_capacity(BATCH),
-                    origins: Vec::with_capacity(BATCH),
-                    text: Vec::with_capacity(BATCH * 64),
-                    ends: Vec::with_capacity(BATCH),
-                },
-            );
+            let fresh = self
+                .spare
+                .try_recv()
+                .unwrap_or_else(|_| IdBatch::new(self.batch.sink));
+            let full = std::mem::replace(&mut self.batch, fresh);
             // A checker that is gone has failed on its own; the run goes on.
             let _ = self.tx.send(full);
         }
@@ -337,10 +357,16 @@ pub struct IdChecker {
 impl IdChecker {
     pub fn start(threads: usize) -> std::io::Result<(IdChecker, Vec<IdSink>)> {
         let (tx, rx) = mpsc::channel::<IdBatch>();
+        let mut returns = Vec::with_capacity(threads);
         let sinks = (0..threads)
-            .map(|_| IdSink {
-                batch: IdBatch::default(),
-                tx: tx.clone(),
+            .map(|sink| {
+                let (back, spare) = mpsc::channel();
+                returns.push(back);
+                IdSink {
+                    batch: IdBatch::new(sink),
+                    tx: tx.clone(),
+                    spare,
+                }
             })
             .collect();
         drop(tx);
@@ -349,7 +375,7 @@ impl IdChecker {
             .spawn(move || {
                 let mut ids = SessionIds::new(SESSION_ID_WINDOW);
                 let mut found = Duplicates::default();
-                for batch in rx {
+                for mut batch in rx {
                     let mut start = 0;
                     let entries = batch
                         .fingerprints
@@ -371,6 +397,9 @@ impl IdChecker {
                         start = end;
                     }
                     found.checked += batch.fingerprints.len() as u64;
+                    batch.clear();
+                    // A sink that is gone needs no more batches.
+                    let _ = returns[batch.sink].send(batch);
                 }
                 found.bytes = ids.bytes();
                 found
@@ -598,6 +627,33 @@ mod tests {
         assert_eq!(found.count, 2);
         assert_eq!(found.checked, 3_003);
         assert_eq!(found.samples.len(), 2);
+    }
+
+    #[test]
+    fn checked_batches_come_back_to_their_sink_for_reuse() {
+        let (checker, mut sinks) = IdChecker::start(1).unwrap();
+        let sink = &mut sinks[0];
+        // An id longer than a new batch holds grows the first batch: only
+        // that batch, handed back, has room for it.
+        let long = vec![b'x'; BATCH * 64 + 1];
+        sink.add(&long, false, BodyKind::Valid);
+        sink.flush();
+        let mut reused = false;
+        // Each flush sends the batch and takes an emptied one if the
+        // checker has sent one back; the first comes back within a moment.
+        for i in 0..200u32 {
+            sink.add(format!("{i:08x}").as_bytes(), false, BodyKind::Valid);
+            sink.flush();
+            if sink.batch.text.capacity() > BATCH * 64 {
+                reused = true;
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        assert!(reused, "the first batch was never handed back");
+        assert!(sink.batch.fingerprints.is_empty() && sink.batch.text.is_empty());
+        drop(sinks);
+        assert_eq!(checker.finish().count, 0);
     }
 
     #[test]
