@@ -11,10 +11,11 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 use mcload::engine::{Class, Outcome, Record};
-use mcload::generate::{BodyGenerator, BodyKind};
+use mcload::generate::BodyGenerator;
 use mcload::metrics::{Recorder, merge};
 use mcload::scenario::{Rate, Scenario, StopRule};
-use mcload::schedule::{OpenPlan, RatePlan};
+use mcload::schedule::{OpenSchedule, RateCurve};
+use mcload::spec::BodyKind;
 
 fn generator(text: &str) -> BodyGenerator {
     let scenario = Scenario::parse(text, "bench.toml", None).expect("a valid scenario");
@@ -121,8 +122,8 @@ fn metrics(c: &mut Criterion) {
 fn schedule(c: &mut Criterion) {
     let mut group = c.benchmark_group("schedule");
     group.throughput(Throughput::Elements(1));
-    let constant = RatePlan::constant(20_000.0, Some(Duration::from_secs(3_600)));
-    let ramp = RatePlan::stages(
+    let constant = RateCurve::constant(20_000.0, Some(Duration::from_secs(3_600)));
+    let ramp = RateCurve::stages(
         100.0,
         &[
             (Duration::from_secs(60), 50_000.0),
@@ -130,7 +131,7 @@ fn schedule(c: &mut Criterion) {
             (Duration::from_secs(60), 1_000.0),
         ],
     );
-    let open = OpenPlan::new(
+    let open = OpenSchedule::new(
         &Rate::Constant(20_000.0),
         Some(Duration::from_secs(5)),
         StopRule {

@@ -10,8 +10,8 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::commands::{self, run::JsonDest};
+use crate::reference::Faults;
 use crate::scenario::{Overrides, Rate, TargetUrl, parse_duration, parse_rate_text, parse_stages};
-use crate::target::Faults;
 
 #[derive(Debug, Parser)]
 #[command(

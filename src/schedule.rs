@@ -7,7 +7,7 @@
 //! index so that the bodies sent are exactly bodies `0..N` of the seed,
 //! whichever thread sends them.
 //!
-//! The open model: request `i` starts at [`RatePlan::offset`]`(i)`, and
+//! The open model: request `i` starts at [`RateCurve::offset`]`(i)`, and
 //! thread `t` of `T` starts requests `t, t + T, ...`, so the plan is kept
 //! whatever the number of threads.
 
@@ -15,22 +15,22 @@ mod rate;
 
 use std::time::Duration;
 
-pub use rate::{RatePlan, Segment};
+pub use rate::{RateCurve, Segment};
 
 use crate::scenario::{Rate, StopRule};
 
 /// A run laid out over generator threads.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Plan {
-    Closed(ClosedPlan),
-    Open(Box<OpenPlan>),
+pub enum Schedule {
+    Closed(ClosedSchedule),
+    Open(Box<OpenSchedule>),
 }
 
-impl Plan {
+impl Schedule {
     pub fn threads(&self) -> usize {
         match self {
-            Plan::Closed(p) => p.threads.len(),
-            Plan::Open(p) => p.threads.len(),
+            Schedule::Closed(p) => p.threads.len(),
+            Schedule::Open(p) => p.threads.len(),
         }
     }
 }
@@ -51,9 +51,9 @@ pub struct OpenShare {
 /// measured part is the same plan with or without a warm-up, and sends the
 /// same bodies `0..N`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct OpenPlan {
+pub struct OpenSchedule {
     /// The measured part.
-    pub rate: RatePlan,
+    pub rate: RateCurve,
     pub warmup: Option<Warmup>,
     /// Measured requests at most, when a request count ends the run.
     pub limit: Option<u64>,
@@ -65,7 +65,7 @@ pub struct OpenPlan {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Warmup {
     pub duration: Duration,
-    pub plan: RatePlan,
+    pub plan: RateCurve,
     pub requests: u64,
 }
 
@@ -82,7 +82,7 @@ pub struct Planned {
     pub warmup: bool,
 }
 
-impl OpenPlan {
+impl OpenSchedule {
     /// Lays out `rate` with its warm-up; a request count `stop.requests`
     /// counts measured requests. Never more threads than connections.
     pub fn new(
@@ -92,10 +92,10 @@ impl OpenPlan {
         connections: u32,
         max_in_flight: u64,
         threads: usize,
-    ) -> OpenPlan {
+    ) -> OpenSchedule {
         let plan = match rate {
-            Rate::Constant(r) => RatePlan::constant(*r, stop.duration),
-            Rate::Stages { start, stages } => RatePlan::stages(
+            Rate::Constant(r) => RateCurve::constant(*r, stop.duration),
+            Rate::Stages { start, stages } => RateCurve::stages(
                 *start,
                 &stages
                     .iter()
@@ -104,7 +104,7 @@ impl OpenPlan {
             ),
         };
         let warmup = warmup.map(|duration| {
-            let warm = RatePlan::constant(plan.rate_at(Duration::ZERO), Some(duration));
+            let warm = RateCurve::constant(plan.rate_at(Duration::ZERO), Some(duration));
             Warmup {
                 duration,
                 requests: warm.total().unwrap_or(0),
@@ -114,7 +114,7 @@ impl OpenPlan {
         let threads = threads.clamp(1, connections.max(1) as usize);
         let connections = split(u64::from(connections), threads);
         let in_flight = split_weighted(max_in_flight, &connections);
-        OpenPlan {
+        OpenSchedule {
             limit: stop.requests,
             rate: plan,
             warmup,
@@ -189,7 +189,7 @@ pub struct ThreadShare {
 
 /// A closed-model run laid out over threads.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ClosedPlan {
+pub struct ClosedSchedule {
     pub threads: Vec<ThreadShare>,
     /// Sent before the measured part, whatever its stop rule.
     pub warmup: Option<Duration>,
@@ -197,7 +197,7 @@ pub struct ClosedPlan {
     pub duration: Option<Duration>,
 }
 
-impl ClosedPlan {
+impl ClosedSchedule {
     /// Spreads `concurrency` workers over at most `threads` threads (never
     /// more threads than workers), and a request count in proportion to
     /// each thread's workers.
@@ -206,11 +206,11 @@ impl ClosedPlan {
         threads: usize,
         stop: StopRule,
         warmup: Option<Duration>,
-    ) -> ClosedPlan {
+    ) -> ClosedSchedule {
         let threads = threads.clamp(1, concurrency.max(1) as usize);
         let workers = split(u64::from(concurrency), threads);
         let requests = stop.requests.map(|total| split_weighted(total, &workers));
-        ClosedPlan {
+        ClosedSchedule {
             threads: workers
                 .iter()
                 .enumerate()
@@ -282,8 +282,8 @@ pub fn split_weighted(total: u64, weights: &[u64]) -> Vec<u64> {
 mod tests {
     use super::*;
 
-    fn open(rate: f64, warmup: Option<f64>, duration: f64) -> OpenPlan {
-        OpenPlan::new(
+    fn open(rate: f64, warmup: Option<f64>, duration: f64) -> OpenSchedule {
+        OpenSchedule::new(
             &Rate::Constant(rate),
             warmup.map(Duration::from_secs_f64),
             StopRule {
@@ -365,10 +365,10 @@ mod tests {
 
     #[test]
     fn never_more_threads_than_workers() {
-        let plan = ClosedPlan::new(3, 8, stop(Some(1), None), None);
+        let plan = ClosedSchedule::new(3, 8, stop(Some(1), None), None);
         assert_eq!(plan.threads.len(), 3);
         assert!(plan.threads.iter().all(|t| t.workers == 1));
-        let plan = ClosedPlan::new(9, 2, stop(Some(1), None), None);
+        let plan = ClosedSchedule::new(9, 2, stop(Some(1), None), None);
         let workers: Vec<_> = plan.threads.iter().map(|t| t.workers).collect();
         assert_eq!(workers, [5, 4]);
     }
@@ -377,7 +377,7 @@ mod tests {
     fn a_request_count_is_sent_exactly_with_each_index_once() {
         for (concurrency, threads, total) in [(8, 2, 1_001), (3, 3, 2), (5, 2, 5), (64, 4, 100_000)]
         {
-            let plan = ClosedPlan::new(concurrency, threads, stop(None, Some(total)), None);
+            let plan = ClosedSchedule::new(concurrency, threads, stop(None, Some(total)), None);
             let shares: Vec<u64> = plan.threads.iter().map(|t| t.requests.unwrap()).collect();
             assert_eq!(shares.iter().sum::<u64>(), total);
             let mut seen: Vec<u64> = (0..plan.threads.len())
@@ -394,7 +394,7 @@ mod tests {
 
     #[test]
     fn duration_runs_interleave_indices_over_threads() {
-        let plan = ClosedPlan::new(4, 2, stop(Some(1), None), None);
+        let plan = ClosedSchedule::new(4, 2, stop(Some(1), None), None);
         assert_eq!(plan.duration, Some(Duration::from_secs(1)));
         let index = |t, k| {
             let (base, stride) = plan.body_indices(t);

@@ -32,7 +32,7 @@ fn sample_at_invalid_share_one_prints_only_rejected_bodies_each_named() {
         names.insert(name.to_string());
     }
     assert_eq!(text.lines().count(), 3000);
-    let all: BTreeSet<String> = mcload::generate::MUTATIONS
+    let all: BTreeSet<String> = mcload::spec::MUTATIONS
         .iter()
         .map(|m| m.name.to_string())
         .collect();

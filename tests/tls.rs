@@ -11,7 +11,7 @@ use crate::util::{assert_accounted, run, scenario, temp_dir};
 fn https_server() -> (
     u16,
     std::path::PathBuf,
-    Arc<mcload::target::ServerState>,
+    Arc<mcload::reference::ServerState>,
     tokio::runtime::Runtime,
 ) {
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
@@ -52,7 +52,7 @@ fn https_server() -> (
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .unwrap();
     let port = listener.local_addr().unwrap().port();
-    let state = mcload::target::ServerState::new(mcload::target::Faults::default());
+    let state = mcload::reference::ServerState::new(mcload::reference::Faults::default());
     let served = state.clone();
     runtime.spawn(async move {
         loop {
@@ -63,7 +63,7 @@ fn https_server() -> (
             tokio::spawn(async move {
                 // A client that rejects the certificate ends the handshake.
                 if let Ok(tls) = acceptor.accept(stream).await {
-                    mcload::target::serve_connection(tls, state).await;
+                    mcload::reference::serve_connection(tls, state).await;
                 }
             });
         }

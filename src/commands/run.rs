@@ -14,10 +14,10 @@ use super::{CommandResult, Exit, Failure};
 use crate::engine::{self, Control, RunStart, TargetError};
 use crate::generate::BodyGenerator;
 use crate::metrics::{self, IdChecker, LatestSecond, Live, Recorder, SeriesCollector};
+use crate::reference::{Embedded, Faults};
 use crate::report::{self, LastSecond, RunReport, ServerCounts};
 use crate::scenario::{Model, Overrides, Scenario, TargetUrl};
-use crate::schedule::{ClosedPlan, OpenPlan, Plan};
-use crate::target::{Embedded, Faults};
+use crate::schedule::{ClosedSchedule, OpenSchedule, Schedule};
 
 /// Where the JSON report goes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -94,10 +94,13 @@ pub fn run(args: &RunArgs) -> CommandResult {
     let wanted_threads = scenario.load.threads.unwrap_or(cores);
     let warmup = scenario.load.warmup;
     let plan = match &scenario.load.model {
-        Model::Closed { concurrency } => {
-            Plan::Closed(ClosedPlan::new(*concurrency, wanted_threads, stop, warmup))
-        }
-        Model::Open(open) => Plan::Open(Box::new(OpenPlan::new(
+        Model::Closed { concurrency } => Schedule::Closed(ClosedSchedule::new(
+            *concurrency,
+            wanted_threads,
+            stop,
+            warmup,
+        )),
+        Model::Open(open) => Schedule::Open(Box::new(OpenSchedule::new(
             &open.rate,
             warmup,
             stop,

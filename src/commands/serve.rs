@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use anyhow::Context as _;
 
 use super::{CommandResult, Exit, Failure};
-use crate::target::{self, Faults, ServerState};
+use crate::reference::{self, Faults, ServerState};
 
 /// The arguments of `mcload serve`.
 #[derive(Clone, Debug)]
@@ -46,7 +46,7 @@ pub fn serve(args: &ServeArgs) -> CommandResult {
                     _ = terminate.recv() => {}
                 }
             };
-            target::serve(listener, served, shutdown).await;
+            reference::serve(listener, served, shutdown).await;
             Ok::<_, std::io::Error>(())
         })
         .context("cannot watch signals")

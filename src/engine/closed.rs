@@ -8,7 +8,7 @@ use std::time::Instant;
 use super::{Class, Lane, Outcome, Record, ThreadCtx, Transport, join_all};
 // Warm-up bodies are numbered apart from the measured ones, so that a
 // counted run still sends bodies `0..N` of its seed.
-use crate::schedule::{ClosedPlan, WARMUP_INDEX_BASE};
+use crate::schedule::{ClosedSchedule, WARMUP_INDEX_BASE};
 
 /// One thread's share of a closed-model run.
 pub(super) struct ClosedWork {
@@ -29,7 +29,7 @@ pub(super) struct ClosedWork {
 }
 
 impl ClosedWork {
-    pub(super) fn new(plan: &ClosedPlan, thread: usize, started: Instant) -> ClosedWork {
+    pub(super) fn new(plan: &ClosedSchedule, thread: usize, started: Instant) -> ClosedWork {
         let (base, stride) = plan.body_indices(thread);
         let warmup = plan.warmup.unwrap_or_default();
         // A duration too long to add to the clock has no deadline in practice.

@@ -27,9 +27,10 @@ pub use http1::{Connection, ExchangeError, MAX_HEAD_BYTES, Response};
 pub use outcome::{Class, Outcome, Record};
 pub use transport::{Plain, Tls, TlsSetupError, Transport};
 
-use crate::generate::{BodyGenerator, BodyKind};
+use crate::generate::BodyGenerator;
 use crate::scenario::{Scheme, TargetUrl};
-use crate::schedule::Plan;
+use crate::schedule::Schedule;
+use crate::spec::BodyKind;
 
 /// A transport chosen at run time; each run is monomorphized over one.
 #[derive(Clone)]
@@ -150,7 +151,7 @@ pub struct Config {
     pub transport: AnyTransport,
     /// From [`request_head`].
     pub head: Vec<u8>,
-    pub plan: Plan,
+    pub plan: Schedule,
     pub timeout: Duration,
     pub bodies: BodyGenerator,
 }
@@ -308,10 +309,10 @@ enum ThreadWork {
 }
 
 impl ThreadWork {
-    fn of(plan: &Plan, thread: usize, started: Instant) -> ThreadWork {
+    fn of(plan: &Schedule, thread: usize, started: Instant) -> ThreadWork {
         match plan {
-            Plan::Closed(p) => ThreadWork::Closed(closed::ClosedWork::new(p, thread, started)),
-            Plan::Open(p) => ThreadWork::Open(Box::new(open::OpenWork::new(p, thread))),
+            Schedule::Closed(p) => ThreadWork::Closed(closed::ClosedWork::new(p, thread, started)),
+            Schedule::Open(p) => ThreadWork::Open(Box::new(open::OpenWork::new(p, thread))),
         }
     }
 }

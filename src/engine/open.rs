@@ -13,7 +13,7 @@ use tokio::sync::Notify;
 
 use super::pacer::Pacer;
 use super::{Class, Lane, Outcome, Record, ThreadCtx, Transport, join_all};
-use crate::schedule::OpenPlan;
+use crate::schedule::OpenSchedule;
 
 /// How long the scheduler sleeps at most before looking at the stop flag,
 /// so Ctrl-C is heard quickly even at low rates.
@@ -50,7 +50,7 @@ fn wake_time(intended: Instant, started: Instant, rate_per_thread: f64) -> Insta
 /// One thread's share of an open-model run: requests `thread`,
 /// `thread + threads`, ... of the plan.
 pub(super) struct OpenWork {
-    plan: OpenPlan,
+    plan: OpenSchedule,
     thread: u64,
     threads: u64,
     connections: u32,
@@ -58,7 +58,7 @@ pub(super) struct OpenWork {
 }
 
 impl OpenWork {
-    pub(super) fn new(plan: &OpenPlan, thread: usize) -> OpenWork {
+    pub(super) fn new(plan: &OpenSchedule, thread: usize) -> OpenWork {
         let share = plan.threads[thread];
         OpenWork {
             plan: plan.clone(),
@@ -188,7 +188,12 @@ async fn connection_task<T: Transport, R: Record>(ctx: Rc<ThreadCtx<T, R>>, queu
             (Class::Dropped, now, false, ctx.bodies.kind(job.index))
         } else if deadline.is_some_and(|d| now >= d) {
             // It waited its whole timeout for a connection.
-            (Class::Expired, now, false, ctx.bodies.kind(job.index))
+            (
+                Class::TimeoutNeverSent,
+                now,
+                false,
+                ctx.bodies.kind(job.index),
+            )
         } else {
             let (start, kind) = ctx.build_request(job.index, now, &mut lane.request);
             let deadline = deadline.map_or_else(

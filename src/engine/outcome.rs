@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use crate::generate::BodyKind;
+use crate::spec::BodyKind;
 
 /// The one outcome every scheduled request ends in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -16,7 +16,7 @@ pub enum Class {
     Timeout,
     /// Open model: waited its whole timeout for a free connection, so it
     /// was never sent (reported with the timeouts).
-    Expired,
+    TimeoutNeverSent,
     /// Reset, broken pipe, or the peer closed mid-answer.
     Io,
     /// The answer was not HTTP/1.x or was badly framed.

@@ -7,19 +7,17 @@
 //! JSON tree per body.
 
 mod data;
-mod mutate;
-mod plan;
+mod recipe;
 mod rng;
 mod values;
-
-pub use mutate::{BodyKind, MUTATIONS, Mutation, MutationDef, Strength};
 
 use std::sync::Arc;
 
 use rand::{Rng, SeedableRng};
 
-use crate::scenario::BodySpec;
-use plan::{ContentPick, ParamValue, Plan};
+use crate::scenario::BodySettings;
+use crate::spec::{BodyKind, Mutation};
+use recipe::{ContentPick, ParamValue, Recipe};
 use values::{Number, write_int, write_str};
 
 pub use rng::Rng64;
@@ -27,21 +25,21 @@ pub use rng::Rng64;
 /// Writes bodies for one run. Cheap to clone: workers share the compiled plan.
 #[derive(Clone, Debug)]
 pub struct BodyGenerator {
-    plan: Arc<Plan>,
+    plan: Arc<Recipe>,
     seed: u64,
-    invalid: Arc<InvalidPlan>,
+    invalid: Arc<InvalidMix>,
 }
 
 /// Which bodies are made invalid, and how.
 #[derive(Debug)]
-struct InvalidPlan {
+struct InvalidMix {
     share: f64,
     /// Mutations with their cumulative weights, for a weighted pick.
     cumulative: Vec<(Mutation, f64)>,
 }
 
-impl InvalidPlan {
-    fn new(share: f64, weights: &[(Mutation, f64)]) -> InvalidPlan {
+impl InvalidMix {
+    fn new(share: f64, weights: &[(Mutation, f64)]) -> InvalidMix {
         let weights: Vec<(Mutation, f64)> = if weights.is_empty() {
             Mutation::all().map(|m| (m, 1.0)).collect()
         } else {
@@ -55,7 +53,7 @@ impl InvalidPlan {
                 (m, sum)
             })
             .collect();
-        InvalidPlan { share, cumulative }
+        InvalidMix { share, cumulative }
     }
 }
 
@@ -74,11 +72,11 @@ fn body_rng(seed: u64, index: u64) -> Rng64 {
 }
 
 impl BodyGenerator {
-    pub fn new(body: &BodySpec, seed: u64) -> BodyGenerator {
+    pub fn new(body: &BodySettings, seed: u64) -> BodyGenerator {
         BodyGenerator {
-            plan: Arc::new(Plan::compile(body)),
+            plan: Arc::new(Recipe::compile(body)),
             seed,
-            invalid: Arc::new(InvalidPlan::new(body.invalid_share, &body.mutations)),
+            invalid: Arc::new(InvalidMix::new(body.invalid_share, &body.mutations)),
         }
     }
 

@@ -294,7 +294,7 @@ fn the_metadata_pool_covers_the_largest_generated_count() {
 #[test]
 fn every_mutation_breaks_a_valid_body_in_its_named_way() {
     let g = generator("", 9);
-    for mutation in crate::generate::Mutation::all() {
+    for mutation in crate::spec::Mutation::all() {
         for index in 0..50 {
             let mut body = Vec::new();
             g.write_valid(index, 1_700_000_000_000, &mut body);
@@ -343,7 +343,7 @@ fn the_invalid_share_and_weights_choose_the_mutations() {
     }
     assert_eq!(
         seen.len(),
-        crate::generate::MUTATIONS.len(),
+        crate::spec::MUTATIONS.len(),
         "every mutation appears"
     );
 

@@ -7,7 +7,7 @@ use rand::{Rng, RngCore};
 
 use super::Rng64;
 use super::data;
-use crate::scenario::{Literal, PatternPart, ValueSpec};
+use crate::scenario::{Literal, PatternPart, ValueSetting};
 
 /// A probability, kept as a threshold on a 64-bit draw.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -362,10 +362,10 @@ impl ValueGen {
     }
 
     /// The generator a scenario's value setting asks for.
-    pub fn from_spec(spec: &ValueSpec) -> ValueGen {
+    pub fn from_setting(spec: &ValueSetting) -> ValueGen {
         match spec {
-            ValueSpec::Fixed(literal) => ValueGen::Json(Snippet::new(&encode_literal(literal))),
-            ValueSpec::OneOf { choices, weights } => ValueGen::OneOf(
+            ValueSetting::Fixed(literal) => ValueGen::Json(Snippet::new(&encode_literal(literal))),
+            ValueSetting::OneOf { choices, weights } => ValueGen::OneOf(
                 choices
                     .iter()
                     .map(|choice| Snippet::new(&encode_literal(choice)))
@@ -375,9 +375,9 @@ impl ValueGen {
                     None => Weighted::equal(choices.len()),
                 },
             ),
-            ValueSpec::UniformInt(lo, hi) => ValueGen::UniformInt(*lo, *hi),
-            ValueSpec::UniformFloat(lo, hi) => ValueGen::UniformFloat(*lo, *hi),
-            ValueSpec::Pattern(p) => ValueGen::Pattern(CompiledPattern::new(&p.parts)),
+            ValueSetting::UniformInt(lo, hi) => ValueGen::UniformInt(*lo, *hi),
+            ValueSetting::UniformFloat(lo, hi) => ValueGen::UniformFloat(*lo, *hi),
+            ValueSetting::Pattern(p) => ValueGen::Pattern(CompiledPattern::new(&p.parts)),
         }
     }
 

@@ -12,7 +12,7 @@ use std::thread::JoinHandle;
 
 use super::{Latency, micros_between, new_latency};
 use crate::engine::{Class, Outcome};
-use crate::generate::{BodyKind, MUTATIONS};
+use crate::spec::{BodyKind, MUTATIONS};
 
 /// Offending cases kept per check, for the report.
 pub const SAMPLES_PER_CHECK: usize = 5;
@@ -166,7 +166,7 @@ impl CheckTally {
                 .get_or_insert_with(new_latency)
                 .saturating_record(micros),
         }
-        let expected = outcome.kind.expected_status();
+        let expected = outcome.kind.expected_status(crate::spec::RuleSet::Strict);
         if status != expected {
             let check = match (outcome.kind, status) {
                 (BodyKind::Valid, 400) => Check::ValidRejected,
@@ -581,7 +581,7 @@ mod tests {
 
     #[test]
     fn each_mismatch_lands_in_its_check_with_a_sample() {
-        let invalid = BodyKind::Invalid(crate::generate::Mutation::by_name("empty_body").unwrap());
+        let invalid = BodyKind::Invalid(crate::spec::Mutation::by_name("empty_body").unwrap());
         let good: &[u8] = b"/api/v1/sessions/1";
         let endpoints = [ENDPOINT.to_vec()];
         let mut t = CheckTally::default();

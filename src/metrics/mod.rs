@@ -103,8 +103,8 @@ pub struct Counts {
     pub timeout: u64,
     pub io: u64,
     pub protocol: u64,
-    /// Timed out waiting for a connection, never sent (see [`Class::Expired`]).
-    pub expired: u64,
+    /// Timed out waiting for a connection, never sent (see [`Class::TimeoutNeverSent`]).
+    pub timeouts_never_sent: u64,
     /// Open model: never started (see [`Class::Dropped`]).
     pub dropped: u64,
 }
@@ -117,7 +117,7 @@ impl Default for Counts {
             timeout: 0,
             io: 0,
             protocol: 0,
-            expired: 0,
+            timeouts_never_sent: 0,
             dropped: 0,
         }
     }
@@ -133,7 +133,7 @@ impl Counts {
             Class::Timeout => self.timeout += 1,
             Class::Io => self.io += 1,
             Class::Protocol => self.protocol += 1,
-            Class::Expired => self.expired += 1,
+            Class::TimeoutNeverSent => self.timeouts_never_sent += 1,
             Class::Dropped => self.dropped += 1,
         }
     }
@@ -168,7 +168,7 @@ impl Counts {
 
     /// Every timeout: on the wire, or waiting for a connection.
     pub fn timeouts(&self) -> u64 {
-        self.timeout + self.expired
+        self.timeout + self.timeouts_never_sent
     }
 
     /// Every request that ended in an outcome, dropped ones included.
@@ -186,7 +186,7 @@ impl AddAssign<&Counts> for Counts {
         self.timeout += other.timeout;
         self.io += other.io;
         self.protocol += other.protocol;
-        self.expired += other.expired;
+        self.timeouts_never_sent += other.timeouts_never_sent;
         self.dropped += other.dropped;
     }
 }
@@ -320,7 +320,7 @@ impl Recorder {
             tally: Tally::default(),
             warmup: None,
             checks: CheckTally::default(),
-            endpoints: vec![crate::scenario::DEFAULT_PATH.as_bytes().to_vec()],
+            endpoints: vec![crate::spec::ENDPOINT_PATH.as_bytes().to_vec()],
             ids: None,
             live,
             series: None,
@@ -441,7 +441,7 @@ mod tests {
             done: intended + Duration::from_micros(micros),
             class,
             warmup: false,
-            kind: crate::generate::BodyKind::Valid,
+            kind: crate::spec::BodyKind::Valid,
             location: None,
         }
     }
@@ -531,7 +531,7 @@ mod tests {
             done: intended + Duration::from_millis(1_000),
             class: Class::Status(201),
             warmup: false,
-            kind: crate::generate::BodyKind::Valid,
+            kind: crate::spec::BodyKind::Valid,
             location: None,
         });
         let t = r.finish().tally;
@@ -547,14 +547,14 @@ mod tests {
         let mut r = Recorder::new(Arc::default());
         r.record(&outcome(Class::Dropped, 0));
         r.record(&outcome(Class::Status(201), 100));
-        r.record(&outcome(Class::Expired, 100));
+        r.record(&outcome(Class::TimeoutNeverSent, 100));
         let t = r.finish().tally;
         assert_eq!(t.counts.dropped, 1);
         assert_eq!(t.counts.total(), 3);
         // A request that timed out waiting for a connection is a timeout,
         // counted apart as never sent.
         assert_eq!((t.counts.errors(), t.counts.timeouts()), (1, 1));
-        assert_eq!((t.counts.timeout, t.counts.expired), (0, 1));
+        assert_eq!((t.counts.timeout, t.counts.timeouts_never_sent), (0, 1));
         assert_eq!(t.all.len(), 1);
         let recorded: u64 = Bucket::ALL.iter().map(|&b| t.bucket(b).len()).sum();
         assert_eq!(recorded, 2);

@@ -31,7 +31,7 @@ pub struct IntervalCounts {
     /// Errors of requests that were sent.
     pub errors: u64,
     /// Timed out waiting for a connection, never sent.
-    pub expired: u64,
+    pub timeouts_never_sent: u64,
     pub dropped: u64,
 }
 
@@ -44,7 +44,7 @@ impl IntervalCounts {
             Class::Status(500) => self.server_error += 1,
             Class::Status(_) => self.other += 1,
             Class::Dropped => self.dropped += 1,
-            Class::Expired => self.expired += 1,
+            Class::TimeoutNeverSent => self.timeouts_never_sent += 1,
             Class::Connect | Class::Timeout | Class::Io | Class::Protocol => self.errors += 1,
         }
     }
@@ -56,7 +56,7 @@ impl IntervalCounts {
         self.server_error += o.server_error;
         self.other += o.other;
         self.errors += o.errors;
-        self.expired += o.expired;
+        self.timeouts_never_sent += o.timeouts_never_sent;
         self.dropped += o.dropped;
     }
 
@@ -410,7 +410,7 @@ mod tests {
             done,
             class,
             warmup: false,
-            kind: crate::generate::BodyKind::Valid,
+            kind: crate::spec::BodyKind::Valid,
             location: None,
         }
     }

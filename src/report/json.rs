@@ -8,9 +8,9 @@ use hdrhistogram::serialization::{Serializer as _, V2DeflateSerializer};
 use serde::Serialize;
 
 use super::{LatencyMs, RunReport, ServerCheck};
-use crate::generate::Mutation;
 use crate::metrics::{Bucket, Check, CheckTally, Counts, Interval, Latency, Tally};
 use crate::scenario::{Model, Rate};
+use crate::spec::Mutation;
 
 pub const SCHEMA: &str = "mcload.report/v1";
 
@@ -322,7 +322,7 @@ fn interval(i: &Interval, run: &RunReport<'_>) -> IntervalJson {
             server_error: i.counts.server_error,
             other: i.counts.other,
         },
-        errors: i.counts.errors + i.counts.expired,
+        errors: i.counts.errors + i.counts.timeouts_never_sent,
         dropped: i.counts.dropped,
         latency_ms: i.latency_us.map(|(p50, p99, max)| IntervalLatency {
             p50: ms(p50),
@@ -365,7 +365,7 @@ pub fn to_json(run: &RunReport<'_>) -> serde_json::Value {
         },
         status: status(counts),
         errors: errors(counts),
-        timeouts_never_sent: counts.expired,
+        timeouts_never_sent: counts.timeouts_never_sent,
         dropped: counts.dropped,
         throughput_rps: (run.throughput() * 10.0).round() / 10.0,
         latency_ms: LatencyMs::of(&run.tally.all).into(),

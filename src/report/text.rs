@@ -4,9 +4,9 @@ use std::io::{self, Write};
 use std::time::Duration;
 
 use super::{LatencyMs, RunReport, ServerCheck};
-use crate::generate::MUTATIONS;
 use crate::metrics::{Bucket, Check, LiveSnapshot};
 use crate::scenario::{Model, Rate};
+use crate::spec::MUTATIONS;
 
 /// `1234567` as `1,234,567`.
 pub fn grouped(n: u64) -> String {
@@ -269,11 +269,11 @@ pub fn write_text(run: &RunReport<'_>, out: &mut dyn Write) -> io::Result<()> {
 
 /// Timeouts, with those that never got a connection named apart.
 fn timeouts(c: &crate::metrics::Counts) -> String {
-    if c.expired > 0 {
+    if c.timeouts_never_sent > 0 {
         format!(
             "{} ({} never sent)",
             grouped(c.timeouts()),
-            grouped(c.expired)
+            grouped(c.timeouts_never_sent)
         )
     } else {
         grouped(c.timeouts())

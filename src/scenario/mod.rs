@@ -14,17 +14,18 @@ mod target;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use crate::spec::MAX_HEADERS;
 pub use error::{LoadError, ScenarioError};
-pub use parse::{MAX_HEADERS, MAX_RATE, check_rate, parse_rate_text, parse_stages};
+pub use parse::{MAX_RATE, check_rate, parse_rate_text, parse_stages};
 pub use pattern::{MAX_PLACEHOLDER_LEN, Part as PatternPart, Pattern};
 pub use reader::parse_duration;
 pub use target::{Scheme, TargetUrl, UrlError, check_endpoint_path};
 
-use crate::generate::Mutation;
 use crate::spec;
+use crate::spec::Mutation;
 
 /// The endpoint path of the API.
-pub const DEFAULT_PATH: &str = "/api/v1/sessions";
+pub const DEFAULT_PATH: &str = spec::ENDPOINT_PATH;
 /// Workers in the closed model when the file does not say.
 pub const DEFAULT_CONCURRENCY: u32 = 8;
 /// Connections of the open model when the file does not say.
@@ -44,15 +45,15 @@ pub struct Scenario {
     pub description: Option<String>,
     /// Where the scenario came from, as the user named it.
     pub origin: String,
-    pub target: TargetSpec,
-    pub load: LoadSpec,
-    pub http: HttpSpec,
-    pub body: BodySpec,
+    pub target: TargetSettings,
+    pub load: LoadSettings,
+    pub http: HttpSettings,
+    pub body: BodySettings,
 }
 
 /// Where requests go.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TargetSpec {
+pub struct TargetSettings {
     /// `None`: start the embedded reference server and run against it.
     pub url: Option<TargetUrl>,
     /// The endpoint path, appended to the URL's own path.
@@ -63,7 +64,7 @@ pub struct TargetSpec {
 
 /// The load model and when the run stops.
 #[derive(Clone, Debug, PartialEq)]
-pub struct LoadSpec {
+pub struct LoadSettings {
     pub model: Model,
     /// For the closed model and a constant rate; stages set their own length.
     pub duration: Option<Duration>,
@@ -136,7 +137,7 @@ pub struct StopRule {
     pub requests: Option<u64>,
 }
 
-impl LoadSpec {
+impl LoadSettings {
     /// The stop rule of the measured part: the duration (for stages, their
     /// length), the request count, or both (whichever comes first);
     /// [`DEFAULT_DURATION`] when nothing bounds the run.
@@ -157,7 +158,7 @@ impl LoadSpec {
 
 /// HTTP settings.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct HttpSpec {
+pub struct HttpSettings {
     pub timeout: Duration,
     /// Extra request headers, in file order.
     pub headers: Vec<(String, String)>,
@@ -165,13 +166,13 @@ pub struct HttpSpec {
 
 /// What the bodies look like.
 #[derive(Clone, Debug, PartialEq)]
-pub struct BodySpec {
+pub struct BodySettings {
     /// `None`: the run picks a random seed and reports it.
     pub seed: Option<u64>,
     /// Per-param settings; params not listed keep the generator's defaults.
-    pub params: Vec<ParamSpec>,
-    pub custom_metadata: MetadataSpec,
-    pub qoe: QoeSpec,
+    pub params: Vec<ParamSetting>,
+    pub custom_metadata: MetadataSettings,
+    pub qoe: QoeSettings,
     /// Share of bodies made invalid on purpose, each by a named mutation.
     pub invalid_share: f64,
     /// Relative weights of the mutations used; empty means every mutation,
@@ -181,17 +182,17 @@ pub struct BodySpec {
 
 /// The settings of one param.
 #[derive(Clone, Debug, PartialEq)]
-pub struct ParamSpec {
+pub struct ParamSetting {
     pub param: &'static spec::Param,
     /// Share of bodies that carry the key (optional params only).
     pub present: Option<f64>,
     /// How the value is chosen; `None` keeps the generator's realistic default.
-    pub value: Option<ValueSpec>,
+    pub value: Option<ValueSetting>,
 }
 
 /// How a value is chosen.
 #[derive(Clone, Debug, PartialEq)]
-pub enum ValueSpec {
+pub enum ValueSetting {
     Fixed(Literal),
     OneOf {
         choices: Vec<Literal>,
@@ -214,7 +215,7 @@ pub enum Literal {
 
 /// `customMetadata` settings.
 #[derive(Clone, Debug, PartialEq)]
-pub struct MetadataSpec {
+pub struct MetadataSettings {
     /// How many keys from the built-in realistic pool each body carries,
     /// drawn uniformly from this inclusive range.
     pub generated: (u32, u32),
@@ -227,12 +228,12 @@ pub struct MetadataSpec {
 pub struct MetadataField {
     pub key: String,
     pub present: Option<f64>,
-    pub value: ValueSpec,
+    pub value: ValueSetting,
 }
 
 /// `qoeData` settings.
 #[derive(Clone, Debug, PartialEq)]
-pub struct QoeSpec {
+pub struct QoeSettings {
     /// Share of bodies that carry `qoeData`; `None` keeps the default.
     pub present: Option<f64>,
     pub fields: Vec<QoeField>,
@@ -243,7 +244,7 @@ pub struct QoeSpec {
 pub struct QoeField {
     pub key: &'static spec::QoeKey,
     pub present: Option<f64>,
-    pub value: Option<ValueSpec>,
+    pub value: Option<ValueSetting>,
 }
 
 /// Command-line values that replace the file's.

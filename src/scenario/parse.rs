@@ -9,14 +9,15 @@ use toml::de::{DeTable, DeValue};
 use super::reader::MAX_DURATION;
 use super::reader::{Reader, Table, Value, type_name};
 use super::{
-    BodySpec, DEFAULT_CONCURRENCY, DEFAULT_CONNECTIONS, DEFAULT_MAX_IN_FLIGHT, DEFAULT_PATH,
-    DEFAULT_TIMEOUT, HttpSpec, Literal, LoadError, LoadSpec, MetadataField, MetadataSpec, Model,
-    OpenModel, ParamSpec, Pattern, QoeField, QoeSpec, Rate, Scenario, Stage, TargetSpec, TargetUrl,
-    ValueSpec, check_endpoint_path,
+    BodySettings, DEFAULT_CONCURRENCY, DEFAULT_CONNECTIONS, DEFAULT_MAX_IN_FLIGHT, DEFAULT_PATH,
+    DEFAULT_TIMEOUT, HttpSettings, Literal, LoadError, LoadSettings, MetadataField,
+    MetadataSettings, Model, OpenModel, ParamSetting, Pattern, QoeField, QoeSettings, Rate,
+    Scenario, Stage, TargetSettings, TargetUrl, ValueSetting, check_endpoint_path,
 };
-use crate::generate::{MUTATIONS, Mutation};
 use crate::scenario::error::nearest;
+use crate::spec::MAX_HEADERS;
 use crate::spec::{self, Constraint, ValueType};
+use crate::spec::{MUTATIONS, Mutation};
 
 /// The most workers a closed-model run may have.
 pub const MAX_CONCURRENCY: i64 = 100_000;
@@ -26,8 +27,6 @@ pub const MAX_RATE: f64 = 10_000_000.0;
 pub const MAX_IN_FLIGHT: i64 = 10_000_000;
 /// The most generator threads.
 pub const MAX_THREADS: i64 = 1024;
-/// The most extra request headers a scenario may set.
-pub const MAX_HEADERS: usize = 64;
 /// The most keys the built-in custom-metadata pool holds.
 pub const MAX_GENERATED_METADATA: i64 = 16;
 
@@ -108,8 +107,12 @@ fn section<T>(
     Some(out)
 }
 
-fn read_target(r: &mut Reader<'_>, top: &mut Table<'_, '_>, base_dir: Option<&Path>) -> TargetSpec {
-    let mut spec = TargetSpec {
+fn read_target(
+    r: &mut Reader<'_>,
+    top: &mut Table<'_, '_>,
+    base_dir: Option<&Path>,
+) -> TargetSettings {
+    let mut spec = TargetSettings {
         url: None,
         path: DEFAULT_PATH.to_string(),
         ca_cert: None,
@@ -149,8 +152,8 @@ fn read_target(r: &mut Reader<'_>, top: &mut Table<'_, '_>, base_dir: Option<&Pa
     spec
 }
 
-fn read_load(r: &mut Reader<'_>, top: &mut Table<'_, '_>) -> LoadSpec {
-    let mut load = LoadSpec {
+fn read_load(r: &mut Reader<'_>, top: &mut Table<'_, '_>) -> LoadSettings {
+    let mut load = LoadSettings {
         model: Model::Closed {
             concurrency: DEFAULT_CONCURRENCY,
         },
@@ -447,8 +450,8 @@ const FRAMING_HEADERS: &[&str] = &[
     "trailer",
 ];
 
-fn read_http(r: &mut Reader<'_>, top: &mut Table<'_, '_>) -> HttpSpec {
-    let mut http = HttpSpec {
+fn read_http(r: &mut Reader<'_>, top: &mut Table<'_, '_>) -> HttpSettings {
+    let mut http = HttpSettings {
         timeout: DEFAULT_TIMEOUT,
         headers: Vec::new(),
     };
@@ -510,15 +513,15 @@ fn check_header_value(value: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn read_body(r: &mut Reader<'_>, top: &mut Table<'_, '_>) -> BodySpec {
-    let mut body = BodySpec {
+fn read_body(r: &mut Reader<'_>, top: &mut Table<'_, '_>) -> BodySettings {
+    let mut body = BodySettings {
         seed: None,
         params: Vec::new(),
-        custom_metadata: MetadataSpec {
+        custom_metadata: MetadataSettings {
             generated: (0, 3),
             fields: Vec::new(),
         },
-        qoe: QoeSpec {
+        qoe: QoeSettings {
             present: None,
             fields: Vec::new(),
         },
@@ -590,7 +593,7 @@ fn read_mutations(
     out
 }
 
-fn read_params(r: &mut Reader<'_>, params: &Table<'_, '_>) -> Vec<ParamSpec> {
+fn read_params(r: &mut Reader<'_>, params: &Table<'_, '_>) -> Vec<ParamSetting> {
     let mut out = Vec::new();
     for (name, value) in params.entries() {
         let key = format!("{}.\"{}\"", params.path, name.get_ref());
@@ -608,8 +611,8 @@ fn read_params(r: &mut Reader<'_>, params: &Table<'_, '_>) -> Vec<ParamSpec> {
             required: param.required,
             what: "param",
         };
-        if let Some((present, value)) = read_value_spec(r, value, &key, &kind) {
-            out.push(ParamSpec {
+        if let Some((present, value)) = read_value_setting(r, value, &key, &kind) {
+            out.push(ParamSetting {
                 param,
                 present,
                 value,
@@ -619,7 +622,7 @@ fn read_params(r: &mut Reader<'_>, params: &Table<'_, '_>) -> Vec<ParamSpec> {
     out
 }
 
-fn read_custom_metadata(r: &mut Reader<'_>, t: &mut Table<'_, '_>, spec: &mut MetadataSpec) {
+fn read_custom_metadata(r: &mut Reader<'_>, t: &mut Table<'_, '_>, spec: &mut MetadataSettings) {
     if let Some(v) = t.get("generated") {
         let key = t.key_path("generated");
         if let Some((lo, hi)) = int_pair(r, v, &key) {
@@ -655,7 +658,7 @@ fn read_custom_metadata(r: &mut Reader<'_>, t: &mut Table<'_, '_>, spec: &mut Me
                     required: false,
                     what: "custom-metadata key",
                 };
-                if let Some((present, spec_value)) = read_value_spec(r, value, &key, &kind) {
+                if let Some((present, spec_value)) = read_value_setting(r, value, &key, &kind) {
                     match spec_value {
                         Some(value) => spec.fields.push(MetadataField {
                             key: name.get_ref().to_string(),
@@ -677,7 +680,7 @@ fn read_custom_metadata(r: &mut Reader<'_>, t: &mut Table<'_, '_>, spec: &mut Me
     }
 }
 
-fn read_qoe(r: &mut Reader<'_>, t: &mut Table<'_, '_>, spec: &mut QoeSpec) {
+fn read_qoe(r: &mut Reader<'_>, t: &mut Table<'_, '_>, spec: &mut QoeSettings) {
     if let Some(v) = t.get("present") {
         spec.present = r.share(v, &t.key_path("present"));
     }
@@ -698,7 +701,7 @@ fn read_qoe(r: &mut Reader<'_>, t: &mut Table<'_, '_>, spec: &mut QoeSpec) {
                     required: false,
                     what: "QoE key",
                 };
-                if let Some((present, value)) = read_value_spec(r, value, &key, &kind) {
+                if let Some((present, value)) = read_value_setting(r, value, &key, &kind) {
                     spec.fields.push(QoeField {
                         key: qoe_key,
                         present,
@@ -721,15 +724,15 @@ struct Kind {
 /// Reads a value setting: a bare literal (fixed value), or a table with
 /// `present` and at most one of `value`, `one_of` (+ `weights`), `uniform`,
 /// `pattern`. Returns `(present, value)`.
-fn read_value_spec(
+fn read_value_setting(
     r: &mut Reader<'_>,
     v: &Value<'_>,
     key: &str,
     kind: &Kind,
-) -> Option<(Option<f64>, Option<ValueSpec>)> {
+) -> Option<(Option<f64>, Option<ValueSetting>)> {
     let DeValue::Table(entries) = v.get_ref() else {
         let literal = literal(r, v, key, kind)?;
-        return Some((None, Some(ValueSpec::Fixed(literal))));
+        return Some((None, Some(ValueSetting::Fixed(literal))));
     };
     let mut t = Table::new(key, entries);
     let mut ok = true;
@@ -750,10 +753,10 @@ fn read_value_spec(
         }
         None => None,
     };
-    let mut kinds: Vec<(&str, ValueSpec)> = Vec::new();
+    let mut kinds: Vec<(&str, ValueSetting)> = Vec::new();
     if let Some(fixed) = t.get("value") {
         match literal(r, fixed, &t.key_path("value"), kind) {
-            Some(l) => kinds.push(("value", ValueSpec::Fixed(l))),
+            Some(l) => kinds.push(("value", ValueSetting::Fixed(l))),
             None => ok = false,
         }
     }
@@ -876,7 +879,7 @@ fn one_of(
     weights_value: Option<&Value<'_>>,
     t: &Table<'_, '_>,
     kind: &Kind,
-) -> Option<ValueSpec> {
+) -> Option<ValueSetting> {
     let key = t.key_path("one_of");
     let items = r.array(choices_value, &key)?;
     if items.is_empty() {
@@ -926,7 +929,7 @@ fn one_of(
             Some(weights)
         }
     };
-    Some(ValueSpec::OneOf {
+    Some(ValueSetting::OneOf {
         choices: choices?,
         weights,
     })
@@ -941,7 +944,7 @@ fn int_pair(r: &mut Reader<'_>, v: &Value<'_>, key: &str) -> Option<(i64, i64)> 
     Some((r.integer(&items[0], key)?, r.integer(&items[1], key)?))
 }
 
-fn uniform(r: &mut Reader<'_>, v: &Value<'_>, key: &str, kind: &Kind) -> Option<ValueSpec> {
+fn uniform(r: &mut Reader<'_>, v: &Value<'_>, key: &str, kind: &Kind) -> Option<ValueSetting> {
     let spec = match kind.ty {
         ValueType::Integer => {
             let (lo, hi) = int_pair(r, v, key)?;
@@ -949,7 +952,7 @@ fn uniform(r: &mut Reader<'_>, v: &Value<'_>, key: &str, kind: &Kind) -> Option<
                 r.error(v.span(), key, format!("min {lo} is above max {hi}"), None);
                 return None;
             }
-            ValueSpec::UniformInt(lo, hi)
+            ValueSetting::UniformInt(lo, hi)
         }
         ValueType::Number => {
             let items = r.array(v, key)?;
@@ -966,7 +969,7 @@ fn uniform(r: &mut Reader<'_>, v: &Value<'_>, key: &str, kind: &Kind) -> Option<
                 r.error(v.span(), key, "the range must stay above 0", None);
                 return None;
             }
-            ValueSpec::UniformFloat(lo, hi)
+            ValueSetting::UniformFloat(lo, hi)
         }
         ty => {
             r.error(
@@ -985,7 +988,7 @@ fn uniform(r: &mut Reader<'_>, v: &Value<'_>, key: &str, kind: &Kind) -> Option<
     Some(spec)
 }
 
-fn pattern(r: &mut Reader<'_>, v: &Value<'_>, key: &str, kind: &Kind) -> Option<ValueSpec> {
+fn pattern(r: &mut Reader<'_>, v: &Value<'_>, key: &str, kind: &Kind) -> Option<ValueSetting> {
     if kind.ty != ValueType::String {
         r.error(
             v.span(),
@@ -1010,7 +1013,7 @@ fn pattern(r: &mut Reader<'_>, v: &Value<'_>, key: &str, kind: &Kind) -> Option<
     }
     let text = r.string(v, key)?;
     match Pattern::parse(&text) {
-        Ok(p) => Some(ValueSpec::Pattern(p)),
+        Ok(p) => Some(ValueSetting::Pattern(p)),
         Err(message) => {
             r.error(v.span(), key, message, None);
             None

@@ -93,7 +93,7 @@ fields = { "media.qoe.bitrate" = { uniform = [300000, 8000000] } }
     assert_eq!(content_type.param.key, "media.contentType");
     assert_eq!(
         content_type.value,
-        Some(ValueSpec::OneOf {
+        Some(ValueSetting::OneOf {
             choices: vec![
                 Literal::String("vod".into()),
                 Literal::String("live".into())
@@ -103,13 +103,16 @@ fields = { "media.qoe.bitrate" = { uniform = [300000, 8000000] } }
     );
     assert_eq!(
         s.body.params[2].value,
-        Some(ValueSpec::UniformFloat(60.0, 5400.5))
+        Some(ValueSetting::UniformFloat(60.0, 5400.5))
     );
     assert_eq!(
         (s.body.params[3].present, &s.body.params[3].value),
         (Some(0.3), &None)
     );
-    assert_eq!(s.body.params[5].value, Some(ValueSpec::UniformInt(1, 12)));
+    assert_eq!(
+        s.body.params[5].value,
+        Some(ValueSetting::UniformInt(1, 12))
+    );
     assert_eq!(s.body.custom_metadata.generated, (1, 2));
     assert_eq!(s.body.custom_metadata.fields[0].present, Some(0.4));
     assert_eq!(s.body.qoe.present, Some(0.75));

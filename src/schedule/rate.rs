@@ -100,7 +100,7 @@ impl Segment {
 /// A piecewise-linear arrival rate. The last segment may be open-ended
 /// (constant rate with no end).
 #[derive(Clone, Debug, PartialEq)]
-pub struct RatePlan {
+pub struct RateCurve {
     segments: Vec<Segment>,
     /// Requests expected before each segment, and one more entry for the
     /// end of the last.
@@ -114,8 +114,8 @@ pub struct RatePlan {
     tail: Option<f64>,
 }
 
-impl RatePlan {
-    fn build(segments: Vec<Segment>, tail: Option<f64>) -> RatePlan {
+impl RateCurve {
+    fn build(segments: Vec<Segment>, tail: Option<f64>) -> RateCurve {
         let mut before = Vec::with_capacity(segments.len() + 1);
         let mut starts = Vec::with_capacity(segments.len() + 1);
         let mut reach = Vec::with_capacity(segments.len());
@@ -132,7 +132,7 @@ impl RatePlan {
         }
         before.push(n);
         starts.push(at.as_secs_f64());
-        RatePlan {
+        RateCurve {
             segments,
             before,
             starts,
@@ -143,10 +143,10 @@ impl RatePlan {
 
     /// A constant rate; `None` duration = no end (a request count stops the
     /// run elsewhere).
-    pub fn constant(rate: f64, duration: Option<Duration>) -> RatePlan {
+    pub fn constant(rate: f64, duration: Option<Duration>) -> RateCurve {
         let rate = rate.max(0.0);
         match duration {
-            Some(duration) => RatePlan::build(
+            Some(duration) => RateCurve::build(
                 vec![Segment {
                     duration,
                     from: rate,
@@ -154,7 +154,7 @@ impl RatePlan {
                 }],
                 None,
             ),
-            None => RatePlan::build(Vec::new(), Some(rate)),
+            None => RateCurve::build(Vec::new(), Some(rate)),
         }
     }
 
@@ -162,7 +162,7 @@ impl RatePlan {
     /// `(duration, target)` ramps linearly from the previous rate to
     /// `target` over `duration`. A stage whose target equals the previous
     /// rate holds it; a stage of zero duration jumps to its target.
-    pub fn stages(start: f64, stages: &[(Duration, f64)]) -> RatePlan {
+    pub fn stages(start: f64, stages: &[(Duration, f64)]) -> RateCurve {
         let mut from = start.max(0.0);
         let segments = stages
             .iter()
@@ -173,7 +173,7 @@ impl RatePlan {
                 segment
             })
             .collect();
-        RatePlan::build(segments, None)
+        RateCurve::build(segments, None)
     }
 
     /// When request `i` (from 0) should start, counted from the start of
@@ -313,7 +313,7 @@ mod tests {
         a.abs_diff(b) <= Duration::from_micros(1)
     }
 
-    fn offsets(plan: &RatePlan) -> Vec<Duration> {
+    fn offsets(plan: &RateCurve) -> Vec<Duration> {
         (0..).map_while(|i| plan.offset(i)).collect()
     }
 
@@ -392,7 +392,7 @@ mod tests {
             (20_000.0, 10.0, 200_000),
         ];
         for (rate, duration, total) in table {
-            let plan = RatePlan::constant(rate, Some(secs(duration)));
+            let plan = RateCurve::constant(rate, Some(secs(duration)));
             let what = format!("{rate}/s for {duration}s");
             assert_eq!(plan.total(), Some(total), "{what}");
             assert_eq!(plan.duration(), Some(secs(duration)), "{what}");
@@ -405,10 +405,10 @@ mod tests {
             assert_eq!(plan.rate_at(secs(duration / 2.0)), rate, "{what}");
             assert_eq!(plan.rate_at(secs(duration)), 0.0, "{what}");
         }
-        let plan = RatePlan::constant(500.0, Some(secs(4.0)));
+        let plan = RateCurve::constant(500.0, Some(secs(4.0)));
         assert_eq!(plan.offset(1), Some(Duration::from_millis(2)));
         assert!(within_micro(plan.offset(1_999).unwrap(), secs(3.998)));
-        let half = RatePlan::constant(0.5, Some(secs(3.0)));
+        let half = RateCurve::constant(0.5, Some(secs(3.0)));
         assert_eq!(half.offset(1), Some(secs(2.0)));
     }
 
@@ -425,7 +425,7 @@ mod tests {
             (3.0, Duration::from_nanos(1_000_000_001), 4),
         ];
         for (rate, duration, total) in table {
-            let plan = RatePlan::constant(rate, Some(duration));
+            let plan = RateCurve::constant(rate, Some(duration));
             assert_eq!(plan.total(), Some(total), "{rate}/s for {duration:?}");
             assert!(plan.offset(total - 1).unwrap() < duration);
             assert_eq!(plan.offset(total), None);
@@ -435,10 +435,10 @@ mod tests {
     #[test]
     fn zero_rate_holds_no_requests() {
         let table = [
-            (RatePlan::constant(0.0, Some(secs(5.0))), Some(0)),
-            (RatePlan::constant(0.0, None), None),
-            (RatePlan::stages(0.0, &[(secs(3.0), 0.0)]), Some(0)),
-            (RatePlan::stages(0.0, &[]), Some(0)),
+            (RateCurve::constant(0.0, Some(secs(5.0))), Some(0)),
+            (RateCurve::constant(0.0, None), None),
+            (RateCurve::stages(0.0, &[(secs(3.0), 0.0)]), Some(0)),
+            (RateCurve::stages(0.0, &[]), Some(0)),
         ];
         for (plan, total) in table {
             assert_eq!(plan.total(), total, "{plan:?}");
@@ -453,7 +453,7 @@ mod tests {
         // 100/s for 1 s, straight down to 0 and held 1 s, straight back to
         // 100/s for 1 s: the pause holds nothing, and request 100 starts
         // when the rate comes back.
-        let plan = RatePlan::stages(
+        let plan = RateCurve::stages(
             100.0,
             &[
                 (secs(1.0), 100.0),
@@ -476,7 +476,7 @@ mod tests {
         assert_eq!(plan.due_by(secs(1.999)), 100);
 
         // The same with ramps: 1 s down to 0 (50), 1 s at 0, 1 s back up (50).
-        let plan = RatePlan::stages(
+        let plan = RateCurve::stages(
             100.0,
             &[(secs(1.0), 0.0), (secs(1.0), 0.0), (secs(1.0), 100.0)],
         );
@@ -486,7 +486,7 @@ mod tests {
         assert!(all[49] < secs(1.0));
         assert!(all[50] >= secs(2.0));
         // Opening with a pause: request 0 waits for the rate.
-        let late_start = RatePlan::stages(
+        let late_start = RateCurve::stages(
             0.0,
             &[(secs(2.0), 0.0), (Duration::ZERO, 10.0), (secs(1.0), 10.0)],
         );
@@ -499,7 +499,7 @@ mod tests {
     fn ramps_up_and_down_hold_their_integral() {
         // Either way round: (100 + 1000) / 2 * 5 s = 2750 requests.
         for (from, to) in [(100.0, 1_000.0), (1_000.0, 100.0)] {
-            let plan = RatePlan::stages(from, &[(secs(5.0), to)]);
+            let plan = RateCurve::stages(from, &[(secs(5.0), to)]);
             let what = format!("{from} -> {to}");
             assert_eq!(plan.total(), Some(2_750), "{what}");
             let all = offsets(&plan);
@@ -549,7 +549,7 @@ mod tests {
         for (start, stages, total) in table {
             let durations: Vec<(Duration, f64)> =
                 stages.iter().map(|&(d, r)| (secs(d), r)).collect();
-            let plan = RatePlan::stages(start, &durations);
+            let plan = RateCurve::stages(start, &durations);
             let what = format!("{start} then {stages:?}");
             assert_eq!(plan.total(), Some(total), "{what}");
             let length: f64 = stages.iter().map(|s| s.0).sum();
@@ -559,7 +559,7 @@ mod tests {
             assert!(all.windows(2).all(|w| w[0] < w[1]), "{what}");
             assert!(*all.last().unwrap() < secs(length), "{what}");
         }
-        let plan = RatePlan::stages(
+        let plan = RateCurve::stages(
             0.0,
             &[(secs(2.0), 200.0), (secs(3.0), 200.0), (secs(1.0), 0.0)],
         );
@@ -576,7 +576,7 @@ mod tests {
 
     #[test]
     fn very_high_rate_stays_exact_and_monotone() {
-        let plan = RatePlan::constant(10_000_000.0, None);
+        let plan = RateCurve::constant(10_000_000.0, None);
         assert!(within_micro(
             plan.offset(1_000_000_000).unwrap(),
             secs(100.0)
@@ -596,7 +596,7 @@ mod tests {
         assert_eq!(plan.due_by(Duration::MAX), u64::MAX);
 
         // 0 to 10M/s over 100 s: 500M requests, the last just before the end.
-        let ramp = RatePlan::stages(0.0, &[(secs(100.0), 10_000_000.0)]);
+        let ramp = RateCurve::stages(0.0, &[(secs(100.0), 10_000_000.0)]);
         assert_eq!(ramp.total(), Some(500_000_000));
         let tail: Vec<Duration> = (499_990_000..500_000_000)
             .map(|i| ramp.offset(i).unwrap())
@@ -607,18 +607,18 @@ mod tests {
         assert_eq!(ramp.due_by(secs(1_000.0)), 500_000_000);
 
         // A tiny rate with an absurd request number saturates, not panics.
-        let slow = RatePlan::constant(1e-9, None);
+        let slow = RateCurve::constant(1e-9, None);
         assert_eq!(slow.offset(u64::MAX), Some(Duration::MAX));
     }
 
     #[test]
     fn generator_running_behind_owes_exactly_the_due_requests() {
         let plans = [
-            RatePlan::constant(500.0, Some(secs(4.0))),
-            RatePlan::constant(0.5, Some(secs(3.0))),
-            RatePlan::stages(100.0, &[(secs(5.0), 1_000.0)]),
-            RatePlan::stages(0.0, &[(secs(2.0), 300.0), (secs(1.0), 0.0)]),
-            RatePlan::stages(
+            RateCurve::constant(500.0, Some(secs(4.0))),
+            RateCurve::constant(0.5, Some(secs(3.0))),
+            RateCurve::stages(100.0, &[(secs(5.0), 1_000.0)]),
+            RateCurve::stages(0.0, &[(secs(2.0), 300.0), (secs(1.0), 0.0)]),
+            RateCurve::stages(
                 50.0,
                 &[
                     (secs(1.0), 50.0),
@@ -628,7 +628,7 @@ mod tests {
                     (secs(1.0), 80.0),
                 ],
             ),
-            RatePlan::stages(200.0, &[(secs(2.0), 200.0), (secs(3.0), 200.0)]),
+            RateCurve::stages(200.0, &[(secs(2.0), 200.0), (secs(3.0), 200.0)]),
         ];
         for plan in &plans {
             let all = offsets(plan);
@@ -655,7 +655,7 @@ mod tests {
 
     #[test]
     fn open_ended_constant_never_ends() {
-        let plan = RatePlan::constant(250.0, None);
+        let plan = RateCurve::constant(250.0, None);
         assert_eq!(plan.total(), None);
         assert_eq!(plan.duration(), None);
         assert_eq!(plan.offset(0), Some(Duration::ZERO));
@@ -669,29 +669,29 @@ mod tests {
         // Each plan beside the same plan written out independently.
         let cases = [
             (
-                RatePlan::constant(333.0, Some(secs(2.0))),
+                RateCurve::constant(333.0, Some(secs(2.0))),
                 Reference::stages(333.0, &[(2.0, 333.0)]),
             ),
             (
-                RatePlan::stages(10.0, &[(secs(3.0), 2_000.0), (secs(2.0), 50.0)]),
+                RateCurve::stages(10.0, &[(secs(3.0), 2_000.0), (secs(2.0), 50.0)]),
                 Reference::stages(10.0, &[(3.0, 2_000.0), (2.0, 50.0)]),
             ),
             (
-                RatePlan::stages(
+                RateCurve::stages(
                     0.0,
                     &[(secs(4.0), 900.0), (secs(1.0), 900.0), (secs(2.0), 0.0)],
                 ),
                 Reference::stages(0.0, &[(4.0, 900.0), (1.0, 900.0), (2.0, 0.0)]),
             ),
             (
-                RatePlan::stages(
+                RateCurve::stages(
                     400.0,
                     &[(secs(1.0), 0.0), (secs(1.0), 0.0), (secs(1.0), 250.0)],
                 ),
                 Reference::stages(400.0, &[(1.0, 0.0), (1.0, 0.0), (1.0, 250.0)]),
             ),
             (
-                RatePlan::stages(1_000.0, &[(secs(1.5), 1_000.0), (secs(2.0), 3_000.0)]),
+                RateCurve::stages(1_000.0, &[(secs(1.5), 1_000.0), (secs(2.0), 3_000.0)]),
                 Reference::stages(1_000.0, &[(1.5, 1_000.0), (2.0, 3_000.0)]),
             ),
         ];

@@ -5,6 +5,8 @@
 //! server share. It does no I/O and knows nothing of HTTP or randomness.
 
 mod catalogue;
+mod mutations;
+mod rules;
 mod validate;
 
 pub use catalogue::{
@@ -12,4 +14,12 @@ pub use catalogue::{
     QOE_KEYS, QoeKey, REQUIRED_COUNT, SHOW_TYPES, STREAM_TYPES, TOP_LEVEL_MEMBERS, ValueType,
     check_metadata_key, param, param_index, qoe_key,
 };
+pub use mutations::{BodyKind, MUTATIONS, Mutation, MutationDef, Strength};
+pub use rules::RuleSet;
 pub use validate::{Rule, Violation, validate, validate_bytes};
+
+/// The sessions endpoint's path.
+pub const ENDPOINT_PATH: &str = "/api/v1/sessions";
+/// The most extra request headers a scenario may set; the reference server
+/// accepts this many beyond the ones a client always sends.
+pub const MAX_HEADERS: usize = 64;

@@ -7,20 +7,20 @@ use super::values::{
     Chance, CompiledPattern, Number, Snippet, ValueGen, Weighted, encode_literal, escape_contents,
     int_in, uniform_float,
 };
-use crate::scenario::{BodySpec, Literal, ValueSpec};
+use crate::scenario::{BodySettings, Literal, ValueSetting};
 use crate::spec::{self, Audience};
 
 /// Everything a body needs, compiled once per run and shared by workers.
 #[derive(Debug)]
-pub struct Plan {
+pub struct Recipe {
     pub content: ContentGen,
     /// `media.length`; `None` draws it from the content profile.
     pub length: Option<NumberGen>,
     pub tenants: Weighted,
     /// Every param in catalogue order, with how often and how it is written.
     pub params: Vec<ParamGen>,
-    pub metadata: MetadataPlan,
-    pub qoe: QoePlan,
+    pub metadata: MetadataRecipe,
+    pub qoe: QoeRecipe,
 }
 
 /// How `media.contentType` is chosen; the choice decides the profile.
@@ -134,7 +134,7 @@ pub enum ParamValue {
 
 /// `customMetadata`.
 #[derive(Debug)]
-pub struct MetadataPlan {
+pub struct MetadataRecipe {
     pub generated: (u32, u32),
     /// Built-in keys (`"key":`) and their values; never one the scenario defines.
     pub pool: Vec<(Snippet, ValueGen)>,
@@ -143,7 +143,7 @@ pub struct MetadataPlan {
 
 /// `qoeData`.
 #[derive(Debug)]
-pub struct QoePlan {
+pub struct QoeRecipe {
     pub present: Chance,
     pub fields: Vec<(Snippet, Chance, ValueGen)>,
 }
@@ -237,8 +237,8 @@ fn default_qoe(key: &str) -> (f64, ValueGen) {
 /// Default share of bodies that carry `qoeData`.
 const DEFAULT_QOE_PRESENT: f64 = 0.5;
 
-impl Plan {
-    pub fn compile(body: &BodySpec) -> Plan {
+impl Recipe {
+    pub fn compile(body: &BodySettings) -> Recipe {
         let setting = |key: &str| body.params.iter().find(|p| p.param.key == key);
 
         let content = match setting("media.contentType").and_then(|s| s.value.as_ref()) {
@@ -250,11 +250,11 @@ impl Plan {
                 profiles: data::PROFILES.iter().collect(),
                 weights: Weighted::new(data::PROFILES.iter().map(|p| p.weight)),
             },
-            Some(ValueSpec::Pattern(p)) => ContentGen::Pattern(CompiledPattern::new(&p.parts)),
+            Some(ValueSetting::Pattern(p)) => ContentGen::Pattern(CompiledPattern::new(&p.parts)),
             Some(spec) => {
                 let (choices, weights) = match spec {
-                    ValueSpec::Fixed(l) => (vec![l.clone()], Weighted::equal(1)),
-                    ValueSpec::OneOf { choices, weights } => (
+                    ValueSetting::Fixed(l) => (vec![l.clone()], Weighted::equal(1)),
+                    ValueSetting::OneOf { choices, weights } => (
                         choices.clone(),
                         match weights {
                             Some(w) => Weighted::new(w.iter().copied()),
@@ -282,17 +282,17 @@ impl Plan {
             setting("media.length")
                 .and_then(|s| s.value.as_ref())
                 .map(|spec| match spec {
-                    ValueSpec::Fixed(l) => NumberGen::Fixed(literal_number(l)),
-                    ValueSpec::OneOf { choices, weights } => NumberGen::OneOf(
+                    ValueSetting::Fixed(l) => NumberGen::Fixed(literal_number(l)),
+                    ValueSetting::OneOf { choices, weights } => NumberGen::OneOf(
                         choices.iter().map(literal_number).collect(),
                         match weights {
                             Some(w) => Weighted::new(w.iter().copied()),
                             None => Weighted::equal(choices.len()),
                         },
                     ),
-                    ValueSpec::UniformInt(lo, hi) => NumberGen::UniformInt(*lo, *hi),
-                    ValueSpec::UniformFloat(lo, hi) => NumberGen::UniformFloat(*lo, *hi),
-                    ValueSpec::Pattern(_) => unreachable!("media.length is a number"),
+                    ValueSetting::UniformInt(lo, hi) => NumberGen::UniformInt(*lo, *hi),
+                    ValueSetting::UniformFloat(lo, hi) => NumberGen::UniformFloat(*lo, *hi),
+                    ValueSetting::Pattern(_) => unreachable!("media.length is a number"),
                 });
 
         let params = spec::PARAMS
@@ -305,7 +305,7 @@ impl Plan {
                     // same settings; the body writes those choices.
                     Some(_) if param.key == "media.contentType" => ParamValue::ContentType,
                     Some(_) if param.key == "media.length" => ParamValue::Length,
-                    Some(spec) => ParamValue::Gen(ValueGen::from_spec(spec)),
+                    Some(spec) => ParamValue::Gen(ValueGen::from_setting(spec)),
                     None => default_value,
                 };
                 // A share the scenario gives applies to every body; a value it
@@ -342,7 +342,7 @@ impl Plan {
             .collect();
         let (lo, hi) = user_metadata.generated;
         let cap = pool.len() as u32;
-        let metadata = MetadataPlan {
+        let metadata = MetadataRecipe {
             generated: (lo.min(cap), hi.min(cap)),
             pool,
             fields: user_metadata
@@ -352,13 +352,13 @@ impl Plan {
                     (
                         encode_key(&f.key),
                         Chance::new(f.present.unwrap_or(1.0)),
-                        ValueGen::from_spec(&f.value),
+                        ValueGen::from_setting(&f.value),
                     )
                 })
                 .collect(),
         };
 
-        let qoe = QoePlan {
+        let qoe = QoeRecipe {
             present: Chance::new(body.qoe.present.unwrap_or(DEFAULT_QOE_PRESENT)),
             fields: spec::QOE_KEYS
                 .iter()
@@ -368,7 +368,9 @@ impl Plan {
                     let (share, value) = match user {
                         Some(f) => (
                             f.present.unwrap_or(1.0),
-                            f.value.as_ref().map_or(default_value, ValueGen::from_spec),
+                            f.value
+                                .as_ref()
+                                .map_or(default_value, ValueGen::from_setting),
                         ),
                         None => (share, default_value),
                     };
@@ -378,7 +380,7 @@ impl Plan {
                 .collect(),
         };
 
-        Plan {
+        Recipe {
             content,
             length,
             tenants: Weighted::new(data::TENANTS.iter().map(|t| t.weight)),

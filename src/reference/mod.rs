@@ -28,8 +28,8 @@ use tokio::net::TcpListener;
 pub use faults::Faults;
 pub use stats::{Fault, FaultCounts, Stats, StatsSnapshot};
 
-use crate::scenario::DEFAULT_PATH;
 use crate::spec;
+use crate::spec::ENDPOINT_PATH;
 
 /// Bodies above this size are refused with 400 (the API documents no limit;
 /// a sessionStart is about 1 KiB).
@@ -100,7 +100,7 @@ where
         // Room for every header a scenario may add (see scenario's
         // MAX_HEADERS), so hyper never refuses a request before the
         // handler counts it.
-        .max_headers(crate::scenario::MAX_HEADERS + 16)
+        .max_headers(crate::spec::MAX_HEADERS + 16)
         .serve_connection(TokioIo::new(io), service)
         .await;
 }
@@ -125,13 +125,13 @@ async fn handle(
     }
     state.stats.received();
     let answer = match (req.method(), req.uri().path()) {
-        (&Method::POST, DEFAULT_PATH) => session(req, &state, draws).await,
-        (&Method::OPTIONS, DEFAULT_PATH) => {
+        (&Method::POST, ENDPOINT_PATH) => session(req, &state, draws).await,
+        (&Method::OPTIONS, ENDPOINT_PATH) => {
             with_cors(Response::builder().status(StatusCode::NO_CONTENT))
                 .body(Full::default())
                 .expect("static response")
         }
-        (_, DEFAULT_PATH) => error(
+        (_, ENDPOINT_PATH) => error(
             StatusCode::METHOD_NOT_ALLOWED,
             "method_not_allowed",
             "",
@@ -203,7 +203,7 @@ async fn session(req: Request<Incoming>, state: &ServerState, draws: Draws) -> A
         state.stats.committed(Fault::BadLocation);
         // The endpoint without a session id: no session can be named by it.
         return with_cors(Response::builder().status(StatusCode::CREATED))
-            .header(header::LOCATION, format!("{DEFAULT_PATH}/"))
+            .header(header::LOCATION, format!("{ENDPOINT_PATH}/"))
             .body(Full::default())
             .expect("valid response");
     }
@@ -223,8 +223,8 @@ fn created(state: &ServerState, id: [u64; 4]) -> Answer {
     if state.faults.repeat_id > 0.0 {
         *state.last_id.lock().unwrap_or_else(|e| e.into_inner()) = Some(id);
     }
-    let mut location = Vec::with_capacity(DEFAULT_PATH.len() + 65);
-    location.extend_from_slice(DEFAULT_PATH.as_bytes());
+    let mut location = Vec::with_capacity(ENDPOINT_PATH.len() + 65);
+    location.extend_from_slice(ENDPOINT_PATH.as_bytes());
     location.push(b'/');
     for word in id {
         location.extend_from_slice(format!("{word:016x}").as_bytes());

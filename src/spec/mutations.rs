@@ -9,6 +9,8 @@
 
 use serde_json::{Map, Value};
 
+use super::RuleSet;
+
 /// How sure the documents are that a mutation gets 400.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Strength {
@@ -195,9 +197,18 @@ impl Mutation {
         self.def().name
     }
 
-    /// Every mutation expects 400.
-    pub fn expected_status(self) -> u16 {
-        400
+    /// Whether an endpoint applying `rules` answers this mutation with 400.
+    pub fn rejected_by(self, rules: RuleSet) -> bool {
+        match (self.def().strength, rules) {
+            (Strength::Strong, _) => true,
+            (Strength::Weaker, RuleSet::Strict) => true,
+            (Strength::Weaker, RuleSet::Documented) => false,
+        }
+    }
+
+    /// The status an endpoint applying `rules` should answer.
+    pub fn expected_status(self, rules: RuleSet) -> u16 {
+        if self.rejected_by(rules) { 400 } else { 201 }
     }
 
     /// Replaces the valid body in `body` with its mutated form.
@@ -233,11 +244,11 @@ pub enum BodyKind {
 }
 
 impl BodyKind {
-    /// The status the API should answer.
-    pub fn expected_status(self) -> u16 {
+    /// The status an endpoint applying `rules` should answer.
+    pub fn expected_status(self, rules: RuleSet) -> u16 {
         match self {
             BodyKind::Valid => 201,
-            BodyKind::Invalid(m) => m.expected_status(),
+            BodyKind::Invalid(m) => m.expected_status(rules),
         }
     }
 
