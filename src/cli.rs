@@ -254,6 +254,7 @@ pub fn main_with(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) ->
         ),
         Command::Serve(f) => commands::serve::serve(&commands::serve::ServeArgs {
             listen: f.listen,
+            rules: crate::spec::RuleSet::Strict,
             faults: Faults {
                 error_rate: f.error_rate,
                 latency: f.latency,

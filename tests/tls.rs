@@ -52,7 +52,10 @@ fn https_server() -> (
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .unwrap();
     let port = listener.local_addr().unwrap().port();
-    let state = mcload::reference::ServerState::new(mcload::reference::Faults::default());
+    let state = mcload::reference::ServerState::new(
+        mcload::spec::RuleSet::Strict,
+        mcload::reference::Faults::default(),
+    );
     let served = state.clone();
     runtime.spawn(async move {
         loop {

@@ -67,7 +67,7 @@ pub fn run(args: &RunArgs) -> CommandResult {
     let embedded = match &scenario.target.url {
         Some(_) => None,
         None => Some(
-            Embedded::start(Faults::default())
+            Embedded::start(scenario.target.rules, Faults::default())
                 .context("cannot start the embedded reference server")
                 .map_err(Failure::unreachable)?,
         ),

@@ -11,6 +11,8 @@ use crate::reference::{self, Faults, ServerState};
 #[derive(Clone, Debug)]
 pub struct ServeArgs {
     pub listen: SocketAddr,
+    /// The rules bodies are judged by.
+    pub rules: crate::spec::RuleSet,
     pub faults: Faults,
     /// Runtime worker threads; `None` means one per core.
     pub threads: Option<usize>,
@@ -27,7 +29,7 @@ pub fn serve(args: &ServeArgs) -> CommandResult {
         .build()
         .context("cannot start the runtime")
         .map_err(Failure::unreachable)?;
-    let state = ServerState::new(args.faults.clone());
+    let state = ServerState::new(args.rules, args.faults.clone());
     let listener = runtime
         .block_on(tokio::net::TcpListener::bind(args.listen))
         .with_context(|| format!("cannot listen on {}", args.listen))

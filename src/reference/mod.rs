@@ -29,7 +29,7 @@ pub use faults::Faults;
 pub use stats::{Fault, FaultCounts, Stats, StatsSnapshot};
 
 use crate::spec;
-use crate::spec::ENDPOINT_PATH;
+use crate::spec::{ENDPOINT_PATH, RuleSet};
 
 /// Bodies above this size are refused with 400 (the API documents no limit;
 /// a sessionStart is about 1 KiB).
@@ -38,6 +38,8 @@ pub const MAX_BODY_BYTES: usize = 1 << 20;
 /// What every connection of one server shares.
 #[derive(Debug)]
 pub struct ServerState {
+    /// The rules bodies are judged by.
+    pub rules: RuleSet,
     pub faults: Faults,
     pub stats: Stats,
     /// The last session id given out, for `--repeat-id`.
@@ -45,8 +47,9 @@ pub struct ServerState {
 }
 
 impl ServerState {
-    pub fn new(faults: Faults) -> Arc<ServerState> {
+    pub fn new(rules: RuleSet, faults: Faults) -> Arc<ServerState> {
         Arc::new(ServerState {
+            rules,
             faults,
             stats: Stats::default(),
             last_id: std::sync::Mutex::new(None),
@@ -273,11 +276,11 @@ pub struct Embedded {
 
 impl Embedded {
     /// Binds 127.0.0.1 on an ephemeral port and serves on a new thread.
-    pub fn start(faults: Faults) -> std::io::Result<Embedded> {
+    pub fn start(rules: RuleSet, faults: Faults) -> std::io::Result<Embedded> {
         let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
-        let state = ServerState::new(faults);
+        let state = ServerState::new(rules, faults);
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()

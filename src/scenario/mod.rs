@@ -60,6 +60,9 @@ pub struct TargetSettings {
     pub path: String,
     /// A PEM file of extra CA certificates to trust for https targets.
     pub ca_cert: Option<PathBuf>,
+    /// The rules the target applies, which decide what its answers to
+    /// invalid bodies should be (and which the embedded server enforces).
+    pub rules: spec::RuleSet,
 }
 
 /// The load model and when the run stops.

@@ -116,6 +116,7 @@ fn read_target(
         url: None,
         path: DEFAULT_PATH.to_string(),
         ca_cert: None,
+        rules: spec::RuleSet::default(),
     };
     section(r, top, "target", |r, t| {
         if let Some(v) = t.get("url") {
