@@ -238,6 +238,6 @@ for n in med:
                                    for r in runs[n]))
 if "mcload-20k" in med:
     m20 = med["mcload-20k"]
-    print(f"mcload at 20k/s: {m20['per_cpu']:.0f} req/CPU-s (wrk2 figure in the issue: 64k), "
+    print(f"mcload at 20k/s: {m20['per_cpu']:.0f} req/CPU-s, "
           f"p99 {m20['p99']:.3f} ms")
 PY
