@@ -1,0 +1,24 @@
+//! `[http]`: the timeout and extra headers.
+
+use super::reader::{Reader, Table};
+use crate::scenario::raw::{Located, RawHttp};
+
+pub(super) fn read(r: &mut Reader<'_>, t: &mut Table<'_, '_>, raw: &mut RawHttp) {
+    if let Some(v) = t.get("timeout") {
+        raw.timeout = r.field(v, &t.key_path("timeout"), Reader::duration);
+    }
+    if let Some(v) = t.get("headers") {
+        let path = t.key_path("headers");
+        if let Some(headers) = r.table(v, &path) {
+            raw.headers_table = Some(r.place(v.span()));
+            for (name, value) in headers.entries() {
+                let key = format!("{path}.{}", name.get_ref());
+                if let Some(text) = r.string(value, &key) {
+                    let place = r.place(name.span());
+                    raw.headers
+                        .push(Located::new((name.get_ref().to_string(), text), place));
+                }
+            }
+        }
+    }
+}
