@@ -176,7 +176,7 @@ fn target(c: &mut Check, raw: &RawSettings) -> TargetSettings {
     }
 }
 
-const MODEL_HINT: &str = "use `concurrency` for the closed model, or `rate` (constant) or `stages` (ramp) for the open model";
+const MODEL_HINT: &str = "give one of them: `concurrency` (--concurrency) for the closed model, or `rate` (--rate, constant) or `stages` (--stages, a ramp) for the open model";
 
 fn load(c: &mut Check, raw: &RawSettings) -> LoadSettings {
     let l = &raw.load;
@@ -272,7 +272,7 @@ fn load(c: &mut Check, raw: &RawSettings) -> LoadSettings {
                 place,
                 &format!("load.{key}"),
                 format!("`{key}` applies to the open model, chosen by `rate` or `stages`"),
-                Some("the closed model has one connection per `concurrency` worker"),
+                Some("the closed model has one connection per `concurrency` worker; choose the open model with `rate` or `stages` (--rate or --stages)"),
             );
         }
     }
