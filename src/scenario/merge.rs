@@ -87,7 +87,7 @@ pub fn merge(mut base: RawSettings, over: RawSettings) -> RawSettings {
                 .http
                 .headers
                 .iter()
-                .any(|o| o.value.0.eq_ignore_ascii_case(&h.value.0))
+                .any(|o| o.name.value.eq_ignore_ascii_case(&h.name.value))
         });
         base.http.headers.extend(over.http.headers);
     }

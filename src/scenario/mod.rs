@@ -2,7 +2,7 @@
 //!
 //! One pipeline turns both into a [`Scenario`] that cannot be invalid:
 //!
-//! 1. the **file layer** ([`file`]) reads the TOML, one module per table,
+//! 1. the **file layer** (module `file`) reads the TOML, one module per table,
 //!    into [`RawSettings`]: every field optional, every value with the
 //!    file, line and column where it stands. The reader reports wrong types,
 //!    values a key cannot hold and unknown keys (with the nearest known one);

@@ -83,10 +83,17 @@ pub struct RawStage {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RawHttp {
     pub timeout: Field<Duration>,
-    /// `(name, value)`, in the order given; the place is the name's.
-    pub headers: Vec<Located<(String, String)>>,
+    /// In the order given.
+    pub headers: Vec<RawHeader>,
     /// Where the header table was written, for the limit on their number.
     pub headers_table: Option<Place>,
+}
+
+/// An extra request header, its name and value each located.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RawHeader {
+    pub name: Located<String>,
+    pub value: Located<String>,
 }
 
 /// The body settings. Params, custom metadata, QoE data and mutations are

@@ -397,7 +397,7 @@ fn http(c: &mut Check, raw: &RawSettings) -> HttpSettings {
         let place = h
             .headers_table
             .as_ref()
-            .unwrap_or(&h.headers[MAX_HEADERS].place);
+            .unwrap_or(&h.headers[MAX_HEADERS].name.place);
         c.error(
             place,
             "http.headers",
@@ -407,11 +407,14 @@ fn http(c: &mut Check, raw: &RawSettings) -> HttpSettings {
     }
     let mut headers = Vec::with_capacity(h.headers.len());
     for header in &h.headers {
-        let (name, value) = &header.value;
-        let key = format!("http.headers.{name}");
-        match check_header_name(name).and_then(|()| check_header_value(value)) {
-            Ok(()) => headers.push((name.clone(), value.clone())),
-            Err(message) => c.error(&header.place, &key, message, None),
+        let (name, value) = (&header.name, &header.value);
+        let key = format!("http.headers.{}", name.value);
+        if let Err(message) = check_header_name(&name.value) {
+            c.error(&name.place, &key, message, None);
+        } else if let Err(message) = check_header_value(&value.value) {
+            c.error(&value.place, &key, message, None);
+        } else {
+            headers.push((name.value.clone(), value.value.clone()));
         }
     }
     HttpSettings {

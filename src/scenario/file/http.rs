@@ -1,7 +1,7 @@
 //! `[http]`: the timeout and extra headers.
 
 use super::reader::{Reader, Table};
-use crate::scenario::raw::{Located, RawHttp};
+use crate::scenario::raw::{Located, RawHeader, RawHttp};
 
 pub(super) fn read(r: &mut Reader<'_>, t: &mut Table<'_, '_>, raw: &mut RawHttp) {
     if let Some(v) = t.get("timeout") {
@@ -14,9 +14,10 @@ pub(super) fn read(r: &mut Reader<'_>, t: &mut Table<'_, '_>, raw: &mut RawHttp)
             for (name, value) in headers.entries() {
                 let key = format!("{path}.{}", name.get_ref());
                 if let Some(text) = r.string(value, &key) {
-                    let place = r.place(name.span());
-                    raw.headers
-                        .push(Located::new((name.get_ref().to_string(), text), place));
+                    raw.headers.push(RawHeader {
+                        name: Located::new(name.get_ref().to_string(), r.place(name.span())),
+                        value: Located::new(text, r.place(value.span())),
+                    });
                 }
             }
         }
