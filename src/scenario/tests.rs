@@ -326,6 +326,23 @@ fn flags_replace_file_values_and_the_whole_stop_rule() {
     assert_eq!(s.load.model, Model::Closed { concurrency: 2 });
     assert_eq!(s.body.seed, Some(9));
     assert_eq!(s.target.url.unwrap().port, 9);
+
+    // And the other way round: a duration flag drops the file's count.
+    let s = resolve(
+        "[load]\nrequests = 500\n",
+        &FlagSettings {
+            duration: Some(Duration::from_secs(2)),
+            ..FlagSettings::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        s.load.stop_rule(),
+        StopRule {
+            duration: Some(Duration::from_secs(2)),
+            requests: None
+        }
+    );
 }
 
 fn open(s: &Scenario) -> &OpenModel {
