@@ -1,5 +1,7 @@
 //! Command-line parsing and exit codes, and nothing else: flags become the
-//! commands' arguments, and results become design.md's exit codes here.
+//! commands' arguments, and results become mcload's exit codes here. Flags
+//! are parsed for syntax only; the scenario's validation step checks their
+//! ranges and how they combine, with the file's messages.
 
 use std::ffi::OsString;
 use std::net::SocketAddr;
@@ -11,7 +13,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::commands::{self, run::JsonDest};
 use crate::reference::Faults;
-use crate::scenario::{Overrides, Rate, TargetUrl, parse_duration, parse_rate_text, parse_stages};
+use crate::scenario::{FlagSettings, Ramp, TargetUrl, parse_duration, parse_number, parse_stages};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -80,20 +82,20 @@ struct RunFlags {
     #[arg(long, value_name = "URL", value_parser = parse_target)]
     target: Option<TargetUrl>,
     /// Closed model: concurrent workers, each with its own connection.
-    #[arg(long, value_name = "C", value_parser = clap::value_parser!(u32).range(1..=100_000), conflicts_with_all = ["rate", "stages"])]
-    concurrency: Option<u32>,
+    #[arg(long, value_name = "C", allow_negative_numbers = true)]
+    concurrency: Option<i64>,
     /// Open model: start R requests per second, whatever the target does.
-    #[arg(long, value_name = "R", value_parser = parse_rate, conflicts_with = "stages")]
+    #[arg(long, value_name = "R", value_parser = parse_number, allow_negative_numbers = true)]
     rate: Option<f64>,
     /// Open model, ramping: [START,]DURATION:RATE,... e.g. 100,5s:1000,10s:1000.
-    #[arg(long, value_name = "SPEC", value_parser = parse_stages, conflicts_with = "duration")]
-    stages: Option<Rate>,
+    #[arg(long, value_name = "SPEC", value_parser = parse_stages)]
+    stages: Option<Ramp>,
     /// Open model: connections on the wire at most (default 64).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
-    connections: Option<u32>,
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    connections: Option<i64>,
     /// Open model: requests waiting or on the wire at most; beyond it they are dropped (default 10000).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
-    max_in_flight: Option<u64>,
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    max_in_flight: Option<i64>,
     /// Send for this long before measuring; those requests are reported apart.
     #[arg(long, value_name = "D", value_parser = parse_duration)]
     warmup: Option<Duration>,
@@ -101,11 +103,11 @@ struct RunFlags {
     #[arg(long, value_name = "D", value_parser = parse_duration)]
     duration: Option<Duration>,
     /// Send exactly this many requests.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
-    requests: Option<u64>,
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    requests: Option<i64>,
     /// Generator threads (default: one per core).
-    #[arg(long, value_name = "T", value_parser = clap::value_parser!(u16).range(1..=1024))]
-    threads: Option<u16>,
+    #[arg(long, value_name = "T", allow_negative_numbers = true)]
+    threads: Option<i64>,
     /// Time one request may take before it counts as a timeout.
     #[arg(long, value_name = "D", value_parser = parse_duration)]
     timeout: Option<Duration>,
@@ -119,7 +121,7 @@ struct RunFlags {
     #[arg(long, value_name = "PATH")]
     json: Option<PathBuf>,
     /// Share of bodies made invalid on purpose (0 to 1), each by a named mutation expecting 400.
-    #[arg(long, value_name = "X", value_parser = parse_share)]
+    #[arg(long, value_name = "X", value_parser = parse_number, allow_negative_numbers = true)]
     invalid_share: Option<f64>,
     /// Write the per-second latency histograms as an HdrHistogram interval log.
     #[arg(long, value_name = "PATH")]
@@ -127,6 +129,28 @@ struct RunFlags {
     /// No progress line and no text summary.
     #[arg(long, short)]
     quiet: bool,
+}
+
+impl RunFlags {
+    /// The flags that override the scenario file.
+    fn settings(&self) -> FlagSettings {
+        FlagSettings {
+            target: self.target.clone(),
+            concurrency: self.concurrency,
+            rate: self.rate,
+            stages: self.stages.clone(),
+            connections: self.connections,
+            max_in_flight: self.max_in_flight,
+            warmup: self.warmup,
+            duration: self.duration,
+            requests: self.requests,
+            threads: self.threads,
+            timeout: self.timeout,
+            seed: self.seed,
+            ca_cert: self.ca_cert.clone(),
+            invalid_share: self.invalid_share,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -140,7 +164,7 @@ struct SampleFlags {
     #[arg(long, value_name = "S")]
     seed: Option<u64>,
     /// Share of bodies made invalid on purpose (0 to 1), as `run --invalid-share`.
-    #[arg(long, value_name = "X", value_parser = parse_share)]
+    #[arg(long, value_name = "X", value_parser = parse_number, allow_negative_numbers = true)]
     invalid_share: Option<f64>,
     /// Print `KIND<TAB>BODY` lines: `valid` or the mutation that broke the body.
     #[arg(long)]
@@ -186,10 +210,6 @@ fn parse_target(text: &str) -> Result<TargetUrl, String> {
     TargetUrl::parse(text).map_err(|e| e.reason)
 }
 
-fn parse_rate(text: &str) -> Result<f64, String> {
-    parse_rate_text(text, false)
-}
-
 fn parse_share(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(p) if (0.0..=1.0).contains(&p) => Ok(p),
@@ -211,22 +231,8 @@ pub fn main_with(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) ->
     };
     let result = match cli.command {
         Command::Run(f) => commands::run::run(&commands::run::RunArgs {
+            flags: f.settings(),
             scenario: f.scenario,
-            overrides: Overrides {
-                target: f.target,
-                concurrency: f.concurrency,
-                rate: f.rate.map(Rate::Constant).or(f.stages),
-                connections: f.connections,
-                max_in_flight: f.max_in_flight,
-                warmup: f.warmup,
-                duration: f.duration,
-                requests: f.requests,
-                threads: f.threads.map(usize::from),
-                timeout: f.timeout,
-                seed: f.seed,
-                ca_cert: f.ca_cert,
-                invalid_share: f.invalid_share,
-            },
             json: f.json.map(|p| {
                 if p.as_os_str() == "-" {
                     JsonDest::Stdout
@@ -241,8 +247,11 @@ pub fn main_with(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) ->
             &commands::sample::SampleArgs {
                 scenario: f.scenario,
                 count: f.count,
-                seed: f.seed,
-                invalid_share: f.invalid_share,
+                flags: FlagSettings {
+                    seed: f.seed,
+                    invalid_share: f.invalid_share,
+                    ..FlagSettings::default()
+                },
                 label: f.label,
             },
             &mut std::io::stdout().lock(),
@@ -287,38 +296,47 @@ mod tests {
     }
 
     #[test]
-    fn flags_are_checked_at_parse_time() {
+    fn flags_with_bad_syntax_are_refused_by_the_parser() {
         for args in [
-            vec!["mcload", "run", "s.toml", "--concurrency", "0"],
             vec!["mcload", "run", "s.toml", "--duration", "soon"],
             vec!["mcload", "run", "s.toml", "--target", "ftp://x"],
-            vec!["mcload", "run", "s.toml", "--requests", "0"],
-            vec!["mcload", "run", "s.toml", "--rate", "0"],
             vec!["mcload", "run", "s.toml", "--rate", "fast"],
-            vec![
-                "mcload",
-                "run",
-                "s.toml",
-                "--rate",
-                "10",
-                "--concurrency",
-                "4",
-            ],
+            vec!["mcload", "run", "s.toml", "--concurrency", "4.5"],
             vec!["mcload", "run", "s.toml", "--stages", "5s"],
-            vec![
-                "mcload",
-                "run",
-                "s.toml",
-                "--stages",
-                "1s:10",
-                "--duration",
-                "1s",
-            ],
             vec!["mcload", "serve", "--error-rate", "2"],
             vec!["mcload", "validate"],
         ] {
             let err = Cli::try_parse_from(&args).expect_err(&args.join(" "));
             assert_eq!(err.exit_code(), 2, "{}", args.join(" "));
+        }
+    }
+
+    /// Values that parse but break a limit or a rule are refused by the
+    /// scenario's validation step, naming the flag (and the command exits 2
+    /// as for any bad scenario).
+    #[test]
+    fn flags_that_break_a_rule_are_refused_naming_the_flag() {
+        for (args, flag) in [
+            (vec!["--concurrency", "0"], "--concurrency"),
+            (vec!["--concurrency", "-3"], "--concurrency"),
+            (vec!["--requests", "0"], "--requests"),
+            (vec!["--rate", "0"], "--rate"),
+            (vec!["--rate", "10", "--concurrency", "4"], "--rate"),
+            (vec!["--stages", "1s:10", "--duration", "1s"], "--duration"),
+            (vec!["--threads", "5000"], "--threads"),
+            (vec!["--invalid-share", "2"], "--invalid-share"),
+        ] {
+            let line = args.join(" ");
+            let cli = Cli::try_parse_from(["mcload", "run", "s.toml"].into_iter().chain(args))
+                .unwrap_or_else(|e| panic!("{line}: {e}"));
+            let Command::Run(f) = cli.command else {
+                panic!("{line}: not a run")
+            };
+            let err = crate::scenario::Scenario::resolve_text("", "s.toml", None, &f.settings())
+                .expect_err(&line);
+            let flags: Vec<_> = err.problems().iter().map(|p| p.flag()).collect();
+            assert_eq!(flags, [Some(flag)], "{line}: {err}");
+            assert!(err.to_string().starts_with(&format!("{flag}: ")), "{err}");
         }
     }
 }

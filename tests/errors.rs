@@ -149,3 +149,57 @@ fn every_command_answers_help_with_examples() {
         assert!(stdout.contains("Examples:"), "{args:?}: {stdout}");
     }
 }
+
+#[test]
+fn flags_that_break_a_rule_exit_2_naming_the_flag_with_a_hint() {
+    for (flags, expected) in [
+        (
+            vec!["--connections", "8"],
+            "--connections: `connections` applies to the open model, chosen by `rate` or `stages`\n  = hint: the closed model has one connection per `concurrency` worker",
+        ),
+        (
+            vec!["--rate", "10", "--connections", "8", "--max-in-flight", "4"],
+            "--max-in-flight: 4 is less than `connections` (8); it counts the requests on the wire too",
+        ),
+        (
+            vec!["--stages", "1s:10", "--duration", "1s"],
+            "--duration: `stages` set the run's length; `duration` does not apply",
+        ),
+        (
+            vec!["--rate", "20000000"],
+            "--rate: 20000000 requests per second is more than mcload sends",
+        ),
+    ] {
+        let mut args = vec!["run", "scenarios/smoke.toml"];
+        args.extend(&flags);
+        let (code, stdout, stderr) = output(&args);
+        assert_eq!(code, 2, "{flags:?}: {stderr}");
+        assert!(stderr.contains(expected), "{flags:?}: {stderr}");
+        assert!(stdout.is_empty(), "{flags:?}: nothing ran");
+    }
+}
+
+#[test]
+fn every_problem_of_the_file_and_the_flags_is_reported_at_once() {
+    let s = scenario("bad-and-flags", "[load]\nconcurrency = 0\n");
+    let (code, _, stderr) = output(&[
+        "run",
+        s.to_str().unwrap(),
+        "--threads",
+        "0",
+        "--requests",
+        "0",
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    let file_line = format!(
+        "{}:2:15: `load.concurrency`: 0 is out of range",
+        s.display()
+    );
+    assert!(stderr.contains(&file_line), "{stderr}");
+    assert!(
+        stderr.contains("--threads: 0 is out of range: allowed are 1 to 1024"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--requests: 0 is out of range"), "{stderr}");
+    assert!(stderr.contains("3 problems in"), "{stderr}");
+}

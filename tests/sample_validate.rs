@@ -110,15 +110,14 @@ fn sample_takes_the_body_settings_of_the_scenario() {
 
 #[test]
 fn the_worked_scenarios_validate() {
-    let out = mcload()
-        .args([
-            "validate",
-            "scenarios/smoke.toml",
-            "scenarios/reference.toml",
-        ])
-        .current_dir(repo())
-        .output()
-        .unwrap();
+    let mut files: Vec<_> = std::fs::read_dir(repo().join("scenarios"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 4, "{files:?}");
+    let out = mcload().arg("validate").args(&files).output().unwrap();
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -130,8 +129,44 @@ fn the_worked_scenarios_validate() {
             .lines()
             .filter(|l| l.starts_with("ok"))
             .count(),
-        2
+        files.len()
     );
+}
+
+#[test]
+fn validate_names_the_rule_set_and_refuses_an_unknown_one() {
+    let documented = scenario("rules-documented", "[target]\nrules = \"documented\"\n");
+    let out = mcload().arg("validate").arg(&documented).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("(documented rules)"), "{stdout}");
+
+    let unknown = scenario("rules-unknown", "[target]\nrules = \"loose\"\n");
+    let out = mcload().arg("validate").arg(&unknown).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            ":2:9: `target.rules`: \"loose\" is not a rule set: use \"strict\" or \"documented\""
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn sample_flags_go_through_the_scenarios_validation() {
+    let out = mcload()
+        .args(["sample", "scenarios/smoke.toml", "--invalid-share", "2"])
+        .current_dir(repo())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--invalid-share: 2 is not a share: use a number from 0 to 1"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty());
 }
 
 #[test]

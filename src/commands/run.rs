@@ -16,7 +16,7 @@ use crate::generate::BodyGenerator;
 use crate::metrics::{self, IdChecker, LatestSecond, Live, Recorder, SeriesCollector};
 use crate::reference::{Embedded, Faults};
 use crate::report::{self, LastSecond, RunReport, ServerCounts};
-use crate::scenario::{Model, Overrides, Scenario, TargetUrl};
+use crate::scenario::{FlagSettings, Model, Scenario, TargetUrl};
 use crate::schedule::{ClosedSchedule, OpenSchedule, Schedule};
 
 /// Where the JSON report goes.
@@ -30,7 +30,8 @@ pub enum JsonDest {
 #[derive(Clone, Debug)]
 pub struct RunArgs {
     pub scenario: PathBuf,
-    pub overrides: Overrides,
+    /// The flags that override the scenario file.
+    pub flags: FlagSettings,
     pub json: Option<JsonDest>,
     /// Where the per-second HdrHistogram interval log goes.
     pub hlog: Option<PathBuf>,
@@ -39,10 +40,7 @@ pub struct RunArgs {
 }
 
 pub fn run(args: &RunArgs) -> CommandResult {
-    let mut scenario = Scenario::load(&args.scenario).map_err(Failure::bad_input)?;
-    scenario
-        .apply(&args.overrides)
-        .map_err(|m| Failure::bad_input(anyhow::anyhow!(m)))?;
+    let scenario = Scenario::resolve(&args.scenario, &args.flags).map_err(Failure::bad_input)?;
     let seed = scenario.body.seed.unwrap_or_else(rand::random);
 
     // Open the report file first: a path that cannot be written is bad

@@ -6,16 +6,15 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::{CommandResult, Exit, Failure};
 use crate::generate::BodyGenerator;
-use crate::scenario::Scenario;
+use crate::scenario::{FlagSettings, Scenario};
 
 /// The arguments of `mcload sample`.
 #[derive(Clone, Debug)]
 pub struct SampleArgs {
     pub scenario: PathBuf,
     pub count: u64,
-    pub seed: Option<u64>,
-    /// Replaces the scenario's `body.invalid_share`.
-    pub invalid_share: Option<f64>,
+    /// `--seed` and `--invalid-share`, which override the scenario's.
+    pub flags: FlagSettings,
     /// Prints `KIND<TAB>BODY`: `valid` or the mutation's name, then the body.
     pub label: bool,
 }
@@ -24,11 +23,8 @@ pub struct SampleArgs {
 /// seed sends first. Invalid ones are what their mutation made of them (an
 /// empty line for `empty_body`), so `--label` names each.
 pub fn sample(args: &SampleArgs, out: &mut dyn Write) -> CommandResult {
-    let mut scenario = Scenario::load(&args.scenario).map_err(Failure::bad_input)?;
-    if let Some(share) = args.invalid_share {
-        scenario.body.invalid_share = share;
-    }
-    let seed = match args.seed.or(scenario.body.seed) {
+    let scenario = Scenario::resolve(&args.scenario, &args.flags).map_err(Failure::bad_input)?;
+    let seed = match scenario.body.seed {
         Some(seed) => seed,
         None => {
             let seed = rand::random();

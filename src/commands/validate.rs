@@ -1,4 +1,5 @@
-//! `mcload validate`: check scenario files without running them.
+//! `mcload validate`: check scenario files without running them, through
+//! the same pipeline as `run` (with no flags).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -49,9 +50,10 @@ pub fn validate(files: &[PathBuf], out: &mut dyn Write, err: &mut dyn Write) -> 
                     || "embedded reference server".to_string(),
                     |u| u.to_string(),
                 );
+                let rules = scenario.target.rules.name();
                 let _ = writeln!(
                     out,
-                    "ok    {}: \"{}\", {model}, {stop}{warmup}, target {target}",
+                    "ok    {}: \"{}\", {model}, {stop}{warmup}, target {target} ({rules} rules)",
                     file.display(),
                     scenario.name,
                 );

@@ -1,45 +1,85 @@
-//! Errors in a scenario file, each naming the file, line, column and key.
+//! Errors in a scenario's settings, each located at the file, line, column
+//! and key where the value was written, or at the flag that gave it.
 
 use std::fmt;
 
-/// One problem in a scenario file.
+/// Where a setting was written: a place in a scenario file, or a flag.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ScenarioError {
+pub enum Place {
+    File(Position),
+    /// The command-line flag, e.g. `--connections`.
+    Flag(&'static str),
+}
+
+/// A place in a scenario file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Position {
     /// The file as the user named it.
     pub file: String,
     /// 1-based line of the offending key or value.
     pub line: usize,
     /// 1-based column (in characters).
     pub column: usize,
-    /// The dotted key the problem concerns, e.g. `load.concurrency`.
+    /// The source line, shown under the message.
+    pub source_line: String,
+}
+
+/// One problem in a scenario's settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScenarioError {
+    /// Where the offending value was given.
+    pub place: Place,
+    /// The dotted key the problem concerns, e.g. `load.concurrency`; the
+    /// same whether the value came from the file or from a flag.
     pub key: String,
     /// What is wrong.
     pub message: String,
     /// How to fix it, when there is an obvious fix.
     pub hint: Option<String>,
-    /// The source line, shown under the message.
-    pub source_line: String,
+}
+
+impl ScenarioError {
+    /// The file position, for a problem found in a file.
+    pub fn position(&self) -> Option<&Position> {
+        match &self.place {
+            Place::File(p) => Some(p),
+            Place::Flag(_) => None,
+        }
+    }
+
+    /// The flag, for a problem given on the command line.
+    pub fn flag(&self) -> Option<&'static str> {
+        match self.place {
+            Place::Flag(f) => Some(f),
+            Place::File(_) => None,
+        }
+    }
 }
 
 impl fmt::Display for ScenarioError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: ", self.file, self.line, self.column)?;
-        if !self.key.is_empty() {
-            write!(f, "`{}`: ", self.key)?;
-        }
-        write!(f, "{}", self.message)?;
-        if !self.source_line.is_empty() {
-            let gutter = self.line.to_string().len();
-            write!(
-                f,
-                "\n {:gutter$} |\n {} | {}\n {:gutter$} | {:>col$}",
-                "",
-                self.line,
-                self.source_line,
-                "",
-                "^",
-                col = self.column
-            )?;
+        match &self.place {
+            Place::File(p) => {
+                write!(f, "{}:{}:{}: ", p.file, p.line, p.column)?;
+                if !self.key.is_empty() {
+                    write!(f, "`{}`: ", self.key)?;
+                }
+                write!(f, "{}", self.message)?;
+                if !p.source_line.is_empty() {
+                    let gutter = p.line.to_string().len();
+                    write!(
+                        f,
+                        "\n {:gutter$} |\n {} | {}\n {:gutter$} | {:>col$}",
+                        "",
+                        p.line,
+                        p.source_line,
+                        "",
+                        "^",
+                        col = p.column
+                    )?;
+                }
+            }
+            Place::Flag(flag) => write!(f, "{flag}: {}", self.message)?,
         }
         if let Some(hint) = &self.hint {
             write!(f, "\n  = hint: {hint}")?;
@@ -48,8 +88,8 @@ impl fmt::Display for ScenarioError {
     }
 }
 
-/// Everything wrong with one scenario file (never empty), or a file that
-/// could not be read at all.
+/// Everything wrong with one scenario and its flags (never empty), or a
+/// file that could not be read at all.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     #[error("cannot read scenario file {file}: {source}")]
@@ -58,8 +98,12 @@ pub enum LoadError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{}", display_all(.0))]
-    Invalid(Vec<ScenarioError>),
+    #[error("{}", display_all(.file, .problems))]
+    Invalid {
+        /// The scenario file as the user named it.
+        file: String,
+        problems: Vec<ScenarioError>,
+    },
 }
 
 impl LoadError {
@@ -67,12 +111,12 @@ impl LoadError {
     pub fn problems(&self) -> &[ScenarioError] {
         match self {
             LoadError::Read { .. } => &[],
-            LoadError::Invalid(errors) => errors,
+            LoadError::Invalid { problems, .. } => problems,
         }
     }
 }
 
-fn display_all(errors: &[ScenarioError]) -> String {
+fn display_all(file: &str, errors: &[ScenarioError]) -> String {
     let mut out = String::new();
     for (i, e) in errors.iter().enumerate() {
         if i > 0 {
@@ -81,10 +125,11 @@ fn display_all(errors: &[ScenarioError]) -> String {
         out.push_str(&e.to_string());
     }
     if errors.len() > 1 {
+        let flags = errors.iter().any(|e| e.flag().is_some());
         out.push_str(&format!(
-            "\n\n{} problems in {}",
+            "\n\n{} problems in {file}{}",
             errors.len(),
-            errors[0].file
+            if flags { " and its flags" } else { "" }
         ));
     }
     out
@@ -166,17 +211,38 @@ mod tests {
     #[test]
     fn display_points_at_the_column_and_gives_the_hint() {
         let e = ScenarioError {
-            file: "s.toml".into(),
-            line: 3,
-            column: 1,
+            place: Place::File(Position {
+                file: "s.toml".into(),
+                line: 3,
+                column: 1,
+                source_line: "concurency = 8".into(),
+            }),
             key: "load.concurency".into(),
             message: "unknown key".into(),
             hint: Some("did you mean `concurrency`?".into()),
-            source_line: "concurency = 8".into(),
         };
         let text = e.to_string();
         assert!(text.starts_with("s.toml:3:1: `load.concurency`: unknown key"));
         assert!(text.contains(" 3 | concurency = 8\n   | ^"));
         assert!(text.ends_with("= hint: did you mean `concurrency`?"));
+    }
+}
+
+#[cfg(test)]
+mod flag_tests {
+    use super::*;
+
+    #[test]
+    fn a_flag_problem_names_the_flag_and_gives_the_hint() {
+        let e = ScenarioError {
+            place: Place::Flag("--connections"),
+            key: "load.connections".into(),
+            message: "applies to the open model only".into(),
+            hint: Some("add a rate".into()),
+        };
+        assert_eq!(
+            e.to_string(),
+            "--connections: applies to the open model only\n  = hint: add a rate"
+        );
     }
 }

@@ -1,25 +1,51 @@
-//! The scenario file: what to run, described in TOML.
+//! The scenario: what to run, from a TOML file and the command line.
 //!
-//! A file is parsed with spans, read into a [`Scenario`] that cannot be
-//! invalid, and every problem on the way becomes a [`ScenarioError`] naming
-//! the file, line, column and key. This module knows nothing of HTTP or of
-//! how a run is carried out.
+//! One pipeline turns both into a [`Scenario`] that cannot be invalid:
+//!
+//! 1. the **file layer** (module `file`) reads the TOML, one module per table,
+//!    into [`RawSettings`]: every field optional, every value with the
+//!    file, line and column where it stands. The reader reports wrong types,
+//!    values a key cannot hold and unknown keys (with the nearest known one);
+//! 2. the **flag layer** ([`FlagSettings::raw`]) turns `run`'s and `sample`'s
+//!    flags, which clap parsed for syntax only, into the same raw struct,
+//!    every value located at its `--flag`;
+//! 3. [`merge`] lays the flags over the file (a stop rule is replaced as a
+//!    whole, a model flag replaces the file's model, ...);
+//! 4. one **validation step** ([`validate`]) holds every limit and every rule
+//!    between settings, and returns all problems at once, each located at
+//!    `file:line:col` or `--flag`, worded the same either way.
+//!
+//! [`Scenario::resolve`] runs the pipeline; `run`, `sample` and `validate`
+//! all go through it. A new setting (thresholds, shards, outputs, ...) is
+//! added here and nowhere else: a field in [`RawSettings`] (and the
+//! [`Scenario`] type it ends in), its key in the file reader, its flag in
+//! [`FlagSettings`], its rule in [`merge`] if it is more than a replacement,
+//! and its checks in [`validate`]. `cli.rs` only declares the flag's syntax.
+//!
+//! This module knows nothing of HTTP or of how a run is carried out.
 
 mod error;
-mod parse;
+mod file;
+mod flags;
+pub mod merge;
 mod pattern;
-mod reader;
+pub mod raw;
 mod target;
+pub mod validate;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use crate::spec::MAX_HEADERS;
-pub use error::{LoadError, ScenarioError};
-pub use parse::{MAX_RATE, check_rate, parse_rate_text, parse_stages};
+pub use error::{LoadError, Place, Position, ScenarioError};
+pub use file::reader::{MAX_DURATION, parse_duration};
+pub use flags::{FlagSettings, Ramp, parse_number, parse_stages};
 pub use pattern::{MAX_PLACEHOLDER_LEN, Part as PatternPart, Pattern};
-pub use reader::parse_duration;
+pub use raw::RawSettings;
 pub use target::{Scheme, TargetUrl, UrlError, check_endpoint_path};
+pub use validate::{
+    MAX_CONCURRENCY, MAX_GENERATED_METADATA, MAX_IN_FLIGHT, MAX_RATE, MAX_THREADS, check_rate,
+};
 
 use crate::spec;
 use crate::spec::Mutation;
@@ -250,128 +276,52 @@ pub struct QoeField {
     pub value: Option<ValueSetting>,
 }
 
-/// Command-line values that replace the file's.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Overrides {
-    pub target: Option<TargetUrl>,
-    pub concurrency: Option<u32>,
-    /// `--rate` or `--stages`: the open model with this rate.
-    pub rate: Option<Rate>,
-    pub connections: Option<u32>,
-    pub max_in_flight: Option<u64>,
-    pub warmup: Option<Duration>,
-    pub duration: Option<Duration>,
-    pub requests: Option<u64>,
-    pub threads: Option<usize>,
-    pub timeout: Option<Duration>,
-    pub seed: Option<u64>,
-    pub ca_cert: Option<PathBuf>,
-    pub invalid_share: Option<f64>,
-}
-
 impl Scenario {
-    /// Reads and validates a scenario file.
-    pub fn load(path: &Path) -> Result<Scenario, LoadError> {
+    /// Reads a scenario file, lays the flags over it and validates the
+    /// result: the one way a scenario is made.
+    pub fn resolve(path: &Path, flags: &FlagSettings) -> Result<Scenario, LoadError> {
         let file = path.display().to_string();
         let source = std::fs::read_to_string(path).map_err(|source| LoadError::Read {
             file: file.clone(),
             source,
         })?;
-        Scenario::parse(&source, &file, path.parent())
+        Scenario::resolve_text(&source, &file, path.parent(), flags)
     }
 
-    /// Validates scenario text. `file` names it in errors; relative paths in
-    /// the file are taken from `base_dir`.
+    /// Reads and validates a scenario file, without flags.
+    pub fn load(path: &Path) -> Result<Scenario, LoadError> {
+        Scenario::resolve(path, &FlagSettings::default())
+    }
+
+    /// Validates scenario text, without flags. `file` names it in errors;
+    /// relative paths in the file are taken from `base_dir`.
     pub fn parse(source: &str, file: &str, base_dir: Option<&Path>) -> Result<Scenario, LoadError> {
-        parse::parse(source, file, base_dir)
+        Scenario::resolve_text(source, file, base_dir, &FlagSettings::default())
     }
 
-    /// Applies command-line overrides. A `--duration` or `--requests` flag
-    /// replaces the file's stop rule as a whole, so `--requests 100` sends
-    /// exactly 100 requests whatever duration the file sets. `--concurrency`
-    /// chooses the closed model and `--rate` or `--stages` the open one,
-    /// whatever the file says.
-    pub fn apply(&mut self, o: &Overrides) -> Result<(), String> {
-        if let Some(url) = &o.target {
-            self.target.url = Some(url.clone());
+    /// [`Scenario::resolve`] for scenario text.
+    pub fn resolve_text(
+        source: &str,
+        file: &str,
+        base_dir: Option<&Path>,
+        flags: &FlagSettings,
+    ) -> Result<Scenario, LoadError> {
+        let (raw, mut problems) = file::read(source, file, base_dir);
+        let merged = merge::merge(raw, flags.raw());
+        match validate::validate(&merged, file) {
+            Ok(scenario) if problems.is_empty() => return Ok(scenario),
+            Ok(_) => {}
+            Err(more) => problems.extend(more),
         }
-        if let Some(c) = o.concurrency {
-            self.load.model = Model::Closed { concurrency: c };
-        }
-        if let Some(rate) = &o.rate {
-            let (connections, max_in_flight) = match &self.load.model {
-                Model::Open(open) => (open.connections, open.max_in_flight),
-                Model::Closed { .. } => (DEFAULT_CONNECTIONS, DEFAULT_MAX_IN_FLIGHT),
-            };
-            if matches!(rate, Rate::Stages { .. }) {
-                // Stages set the run's length.
-                self.load.duration = None;
-            }
-            self.load.model = Model::Open(OpenModel {
-                rate: rate.clone(),
-                connections,
-                max_in_flight,
-            });
-        }
-        if o.connections.is_some() || o.max_in_flight.is_some() {
-            let Model::Open(open) = &mut self.load.model else {
-                return Err(
-                    "--connections and --max-in-flight apply to the open model; add --rate or --stages (the closed model has one connection per --concurrency worker)".into(),
-                );
-            };
-            if let Some(c) = o.connections {
-                open.connections = c;
-                // Room for every connection, unless the limit is set too.
-                open.max_in_flight = open.max_in_flight.max(u64::from(c));
-            }
-            if let Some(m) = o.max_in_flight {
-                open.max_in_flight = m;
-            }
-            if open.max_in_flight < u64::from(open.connections) {
-                return Err(format!(
-                    "--max-in-flight ({}) must be at least --connections ({}): it counts the requests on the wire too",
-                    open.max_in_flight, open.connections
-                ));
-            }
-        }
-        if o.duration.is_some() || o.requests.is_some() {
-            if o.duration.is_some()
-                && let Model::Open(OpenModel {
-                    rate: Rate::Stages { .. },
-                    ..
-                }) = self.load.model
-            {
-                return Err(
-                    "--duration does not apply to stages, which set the run's length; use --requests to stop earlier".into(),
-                );
-            }
-            self.load.duration = o.duration;
-            self.load.requests = o.requests;
-        }
-        if let Some(w) = o.warmup {
-            self.load.warmup = Some(w);
-        }
-        if self.load.warmup.is_some() && self.load.model.starts_at_zero() {
-            return Err(
-                "the warm-up runs at the stages' starting rate, which is 0: it would send nothing; start the stages above 0 (e.g. --stages 100,10s:1000)".into(),
-            );
-        }
-        if let Some(t) = o.threads {
-            self.load.threads = Some(t);
-        }
-        if let Some(t) = o.timeout {
-            self.http.timeout = t;
-        }
-        if let Some(s) = o.seed {
-            self.body.seed = Some(s);
-        }
-        if let Some(share) = o.invalid_share {
-            self.body.invalid_share = share;
-        }
-        if let Some(ca) = &o.ca_cert {
-            self.target.ca_cert = Some(ca.clone());
-        }
-        Ok(())
+        // File order, then the flags in the order they were checked.
+        problems.sort_by_key(|p| match &p.place {
+            Place::File(pos) => (0, pos.line, pos.column),
+            Place::Flag(_) => (1, 0, 0),
+        });
+        Err(LoadError::Invalid {
+            file: file.to_string(),
+            problems,
+        })
     }
 }
 

@@ -4,6 +4,17 @@ fn parse(text: &str) -> Result<Scenario, LoadError> {
     Scenario::parse(text, "test.toml", None)
 }
 
+/// Text with flags laid over it.
+fn resolve(text: &str, flags: &FlagSettings) -> Result<Scenario, LoadError> {
+    Scenario::resolve_text(text, "test.toml", None, flags)
+}
+
+/// The file position of a problem found in a file.
+fn pos(e: &ScenarioError) -> &Position {
+    e.position()
+        .unwrap_or_else(|| panic!("expected a file position: {e}"))
+}
+
 /// The single problem of a scenario that has exactly one.
 fn problem(text: &str) -> ScenarioError {
     let err = parse(text).expect_err("the scenario should be rejected");
@@ -136,7 +147,8 @@ fn ca_cert_is_relative_to_the_scenario_file() {
 #[test]
 fn unknown_keys_name_line_column_and_the_nearest_known_key() {
     let e = problem("name = \"x\"\n\n[load]\nconcurency = 8\n");
-    assert_eq!((e.file.as_str(), e.line, e.column), ("test.toml", 4, 1));
+    let p = pos(&e);
+    assert_eq!((p.file.as_str(), p.line, p.column), ("test.toml", 4, 1));
     assert_eq!(e.key, "load.concurency");
     assert_eq!(e.message, "unknown key in [load]");
     assert_eq!(e.hint.as_deref(), Some("did you mean `concurrency`?"));
@@ -146,7 +158,7 @@ fn unknown_keys_name_line_column_and_the_nearest_known_key() {
     assert_eq!(e.hint.as_deref(), Some("did you mean `load`?"));
 
     let e = problem("[body.params]\n\"media.lenght\" = 60\n");
-    assert_eq!((e.line, e.column), (2, 1));
+    assert_eq!((pos(&e).line, pos(&e).column), (2, 1));
     assert_eq!(e.key, "body.params.\"media.lenght\"");
     assert_eq!(e.hint.as_deref(), Some("did you mean \"media.length\"?"));
 }
@@ -155,7 +167,7 @@ fn unknown_keys_name_line_column_and_the_nearest_known_key() {
 fn wrong_types_and_values_point_at_the_value() {
     let e = problem("[load]\nconcurrency = \"8\"\n");
     assert_eq!(
-        (e.line, e.column, e.key.as_str()),
+        (pos(&e).line, pos(&e).column, e.key.as_str()),
         (2, 15, "load.concurrency")
     );
     assert_eq!(e.message, "expected an integer, found a string");
@@ -202,7 +214,7 @@ fn all_problems_of_a_file_are_reported_together() {
 #[test]
 fn toml_syntax_errors_carry_a_position() {
     let e = problem("[load]\nconcurrency = = 8\n");
-    assert_eq!(e.line, 2);
+    assert_eq!(pos(&e).line, 2);
     assert!(e.message.starts_with("not valid TOML"), "{}", e.message);
 }
 
@@ -256,7 +268,7 @@ fn param_values_must_fit_the_catalogue() {
     ] {
         let e = problem(&format!("[body.params]\n{text}\n"));
         assert!(e.message.contains(needle), "{text}: {e}");
-        assert_eq!(e.line, 2, "{text}");
+        assert_eq!(pos(&e).line, 2, "{text}");
     }
 }
 
@@ -292,15 +304,17 @@ fn headers_that_frame_the_request_are_refused() {
 }
 
 #[test]
-fn overrides_replace_file_values_and_the_whole_stop_rule() {
-    let mut s = parse("[load]\nduration = \"30s\"\nconcurrency = 4\n[body]\nseed = 1\n").unwrap();
-    s.apply(&Overrides {
-        requests: Some(100),
-        concurrency: Some(2),
-        seed: Some(9),
-        target: Some(TargetUrl::parse("http://127.0.0.1:9").unwrap()),
-        ..Overrides::default()
-    })
+fn flags_replace_file_values_and_the_whole_stop_rule() {
+    let s = resolve(
+        "[load]\nduration = \"30s\"\nconcurrency = 4\n[body]\nseed = 1\n",
+        &FlagSettings {
+            requests: Some(100),
+            concurrency: Some(2),
+            seed: Some(9),
+            target: Some(TargetUrl::parse("http://127.0.0.1:9").unwrap()),
+            ..FlagSettings::default()
+        },
+    )
     .unwrap();
     assert_eq!(
         s.load.stop_rule(),
@@ -312,6 +326,23 @@ fn overrides_replace_file_values_and_the_whole_stop_rule() {
     assert_eq!(s.load.model, Model::Closed { concurrency: 2 });
     assert_eq!(s.body.seed, Some(9));
     assert_eq!(s.target.url.unwrap().port, 9);
+
+    // And the other way round: a duration flag drops the file's count.
+    let s = resolve(
+        "[load]\nrequests = 500\n",
+        &FlagSettings {
+            duration: Some(Duration::from_secs(2)),
+            ..FlagSettings::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        s.load.stop_rule(),
+        StopRule {
+            duration: Some(Duration::from_secs(2)),
+            requests: None
+        }
+    );
 }
 
 fn open(s: &Scenario) -> &OpenModel {
@@ -368,7 +399,7 @@ fn stages_set_the_length_of_the_run() {
 #[test]
 fn load_model_conflicts_are_errors_that_say_why() {
     let e = problem("[load]\nconcurrency = 8\nrate = 100\n");
-    assert_eq!((e.line, e.key.as_str()), (3, "load.rate"));
+    assert_eq!((pos(&e).line, e.key.as_str()), (3, "load.rate"));
     assert!(e.message.contains("`concurrency` already chooses"), "{e}");
 
     let e = problem("[load]\nrate = 100\nstages = [{ duration = \"1s\", rate = 5 }]\n");
@@ -392,6 +423,11 @@ fn load_model_conflicts_are_errors_that_say_why() {
     let e = problem("[load]\nrate = 10\nconnections = 8\nmax_in_flight = 4\n");
     assert_eq!(e.key, "load.max_in_flight");
     assert!(e.message.contains("less than `connections`"), "{e}");
+
+    // A broken model key still chooses its model: no second, made-up
+    // problem about the open-model keys next to it.
+    let e = problem("[load]\nrate = \"fast\"\nconnections = 8\n");
+    assert_eq!(e.key, "load.rate");
 }
 
 #[test]
@@ -414,7 +450,7 @@ fn rates_and_stages_are_checked() {
 fn the_stages_flag_reads_start_and_stages() {
     assert_eq!(
         parse_stages("100,5s:1000").unwrap(),
-        Rate::Stages {
+        Ramp {
             start: 100.0,
             stages: vec![Stage {
                 duration: Duration::from_secs(5),
@@ -424,7 +460,7 @@ fn the_stages_flag_reads_start_and_stages() {
     );
     assert_eq!(
         parse_stages("2s:50, 1s:0").unwrap(),
-        Rate::Stages {
+        Ramp {
             start: 0.0,
             stages: vec![
                 Stage {
@@ -438,56 +474,255 @@ fn the_stages_flag_reads_start_and_stages() {
             ]
         }
     );
-    for bad in [
-        "",
-        "100",
-        "5s",
-        "100,5s",
-        "1s:-3",
-        "1s:x",
-        "100,,1s:5",
-        "0s:5",
-    ] {
+    for bad in ["", "100", "5s", "100,5s", "1s:x", "100,,1s:5", "0s:5"] {
         assert!(parse_stages(bad).is_err(), "{bad:?}");
     }
+    // A negative rate has the form of a rate; the validation step refuses it.
+    let e = resolve(
+        "",
+        &FlagSettings {
+            stages: Some(parse_stages("1s:-3").unwrap()),
+            ..FlagSettings::default()
+        },
+    )
+    .unwrap_err();
+    let p = &e.problems()[0];
+    assert_eq!(
+        (p.flag(), p.key.as_str()),
+        (Some("--stages"), "load.stages[0].rate")
+    );
+    assert!(p.message.contains("not a rate"), "{e}");
 }
 
 #[test]
 fn model_flags_replace_the_files_model() {
-    let mut s = parse("[load]\nconcurrency = 4\nduration = \"30s\"\n").unwrap();
-    s.apply(&Overrides {
-        rate: Some(Rate::Constant(200.0)),
-        connections: Some(8),
-        warmup: Some(Duration::from_secs(1)),
-        ..Overrides::default()
-    })
+    let file = "[load]\nconcurrency = 4\nduration = \"30s\"\n";
+    let s = resolve(
+        file,
+        &FlagSettings {
+            rate: Some(200.0),
+            connections: Some(8),
+            warmup: Some(Duration::from_secs(1)),
+            ..FlagSettings::default()
+        },
+    )
     .unwrap();
     let o = open(&s);
     assert_eq!((o.rate.clone(), o.connections), (Rate::Constant(200.0), 8));
     assert_eq!(s.load.duration, Some(Duration::from_secs(30)));
 
-    s.apply(&Overrides {
-        rate: Some(parse_stages("5,1s:10").unwrap()),
-        ..Overrides::default()
-    })
+    // Stages set the length: the file's duration goes.
+    let s = resolve(
+        file,
+        &FlagSettings {
+            stages: Some(parse_stages("5,1s:10").unwrap()),
+            ..FlagSettings::default()
+        },
+    )
     .unwrap();
     assert_eq!(s.load.stop_rule().duration, Some(Duration::from_secs(1)));
 
     // A warm-up at a starting rate of 0 would send nothing.
-    let e = s
-        .apply(&Overrides {
-            rate: Some(parse_stages("1s:10").unwrap()),
-            ..Overrides::default()
-        })
-        .unwrap_err();
-    assert!(e.contains("would send nothing"), "{e}");
+    let e = resolve(
+        "[load]\nwarmup = \"1s\"\n",
+        &FlagSettings {
+            stages: Some(parse_stages("1s:10").unwrap()),
+            ..FlagSettings::default()
+        },
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("would send nothing"), "{e}");
+    assert_eq!(
+        pos(&e.problems()[0]).line,
+        2,
+        "located at the file's warmup"
+    );
 
-    let mut closed = parse("").unwrap();
-    let e = closed
-        .apply(&Overrides {
+    let e = resolve(
+        "",
+        &FlagSettings {
             connections: Some(8),
-            ..Overrides::default()
+            ..FlagSettings::default()
+        },
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("open model"), "{e}");
+
+    // A closed-model flag over an open-model file drops the file's bounds.
+    let s = resolve(
+        "[load]\nrate = 10\nconnections = 4\nmax_in_flight = 9\n",
+        &FlagSettings {
+            concurrency: Some(3),
+            ..FlagSettings::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(s.load.model, Model::Closed { concurrency: 3 });
+}
+
+#[test]
+fn a_connections_flag_raises_the_files_max_in_flight_unless_that_is_given_too() {
+    let file = "[load]\nrate = 10\nmax_in_flight = 100\n";
+    let flags = FlagSettings {
+        connections: Some(500),
+        ..FlagSettings::default()
+    };
+    let o = open(&resolve(file, &flags).unwrap()).clone();
+    assert_eq!((o.connections, o.max_in_flight), (500, 500));
+
+    let e = resolve(
+        file,
+        &FlagSettings {
+            max_in_flight: Some(100),
+            ..flags
+        },
+    )
+    .unwrap_err();
+    assert_eq!(e.problems()[0].flag(), Some("--max-in-flight"), "{e}");
+}
+
+/// Each rule is written once: a mistake made in the file and the same
+/// mistake made by flag give the same key, message and hint; only the
+/// place differs.
+#[test]
+fn the_same_mistake_in_the_file_and_by_flag_gives_the_same_message() {
+    let flags = FlagSettings::default;
+    for (file, flags, flag) in [
+        (
+            "[load]\nconcurrency = 4\nconnections = 8\n",
+            FlagSettings {
+                concurrency: Some(4),
+                connections: Some(8),
+                ..flags()
+            },
+            "--connections",
+        ),
+        (
+            "[load]\nrate = 10\nconnections = 8\nmax_in_flight = 4\n",
+            FlagSettings {
+                rate: Some(10.0),
+                connections: Some(8),
+                max_in_flight: Some(4),
+                ..flags()
+            },
+            "--max-in-flight",
+        ),
+        (
+            "[load]\nstages = [{ duration = \"1s\", rate = 5 }]\nduration = \"3s\"\n",
+            FlagSettings {
+                stages: Some(parse_stages("1s:5").unwrap()),
+                duration: Some(Duration::from_secs(3)),
+                ..flags()
+            },
+            "--duration",
+        ),
+        (
+            "[load]\nconcurrency = 0\n",
+            FlagSettings {
+                concurrency: Some(0),
+                ..flags()
+            },
+            "--concurrency",
+        ),
+        (
+            "[load]\nrate = 1e12\n",
+            FlagSettings {
+                rate: Some(1e12),
+                ..flags()
+            },
+            "--rate",
+        ),
+        (
+            "[load]\nconcurrency = 4\nrate = 10\n",
+            FlagSettings {
+                concurrency: Some(4),
+                rate: Some(10.0),
+                ..flags()
+            },
+            "--rate",
+        ),
+        (
+            "[load]\nstart_rate = 0\nstages = [{ duration = \"1s\", rate = 5 }]\nwarmup = \"1s\"\n",
+            FlagSettings {
+                stages: Some(parse_stages("1s:5").unwrap()),
+                warmup: Some(Duration::from_secs(1)),
+                ..flags()
+            },
+            "--warmup",
+        ),
+        (
+            "[load]\nthreads = 5000\n",
+            FlagSettings {
+                threads: Some(5000),
+                ..flags()
+            },
+            "--threads",
+        ),
+        (
+            "[body]\ninvalid_share = 1.5\n",
+            FlagSettings {
+                invalid_share: Some(1.5),
+                ..flags()
+            },
+            "--invalid-share",
+        ),
+    ] {
+        let from_file = problem(file);
+        let by_flag = resolve("", &flags).unwrap_err();
+        assert_eq!(by_flag.problems().len(), 1, "{by_flag}");
+        let by_flag = by_flag.problems()[0].clone();
+        assert_eq!(by_flag.flag(), Some(flag), "{by_flag}");
+        assert!(from_file.position().is_some(), "{from_file}");
+        assert_eq!(
+            (&from_file.key, &from_file.message, &from_file.hint),
+            (&by_flag.key, &by_flag.message, &by_flag.hint),
+            "{file}"
+        );
+        assert_eq!(
+            ScenarioError {
+                place: by_flag.place.clone(),
+                ..from_file
+            },
+            by_flag
+        );
+    }
+}
+
+#[test]
+fn problems_in_the_file_and_the_flags_come_together_file_first() {
+    let e = resolve(
+        "[load]\nconcurrency = 0\n[http]\ntimeot = \"1s\"\n",
+        &FlagSettings {
+            threads: Some(0),
+            requests: Some(0),
+            ..FlagSettings::default()
+        },
+    )
+    .unwrap_err();
+    let places: Vec<_> = e
+        .problems()
+        .iter()
+        .map(|p| {
+            p.flag()
+                .map_or_else(|| pos(p).line.to_string(), str::to_string)
         })
-        .unwrap_err();
-    assert!(e.contains("open model"), "{e}");
+        .collect();
+    assert_eq!(places, ["2", "4", "--requests", "--threads"], "{e}");
+    assert!(
+        e.to_string()
+            .ends_with("4 problems in test.toml and its flags"),
+        "{e}"
+    );
+}
+
+#[test]
+fn target_rules_choose_the_rule_set() {
+    assert_eq!(parse("").unwrap().target.rules, spec::RuleSet::Strict);
+    let s = parse("[target]\nrules = \"documented\"\n").unwrap();
+    assert_eq!(s.target.rules, spec::RuleSet::Documented);
+    let s = parse("[target]\nrules = \"strict\"\n").unwrap();
+    assert_eq!(s.target.rules, spec::RuleSet::Strict);
+    let e = problem("[target]\nrules = \"lenient\"\n");
+    assert_eq!((e.key.as_str(), pos(&e).column), ("target.rules", 9));
+    assert!(e.message.contains("\"strict\" or \"documented\""), "{e}");
 }

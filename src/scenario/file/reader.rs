@@ -1,15 +1,17 @@
 //! A span-keeping reader over a parsed TOML document. It turns wrong types,
-//! bad values and unknown keys into [`ScenarioError`]s that point at the
-//! exact place in the file, and collects them all instead of stopping at the
-//! first.
+//! values that are not what their key takes and unknown keys into
+//! [`ScenarioError`]s that point at the exact place in the file, and collects
+//! them all instead of stopping at the first.
 
+use std::collections::BTreeSet;
 use std::ops::Range;
 use std::time::Duration;
 
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use super::error::{Locator, ScenarioError, nearest};
+use crate::scenario::error::{Locator, Place, Position, ScenarioError, nearest};
+use crate::scenario::raw::{Field, Located};
 
 pub(crate) type Value<'i> = Spanned<DeValue<'i>>;
 
@@ -18,6 +20,8 @@ pub(crate) struct Reader<'s> {
     file: &'s str,
     locator: Locator<'s>,
     pub errors: Vec<ScenarioError>,
+    /// Keys given but not read, see [`crate::scenario::RawSettings::unreadable`].
+    pub unreadable: BTreeSet<String>,
 }
 
 impl<'s> Reader<'s> {
@@ -26,7 +30,36 @@ impl<'s> Reader<'s> {
             file,
             locator: Locator::new(source),
             errors: Vec::new(),
+            unreadable: BTreeSet::new(),
         }
+    }
+
+    /// Reads `value` with `read` into a located field; a value that cannot
+    /// be read (already reported) leaves its key marked unreadable.
+    pub fn field<T>(
+        &mut self,
+        value: &Value<'_>,
+        key: &str,
+        read: impl FnOnce(&mut Self, &Value<'_>, &str) -> Option<T>,
+    ) -> Field<T> {
+        match read(self, value, key) {
+            Some(v) => Some(Located::new(v, self.place(value.span()))),
+            None => {
+                self.unreadable.insert(key.to_string());
+                None
+            }
+        }
+    }
+
+    /// The place in the file where `span` starts.
+    pub fn place(&self, span: Range<usize>) -> Place {
+        let (line, column, text) = self.locator.locate(span.start);
+        Place::File(Position {
+            file: self.file.to_string(),
+            line,
+            column,
+            source_line: text.to_string(),
+        })
     }
 
     pub fn error(
@@ -36,15 +69,12 @@ impl<'s> Reader<'s> {
         message: impl Into<String>,
         hint: Option<String>,
     ) {
-        let (line, column, text) = self.locator.locate(span.start);
+        let place = self.place(span);
         self.errors.push(ScenarioError {
-            file: self.file.to_string(),
-            line,
-            column,
+            place,
             key: key.to_string(),
             message: message.into(),
             hint,
-            source_line: text.to_string(),
         });
     }
 
@@ -81,31 +111,6 @@ impl<'s> Reader<'s> {
                 self.wrong_type(value, key, "an integer");
                 None
             }
-        }
-    }
-
-    /// An integer within `range`, with a message saying which values are allowed.
-    pub fn integer_in(
-        &mut self,
-        value: &Value<'_>,
-        key: &str,
-        range: std::ops::RangeInclusive<i64>,
-    ) -> Option<i64> {
-        let n = self.integer(value, key)?;
-        if range.contains(&n) {
-            Some(n)
-        } else {
-            self.error(
-                value.span(),
-                key,
-                format!(
-                    "{n} is out of range: allowed are {} to {}",
-                    range.start(),
-                    range.end()
-                ),
-                None,
-            );
-            None
         }
     }
 

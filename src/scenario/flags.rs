@@ -1,0 +1,120 @@
+//! The flag layer: command-line values, parsed for syntax only (a number
+//! is a number, a duration a duration, a URL a URL), turned into
+//! [`RawSettings`] whose every value carries its `--flag` name. Ranges,
+//! limits and the rules between settings are checked by the validation
+//! step, with the same messages as for the file.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::file::reader::parse_duration;
+use super::raw::{Located, RawSettings, RawStage};
+use super::{Stage, TargetUrl};
+
+/// The values of `run`'s (and `sample`'s) flags that override the file's.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FlagSettings {
+    pub target: Option<TargetUrl>,
+    pub concurrency: Option<i64>,
+    pub rate: Option<f64>,
+    pub stages: Option<Ramp>,
+    pub connections: Option<i64>,
+    pub max_in_flight: Option<i64>,
+    pub warmup: Option<Duration>,
+    pub duration: Option<Duration>,
+    pub requests: Option<i64>,
+    pub threads: Option<i64>,
+    pub timeout: Option<Duration>,
+    pub seed: Option<u64>,
+    pub ca_cert: Option<PathBuf>,
+    pub invalid_share: Option<f64>,
+}
+
+/// The `--stages` flag: a starting rate and the stages that follow it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Ramp {
+    pub start: f64,
+    pub stages: Vec<Stage>,
+}
+
+impl FlagSettings {
+    /// The flags as a layer of raw settings, each value located at its flag.
+    pub fn raw(&self) -> RawSettings {
+        fn at<T: Clone>(value: &Option<T>, flag: &'static str) -> Option<Located<T>> {
+            value.as_ref().map(|v| Located::flag(v.clone(), flag))
+        }
+        let mut raw = RawSettings::default();
+        raw.target.url = at(&self.target, "--target");
+        raw.target.ca_cert = at(&self.ca_cert, "--ca-cert");
+        raw.load.concurrency = at(&self.concurrency, "--concurrency");
+        raw.load.rate = at(&self.rate, "--rate");
+        if let Some(ramp) = &self.stages {
+            raw.load.start_rate = Some(Located::flag(ramp.start, "--stages"));
+            raw.load.stages = Some(Located::flag(
+                ramp.stages
+                    .iter()
+                    .map(|s| RawStage {
+                        duration: Located::flag(s.duration, "--stages"),
+                        rate: Located::flag(s.rate, "--stages"),
+                    })
+                    .collect(),
+                "--stages",
+            ));
+        }
+        raw.load.connections = at(&self.connections, "--connections");
+        raw.load.max_in_flight = at(&self.max_in_flight, "--max-in-flight");
+        raw.load.warmup = at(&self.warmup, "--warmup");
+        raw.load.duration = at(&self.duration, "--duration");
+        raw.load.requests = at(&self.requests, "--requests");
+        raw.load.threads = at(&self.threads, "--threads");
+        raw.http.timeout = at(&self.timeout, "--timeout");
+        raw.body.seed = at(&self.seed, "--seed");
+        raw.body.invalid_share = at(&self.invalid_share, "--invalid-share");
+        raw
+    }
+}
+
+/// The `--stages` flag: `[START,]DURATION:RATE[,DURATION:RATE...]`, e.g.
+/// `100,5s:1000,10s:1000` starts at 100/s, ramps to 1000/s over 5 s and
+/// holds it for 10 s. Without START the ramp starts from 0. Only the form
+/// is checked here; the rates are checked with the file's.
+pub fn parse_stages(text: &str) -> Result<Ramp, String> {
+    let mut start = 0.0;
+    let mut stages = Vec::new();
+    for (i, part) in text.split(',').map(str::trim).enumerate() {
+        if part.is_empty() {
+            return Err(format!(
+                "{text:?} has an empty stage; write e.g. \"100,5s:1000,10s:1000\""
+            ));
+        }
+        match part.split_once(':') {
+            Some((duration, rate)) => {
+                let duration =
+                    parse_duration(duration).map_err(|m| format!("stage {part:?}: {m}"))?;
+                let rate = parse_number(rate).map_err(|m| format!("stage {part:?}: {m}"))?;
+                stages.push(Stage { duration, rate });
+            }
+            None if i == 0 => start = parse_number(part)?,
+            None => {
+                return Err(format!(
+                    "stage {part:?} needs DURATION:RATE, e.g. \"5s:1000\" (ramp to 1000/s over 5 s)"
+                ));
+            }
+        }
+    }
+    if stages.is_empty() {
+        return Err(format!(
+            "{text:?} has no stage; write e.g. \"100,5s:1000\" (from 100/s to 1000/s over 5 s)"
+        ));
+    }
+    Ok(Ramp { start, stages })
+}
+
+/// A finite number written on the command line, e.g. `500` or `2.5`.
+pub fn parse_number(text: &str) -> Result<f64, String> {
+    text.trim()
+        .parse()
+        .ok()
+        .filter(|n: &f64| n.is_finite())
+        .ok_or_else(|| format!("{text:?} is not a number; write e.g. 500 or 0.5"))
+}
