@@ -307,11 +307,25 @@ impl Scenario {
         flags: &FlagSettings,
     ) -> Result<Scenario, LoadError> {
         let (raw, mut problems) = file::read(source, file, base_dir);
-        let merged = merge::merge(raw, flags.raw());
+        let flag_layer = flags.raw();
+        if flag_layer != RawSettings::default() {
+            // A file must hold on its own (what `mcload validate` says of it),
+            // even where a flag replaces the value that breaks it.
+            if let Err(own) = validate::validate(&raw, file) {
+                problems.extend(own);
+            }
+        }
+        let merged = merge::merge(raw, flag_layer);
         match validate::validate(&merged, file) {
             Ok(scenario) if problems.is_empty() => return Ok(scenario),
             Ok(_) => {}
-            Err(more) => problems.extend(more),
+            Err(more) => {
+                for problem in more {
+                    if !problems.contains(&problem) {
+                        problems.push(problem);
+                    }
+                }
+            }
         }
         // File order, then the flags in the order they were checked.
         problems.sort_by_key(|p| match &p.place {

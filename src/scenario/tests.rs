@@ -726,3 +726,23 @@ fn target_rules_choose_the_rule_set() {
     assert_eq!((e.key.as_str(), pos(&e).column), ("target.rules", 9));
     assert!(e.message.contains("\"strict\" or \"documented\""), "{e}");
 }
+
+/// A file that `mcload validate` refuses does not run because a flag
+/// happens to replace the broken value: the file's own problem is still
+/// reported, at its line, beside nothing from the flag.
+#[test]
+fn a_broken_file_value_is_reported_even_when_a_flag_replaces_it() {
+    let flags = FlagSettings {
+        rate: Some(10.0),
+        ..FlagSettings::default()
+    };
+    let err = Scenario::resolve_text("[load]\nconcurrency = 0\n", "s.toml", None, &flags)
+        .expect_err("concurrency = 0 is a mistake in the file");
+    let problems = err.problems();
+    assert_eq!(problems.len(), 1, "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("s.toml:2:15: `load.concurrency`"),
+        "{err}"
+    );
+}
