@@ -309,9 +309,9 @@ impl Playhead {
                         b'0' + (f / 10 % 10) as u8,
                         b'0' + (f % 10) as u8,
                     ];
-                    let len = if f % 100 == 0 {
+                    let len = if f.is_multiple_of(100) {
                         2
-                    } else if f % 10 == 0 {
+                    } else if f.is_multiple_of(10) {
                         3
                     } else {
                         4
