@@ -13,10 +13,10 @@ pub enum RuleSet {
     Strict,
     /// Only what Adobe's documentation states as a requirement: the
     /// "Sessions request" page's body shape (JSON, the mandatory members,
-    /// `eventType`, a number playhead and a timestamp in milliseconds) and
-    /// the documented required params, their types and the
-    /// `media.downloaded` rule. Keys the documents do not list are let
-    /// through, so the page's own sample body is accepted.
+    /// `eventType`, a playhead that is a number not below 0, a timestamp
+    /// in milliseconds) and the documented required params, their types
+    /// and the `media.downloaded` rule. Keys the documents do not list are
+    /// let through, so the page's own sample body is accepted.
     Documented,
 }
 
