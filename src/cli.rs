@@ -183,6 +183,21 @@ struct ServeFlags {
     /// Address to listen on.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
+    /// The rules bodies are judged by: `strict` enforces every rule (what
+    /// Adobe's documentation states, the 2018 JSON schema's closed key sets
+    /// and types, and mcload's value rules); `documented` only what the
+    /// documentation states, so unknown keys pass and the "Sessions request"
+    /// page's own sample body gets 201. docs/contract.md lists each rule.
+    #[arg(
+        long,
+        value_name = "RULES",
+        default_value = "strict",
+        value_parser = clap::builder::TypedValueParser::try_map(
+            clap::builder::PossibleValuesParser::new(["strict", "documented"]),
+            |name| name.parse::<crate::spec::RuleSet>(),
+        )
+    )]
+    rules: crate::spec::RuleSet,
     /// Share of valid requests answered 500 (0 to 1).
     #[arg(long, value_name = "P", default_value_t = 0.0, value_parser = parse_share)]
     error_rate: f64,
@@ -263,7 +278,7 @@ pub fn main_with(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) ->
         ),
         Command::Serve(f) => commands::serve::serve(&commands::serve::ServeArgs {
             listen: f.listen,
-            rules: crate::spec::RuleSet::Strict,
+            rules: f.rules,
             faults: Faults {
                 error_rate: f.error_rate,
                 latency: f.latency,

@@ -109,3 +109,107 @@ fn injected_latency_shows_in_the_measured_latency() {
     assert!(min >= 30.0, "no answer comes before the delay: {min}");
     assert!(p50 < 100.0, "{p50}");
 }
+
+/// The "Sessions request" page's sample body, its `...` placeholder lines
+/// removed so that it is JSON.
+const PAGE_SAMPLE: &[u8] = include_bytes!("fixtures/sessions-page-sample.json");
+
+#[test]
+fn the_page_sample_is_created_under_documented_rules_and_rejected_at_qoe_data_param1_under_strict()
+{
+    let documented = Serve::start(&["--rules", "documented"]);
+    let created = http(documented.addr, "POST", "/api/v1/sessions", PAGE_SAMPLE);
+    assert_eq!(
+        created.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&created.body)
+    );
+    assert!(
+        created
+            .header("Location")
+            .is_some_and(|l| l.starts_with("/api/v1/sessions/"))
+    );
+    // What the documents state still holds under documented rules.
+    let mut no_event: Value = serde_json::from_slice(PAGE_SAMPLE).unwrap();
+    no_event["eventType"] = Value::from("play");
+    let rejected = http(
+        documented.addr,
+        "POST",
+        "/api/v1/sessions",
+        no_event.to_string().as_bytes(),
+    );
+    assert_eq!(rejected.status, 400);
+    let stats = documented.stats();
+    assert_eq!(
+        (stats["201"].as_u64(), stats["400"].as_u64()),
+        (Some(1), Some(1))
+    );
+
+    // Strict is the default.
+    for flags in [&["--rules", "strict"][..], &[]] {
+        let strict = Serve::start(flags);
+        let rejected = http(strict.addr, "POST", "/api/v1/sessions", PAGE_SAMPLE);
+        assert_eq!(rejected.status, 400, "{flags:?}");
+        let error: Value = serde_json::from_slice(&rejected.body).unwrap();
+        assert_eq!(error["error"], "unknown_qoe_key");
+        assert_eq!(error["field"], "qoeData.param1");
+        assert_eq!(error["message"], "qoeData.param1 is not a known QoE key");
+    }
+}
+
+#[test]
+fn a_fractional_playhead_is_created_under_either_rule_set() {
+    let mut body: Value = serde_json::from_slice(&valid_body()).unwrap();
+    body["playerTime"]["playhead"] = Value::from(12.375);
+    let body = body.to_string();
+    for rules in ["strict", "documented"] {
+        let serve = Serve::start(&["--rules", rules]);
+        let answer = http(serve.addr, "POST", "/api/v1/sessions", body.as_bytes());
+        assert_eq!(
+            answer.status,
+            201,
+            "{rules}: {}",
+            String::from_utf8_lossy(&answer.body)
+        );
+    }
+}
+
+#[test]
+fn an_unknown_rule_set_is_a_usage_error() {
+    let output = crate::util::mcload()
+        .args(["serve", "--listen", "127.0.0.1:0", "--rules", "lenient"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("strict") && stderr.contains("documented"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn the_banner_names_the_rule_set() {
+    use std::io::BufRead;
+    for (flags, expected) in [
+        (&["--rules", "documented"][..], "  rules: documented ("),
+        (&[], "  rules: strict ("),
+    ] {
+        let mut child = crate::util::mcload()
+            .args(["serve", "--listen", "127.0.0.1:0", "--threads", "1"])
+            .args(flags)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let banner: Vec<String> = lines.by_ref().take(3).map(Result::unwrap).collect();
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(
+            banner[0].contains("listening on http://127.0.0.1:"),
+            "{banner:?}"
+        );
+        assert!(banner[2].starts_with(expected), "{banner:?}");
+    }
+}

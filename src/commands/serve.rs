@@ -1,5 +1,6 @@
 //! `mcload serve`: the reference endpoint, standing alone.
 
+use std::io::Write as _;
 use std::net::SocketAddr;
 
 use anyhow::Context as _;
@@ -35,8 +36,16 @@ pub fn serve(args: &ServeArgs) -> CommandResult {
         .with_context(|| format!("cannot listen on {}", args.listen))
         .map_err(Failure::unreachable)?;
     let addr = listener.local_addr().map_err(Failure::unreachable)?;
-    println!("mcload serve: listening on http://{addr}");
-    println!("  POST http://{addr}/api/v1/sessions   GET http://{addr}/stats");
+    // A closed stdout (`mcload serve | head -1`) must not stop the server:
+    // what it prints is for people, and write errors are let go.
+    let _ = writeln!(
+        std::io::stdout(),
+        "mcload serve: listening on http://{addr}\n  \
+         POST http://{addr}/api/v1/sessions   GET http://{addr}/stats\n  \
+         rules: {} ({})",
+        args.rules,
+        args.rules.summary()
+    );
     let served = state.clone();
     runtime
         .block_on(async move {
@@ -53,7 +62,8 @@ pub fn serve(args: &ServeArgs) -> CommandResult {
         })
         .context("cannot watch signals")
         .map_err(Failure::unreachable)?;
-    println!(
+    let _ = writeln!(
+        std::io::stdout(),
         "mcload serve: stopped; counts {}",
         state.stats.snapshot().to_json()
     );

@@ -7,7 +7,7 @@ use crate::spec::Audience;
 /// What a content type implies for the rest of the body.
 #[derive(Debug, PartialEq)]
 pub struct Profile {
-    /// The recommended `media.contentType` value (digest §1a).
+    /// The `media.contentType` value the documentation recommends.
     pub content_type: &'static str,
     pub audience: Audience,
     /// Live content has `media.length` 86400 and a playhead that is the
@@ -30,7 +30,8 @@ impl Profile {
     }
 }
 
-/// `media.length` of live content (digest §1a: "use 86400").
+/// `media.length` of live content: the documentation asks for 86400 when
+/// the length is unknown.
 pub const LIVE_LENGTH: f64 = 86_400.0;
 
 const fn profile(

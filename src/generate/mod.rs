@@ -13,7 +13,7 @@ mod values;
 
 use std::sync::Arc;
 
-use rand::{Rng, SeedableRng};
+use rand::{Rng, RngCore, SeedableRng};
 
 use crate::scenario::BodySettings;
 use crate::spec::{BodyKind, Mutation};
@@ -142,7 +142,7 @@ impl BodyGenerator {
         let tenant = &data::TENANTS[plan.tenants.pick(rng)];
 
         out.extend_from_slice(b"{\"playerTime\":{\"playhead\":");
-        write_int(playhead(rng, profile.live, length.as_f64()), out);
+        Playhead::draw(rng, profile.live, length.as_f64()).write(out);
         out.extend_from_slice(b",\"ts\":");
         out.extend_from_slice(itoa::Buffer::new().format(ts_ms).as_bytes());
         out.extend_from_slice(b"},\"eventType\":\"sessionStart\",\"params\":{");
@@ -254,18 +254,72 @@ impl BodyGenerator {
     }
 }
 
-/// The playhead of a new session: live content reports the second of the
-/// day; recorded content mostly starts at 0, sometimes resumes part-way,
-/// always below its length.
-fn playhead(rng: &mut Rng64, live: bool, length: f64) -> i64 {
-    if live {
-        return rng.random_range(0..86_400u32) as i64;
+/// Share of playheads away from the start that a player reports with
+/// their fraction of a second (an HTML5 player's `currentTime`, say), as
+/// the API allows; the others are whole seconds.
+const FRACTIONAL_PLAYHEAD_SHARE: u32 = u32::MAX / 2;
+
+/// The playhead of a new session, always at or above 0 and below the
+/// content's length: live content reports the time of day; recorded content
+/// mostly starts at 0 and sometimes resumes part-way.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Playhead {
+    Seconds(i64),
+    /// Milliseconds, written as seconds with their fraction (`1234.5`).
+    Millis(i64),
+}
+
+impl Playhead {
+    fn draw(rng: &mut Rng64, live: bool, length: f64) -> Playhead {
+        if live {
+            // The second of the day, or the moment within it.
+            return if rng.next_u32() < FRACTIONAL_PLAYHEAD_SHARE {
+                Playhead::Millis(rng.random_range(0..86_400_000u32) as i64)
+            } else {
+                Playhead::Seconds(rng.random_range(0..86_400u32) as i64)
+            };
+        }
+        let last_second = (length.ceil() as i64 - 1).max(0);
+        if last_second == 0 || rng.random_ratio(4, 5) {
+            return Playhead::Seconds(0);
+        }
+        if rng.next_u32() < FRACTIONAL_PLAYHEAD_SHARE {
+            // The last whole millisecond below the length.
+            let last_milli = ((length * 1000.0).ceil() as i64 - 1).max(0);
+            Playhead::Millis(values::int_in(rng, 0, last_milli))
+        } else {
+            Playhead::Seconds(values::int_in(rng, 0, last_second))
+        }
     }
-    let last_second = (length.ceil() as i64 - 1).max(0);
-    if last_second == 0 || rng.random_ratio(4, 5) {
-        0
-    } else {
-        values::int_in(rng, 0, last_second)
+
+    /// Writes the playhead as a JSON number, with no trailing zeros in the
+    /// fraction (`12.5`, `12.05`, `12`), from integers so no float
+    /// rounding can push it to the length.
+    #[inline]
+    fn write(self, out: &mut Vec<u8>) {
+        match self {
+            Playhead::Seconds(s) => write_int(s, out),
+            Playhead::Millis(ms) => {
+                write_int(ms / 1000, out);
+                let f = (ms % 1000) as u16;
+                if f != 0 {
+                    let text = [
+                        b'.',
+                        b'0' + (f / 100) as u8,
+                        b'0' + (f / 10 % 10) as u8,
+                        b'0' + (f % 10) as u8,
+                    ];
+                    let len = if f.is_multiple_of(100) {
+                        2
+                    } else if f.is_multiple_of(10) {
+                        3
+                    } else {
+                        4
+                    };
+                    out.extend_from_slice(&text[..len]);
+                }
+            }
+        }
     }
 }
 

@@ -10,7 +10,7 @@ use super::values::{
 use crate::scenario::{BodySettings, Literal, ValueSetting};
 use crate::spec::{self, Audience};
 
-/// Everything a body needs, compiled once per run and shared by workers.
+/// Everything a body needs, compiled once per run; workers hold it behind an `Arc`.
 #[derive(Debug)]
 pub struct Recipe {
     pub content: ContentGen,

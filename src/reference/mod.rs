@@ -1,6 +1,7 @@
 //! The embedded reference server (`mcload serve`): a Media Collection
-//! sessions endpoint that validates bodies with [`crate::spec`], answers as
-//! the API documents, injects faults on request, and counts what it saw.
+//! sessions endpoint that validates bodies with [`crate::spec`] under the
+//! rule set it is given (`strict` or `documented`), answers as the API
+//! documents, injects faults on request, and counts what it saw.
 //!
 //! It is built on hyper's server, not on mcload's own client code, so that
 //! it stays an independent witness: a test can check that the harness's
@@ -100,9 +101,9 @@ where
     });
     let _ = hyper::server::conn::http1::Builder::new()
         .keep_alive(true)
-        // Room for every header a scenario may add (see scenario's
-        // MAX_HEADERS), so hyper never refuses a request before the
-        // handler counts it.
+        // Room for every extra header a scenario may set
+        // (`spec::MAX_HEADERS`) beyond the ones a client always sends, so
+        // hyper never refuses a request before the handler counts it.
         .max_headers(crate::spec::MAX_HEADERS + 16)
         .serve_connection(TokioIo::new(io), service)
         .await;
@@ -170,7 +171,7 @@ async fn session(req: Request<Incoming>, state: &ServerState, draws: Draws) -> A
         tokio::time::sleep(delay).await;
     }
     let faults = &state.faults;
-    match spec::validate_bytes(&body) {
+    match spec::validate_bytes(&body, state.rules) {
         Err(_) if draws.verdict < faults.accept_invalid => {
             state.stats.committed(Fault::AcceptedInvalid);
             return created(state, draws.session_id);

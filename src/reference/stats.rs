@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use serde::Serialize;
 
-/// Counters shared by all connections. Relaxed atomics: they are only read
+/// Counters all connections add to. Relaxed atomics: they are only read
 /// after the load has ended or as a rough live view.
 #[derive(Debug, Default)]
 pub struct Stats {

@@ -1,5 +1,6 @@
 //! The sessionStart parameter catalogue: every key `params` may hold, its JSON
-//! type, whether it is required, and the values it allows (digest §1a, §1b, §9).
+//! type, whether it is required, and the values it allows
+//! (`docs/contract.md`, "params").
 
 /// The JSON type a value must have.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,13 +32,15 @@ impl ValueType {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Constraint {
     None,
-    /// Required strings must not be empty (§9).
+    /// Required strings must not be empty (mcload's choice; strict only).
     NonEmpty,
-    /// `media.length`: a number greater than zero (§9).
+    /// `media.length`: a number greater than zero (mcload's choice; strict only).
     Positive,
-    /// One of a closed set of strings (`media.streamType`, `media.showType`).
+    /// One of a closed set of strings (`media.streamType`, `media.showType`;
+    /// the documented values, enforced as mcload's choice, strict only).
     OneOf(&'static [&'static str]),
-    /// `media.downloaded` must not be `true` on `/api/v1/sessions` (§2, S11).
+    /// `media.downloaded` must not be `true` on `/api/v1/sessions`: Adobe's
+    /// documentation of downloaded content says a live session with it gets 400.
     NotTrue,
 }
 
@@ -155,7 +158,8 @@ pub const PARAMS: &[Param] = &[
     optional("media.station", String, Audio),
 ];
 
-/// The number of required params (digest §1a).
+/// The number of required params: the eight that Adobe's parameter
+/// documentation marks as required for sessionStart.
 pub const REQUIRED_COUNT: usize = 8;
 
 /// Looks a key up in the catalogue.
@@ -175,8 +179,9 @@ pub struct QoeKey {
     pub ty: ValueType,
 }
 
-/// The keys `qoeData` may hold (§2, §9): the four 2018 integers plus the
-/// newer error details, which are strings.
+/// The keys `qoeData` may hold under the strict rules: the 2018 schema's four
+/// integers plus the error details of the newer documentation, which are
+/// strings.
 pub const QOE_KEYS: &[QoeKey] = &[
     QoeKey {
         key: "media.qoe.bitrate",
@@ -249,8 +254,9 @@ impl std::fmt::Display for MetadataKeyProblem {
     }
 }
 
-/// Checks a `customMetadata` key: `^[a-zA-Z0-9_.]+$`, not starting with the
-/// reserved `a.` or `media.` prefixes (§9).
+/// Checks a `customMetadata` key: `^[a-zA-Z0-9_.]+$` (the 2018 schema's
+/// pattern), not starting with the `a.` or `media.` prefixes that the
+/// documentation reserves (strict only).
 pub fn check_metadata_key(key: &str) -> Result<(), MetadataKeyProblem> {
     if key.is_empty() {
         return Err(MetadataKeyProblem::Empty);

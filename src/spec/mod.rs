@@ -1,8 +1,12 @@
-//! What a valid `sessionStart` body is: the parameter catalogue and the
-//! validity rules of the Media Collection API (digest §1, §2, §9).
+//! The API contract: what a valid `sessionStart` body is (the parameter
+//! catalogue and the validity rules, under the `strict` or `documented`
+//! rule set), the named mutations that break a body, the endpoint path and
+//! the header limit. `docs/contract.md` describes every rule, where it
+//! comes from and which rule set enforces it.
 //!
-//! This is the one source of truth that the generator and the reference
-//! server share. It does no I/O and knows nothing of HTTP or randomness.
+//! This is the one source of truth of the generator, the reference server
+//! and the response checks. It does no I/O, knows nothing of HTTP or
+//! randomness, and imports no other module of the crate.
 
 mod catalogue;
 mod mutations;
@@ -15,7 +19,7 @@ pub use catalogue::{
     check_metadata_key, param, param_index, qoe_key,
 };
 pub use mutations::{BodyKind, MUTATIONS, Mutation, MutationDef, Strength};
-pub use rules::RuleSet;
+pub use rules::{RuleSet, UnknownRuleSet};
 pub use validate::{Rule, Violation, validate, validate_bytes};
 
 /// The sessions endpoint's path.

@@ -1,8 +1,11 @@
-//! The validity rules of a sessionStart body (digest §2, §8, §9), as one
-//! function that both the generator's tests and the reference server call.
+//! The validity rules of a sessionStart body, as one function that both the
+//! generator's tests and the reference server call. Each rule belongs to a
+//! rule set: `strict` applies all of them, `documented` only those the
+//! API's documentation states (`docs/contract.md`, "Rules").
 
 use serde_json::{Map, Value};
 
+use super::RuleSet;
 use super::catalogue::{
     self, Constraint, MetadataKeyProblem, PLAYER_TIME_MEMBERS, TOP_LEVEL_MEMBERS, ValueType,
 };
@@ -125,16 +128,28 @@ impl std::fmt::Display for Violation {
 
 impl std::error::Error for Violation {}
 
-/// Parses and validates a request body.
-pub fn validate_bytes(body: &[u8]) -> Result<(), Violation> {
+/// Parses and validates a request body under `rules`.
+pub fn validate_bytes(body: &[u8], rules: RuleSet) -> Result<(), Violation> {
     let value: Value =
         serde_json::from_slice(body).map_err(|_| Violation::new(Rule::NotJson, ""))?;
-    validate(&value)
+    validate(&value, rules)
 }
 
-/// Validates a parsed body against the sessionStart rules. Reports the first
-/// rule broken, checking in a fixed order so the answer is deterministic.
-pub fn validate(body: &Value) -> Result<(), Violation> {
+/// Validates a parsed body against the sessionStart rules of `rules`.
+/// Reports the first rule broken, checking in a fixed order so the answer
+/// is deterministic.
+///
+/// Under [`RuleSet::Documented`] only what the documentation states is
+/// checked: the body shape and mandatory members, `eventType`, the type of
+/// `playerTime.playhead` (a number, not negative) and `playerTime.ts` (a
+/// number), the required params, the JSON type of every known param, and
+/// `media.downloaded` not `true`. Unknown keys anywhere, the
+/// `customMetadata` key and value rules, the `qoeData` keys and types, an
+/// integer `ts` and mcload's value rules (non-empty strings, a positive
+/// length, closed value sets, the `visitor.customerIDs` entries) are
+/// [`RuleSet::Strict`] only.
+pub fn validate(body: &Value, rules: RuleSet) -> Result<(), Violation> {
+    let strict = rules == RuleSet::Strict;
     let top = body
         .as_object()
         .ok_or_else(|| Violation::new(Rule::NotAnObject, ""))?;
@@ -143,9 +158,10 @@ pub fn validate(body: &Value) -> Result<(), Violation> {
             return Err(Violation::new(Rule::MissingMember, member));
         }
     }
-    if let Some(unknown) = top
-        .keys()
-        .find(|k| !TOP_LEVEL_MEMBERS.contains(&k.as_str()))
+    if strict
+        && let Some(unknown) = top
+            .keys()
+            .find(|k| !TOP_LEVEL_MEMBERS.contains(&k.as_str()))
     {
         return Err(Violation::new(Rule::UnknownMember, unknown.as_str()));
     }
@@ -159,13 +175,19 @@ pub fn validate(body: &Value) -> Result<(), Violation> {
             ));
         }
     }
-    validate_player_time(&top["playerTime"])?;
-    validate_params(&top["params"])?;
+    validate_player_time(&top["playerTime"], strict)?;
+    validate_params(&top["params"], strict)?;
     if let Some(metadata) = top.get("customMetadata") {
-        validate_custom_metadata(metadata)?;
+        let metadata = object(metadata, "customMetadata")?;
+        if strict {
+            validate_custom_metadata(metadata)?;
+        }
     }
     if let Some(qoe) = top.get("qoeData") {
-        validate_qoe(qoe)?;
+        let qoe = object(qoe, "qoeData")?;
+        if strict {
+            validate_qoe(qoe)?;
+        }
     }
     Ok(())
 }
@@ -180,7 +202,7 @@ fn is_integer(value: &Value) -> bool {
     value.as_i64().is_some() || value.as_u64().is_some()
 }
 
-fn validate_player_time(value: &Value) -> Result<(), Violation> {
+fn validate_player_time(value: &Value, strict: bool) -> Result<(), Violation> {
     let player_time = object(value, "playerTime")?;
     for member in PLAYER_TIME_MEMBERS {
         if !player_time.contains_key(*member) {
@@ -190,9 +212,10 @@ fn validate_player_time(value: &Value) -> Result<(), Violation> {
             ));
         }
     }
-    if let Some(unknown) = player_time
-        .keys()
-        .find(|k| !PLAYER_TIME_MEMBERS.contains(&k.as_str()))
+    if strict
+        && let Some(unknown) = player_time
+            .keys()
+            .find(|k| !PLAYER_TIME_MEMBERS.contains(&k.as_str()))
     {
         return Err(Violation::new(
             Rule::UnknownMember,
@@ -206,6 +229,16 @@ fn validate_player_time(value: &Value) -> Result<(), Violation> {
         return Err(Violation::new(Rule::Negative, "playerTime.playhead"));
     }
     let ts = &player_time["ts"];
+    if !strict {
+        // The page asks for a timestamp in milliseconds: a number.
+        if !ts.is_number() {
+            return Err(Violation::new(
+                Rule::WrongType(ValueType::Number),
+                "playerTime.ts",
+            ));
+        }
+        return Ok(());
+    }
     if !is_integer(ts) {
         return Err(Violation::new(
             Rule::WrongType(ValueType::Integer),
@@ -218,7 +251,7 @@ fn validate_player_time(value: &Value) -> Result<(), Violation> {
     Ok(())
 }
 
-fn validate_params(value: &Value) -> Result<(), Violation> {
+fn validate_params(value: &Value, strict: bool) -> Result<(), Violation> {
     let params = object(value, "params")?;
     for param in catalogue::PARAMS.iter().filter(|p| p.required) {
         if !params.contains_key(param.key) {
@@ -229,24 +262,31 @@ fn validate_params(value: &Value) -> Result<(), Violation> {
         }
     }
     for (key, value) in params {
-        let param = catalogue::param(key)
-            .ok_or_else(|| Violation::new(Rule::UnknownParam, format!("params.{key}")))?;
+        let Some(param) = catalogue::param(key) else {
+            if strict {
+                return Err(Violation::new(Rule::UnknownParam, format!("params.{key}")));
+            }
+            continue;
+        };
         let field = || format!("params.{key}");
         let type_ok = match param.ty {
             ValueType::String => value.is_string(),
             ValueType::Number => value.is_number(),
             ValueType::Integer => is_integer(value),
             ValueType::Boolean => value.is_boolean(),
-            ValueType::CustomerIds => {
+            ValueType::CustomerIds if strict => {
                 validate_customer_ids(value, &field())?;
                 true
             }
+            ValueType::CustomerIds => value.is_object(),
         };
         if !type_ok {
             return Err(Violation::new(Rule::WrongType(param.ty), field()));
         }
         match param.constraint {
             Constraint::None => {}
+            // mcload's own value rules.
+            Constraint::NonEmpty | Constraint::Positive | Constraint::OneOf(_) if !strict => {}
             Constraint::NonEmpty => {
                 if value.as_str().is_some_and(str::is_empty) {
                     return Err(Violation::new(Rule::EmptyString, field()));
@@ -291,8 +331,7 @@ fn validate_customer_ids(value: &Value, field: &str) -> Result<(), Violation> {
     Ok(())
 }
 
-fn validate_custom_metadata(value: &Value) -> Result<(), Violation> {
-    let metadata = object(value, "customMetadata")?;
+fn validate_custom_metadata(metadata: &Map<String, Value>) -> Result<(), Violation> {
     for (key, value) in metadata {
         catalogue::check_metadata_key(key).map_err(|problem| {
             Violation::new(
@@ -310,8 +349,7 @@ fn validate_custom_metadata(value: &Value) -> Result<(), Violation> {
     Ok(())
 }
 
-fn validate_qoe(value: &Value) -> Result<(), Violation> {
-    let qoe = object(value, "qoeData")?;
+fn validate_qoe(qoe: &Map<String, Value>) -> Result<(), Violation> {
     for (key, value) in qoe {
         let spec = catalogue::qoe_key(key)
             .ok_or_else(|| Violation::new(Rule::UnknownQoeKey, format!("qoeData.{key}")))?;
@@ -365,10 +403,15 @@ mod tests {
     /// A change that should make the valid body invalid.
     type Mutation = Box<dyn Fn(&mut Value)>;
 
+    /// The valid body changed by `mutate`, judged by the strict rules.
     fn with(mutate: impl FnOnce(&mut Value)) -> Result<(), Violation> {
+        with_rules(RuleSet::Strict, mutate)
+    }
+
+    fn with_rules(rules: RuleSet, mutate: impl FnOnce(&mut Value)) -> Result<(), Violation> {
         let mut body = valid_body();
         mutate(&mut body);
-        validate(&body)
+        validate(&body, rules)
     }
 
     fn rule_of(result: Result<(), Violation>) -> (&'static str, String) {
@@ -377,12 +420,14 @@ mod tests {
     }
 
     #[test]
-    fn the_documented_sample_body_is_valid() {
-        assert_eq!(validate(&valid_body()), Ok(()));
-        assert_eq!(
-            validate_bytes(serde_json::to_vec(&valid_body()).unwrap().as_slice()),
-            Ok(())
-        );
+    fn a_body_with_one_of_each_member_is_valid_under_both_rule_sets() {
+        for rules in RuleSet::ALL {
+            assert_eq!(validate(&valid_body(), rules), Ok(()));
+            assert_eq!(
+                validate_bytes(serde_json::to_vec(&valid_body()).unwrap().as_slice(), rules),
+                Ok(())
+            );
+        }
     }
 
     #[test]
@@ -394,7 +439,8 @@ mod tests {
         let params = top["params"].as_object_mut().unwrap();
         params.retain(|k, _| catalogue::param(k).unwrap().required);
         assert_eq!(params.len(), catalogue::REQUIRED_COUNT);
-        assert_eq!(validate(&body), Ok(()));
+        assert_eq!(validate(&body, RuleSet::Strict), Ok(()));
+        assert_eq!(validate(&body, RuleSet::Documented), Ok(()));
     }
 
     #[test]
@@ -459,7 +505,8 @@ mod tests {
 
     #[test]
     fn documented_type_errors_are_rejected() {
-        // The quick-start's own examples of "correct data types" (digest §2).
+        // The documented type errors: Adobe's quick start names the string
+        // `media.length` and `analytics.enableSSL` as examples.
         let cases: Vec<(&str, Mutation)> = vec![
             (
                 "params.media.length",
@@ -622,17 +669,22 @@ mod tests {
             let result = with(|b| b[member] = json!([]));
             assert_eq!(rule_of(result), ("not_an_object", member.to_string()));
         }
-        assert_eq!(rule_of(validate(&json!([1]))), ("not_an_object", "".into()));
+        assert_eq!(
+            rule_of(validate(&json!([1]), RuleSet::Strict)),
+            ("not_an_object", "".into())
+        );
     }
 
     #[test]
     fn bodies_that_are_not_json_are_rejected() {
         for body in [&b""[..], b"{", b"not json", b"\xff\xfe", b"{\"a\":1}}"] {
-            assert_eq!(
-                validate_bytes(body).map_err(|v| v.rule),
-                Err(Rule::NotJson),
-                "{body:?}"
-            );
+            for rules in RuleSet::ALL {
+                assert_eq!(
+                    validate_bytes(body, rules).map_err(|v| v.rule),
+                    Err(Rule::NotJson),
+                    "{body:?}"
+                );
+            }
         }
     }
 
@@ -645,5 +697,232 @@ mod tests {
         })
         .unwrap_err();
         assert_eq!(v.to_string(), "params.media.id is a required param");
+    }
+
+    /// The "Sessions request" page's sample body, with its `...`
+    /// placeholder lines removed so that it is JSON.
+    const PAGE_SAMPLE: &str = include_str!("../../tests/fixtures/sessions-page-sample.json");
+
+    #[test]
+    fn the_page_sample_is_accepted_as_documented_and_rejected_by_strict_at_qoe_data_param1() {
+        assert_eq!(
+            validate_bytes(PAGE_SAMPLE.as_bytes(), RuleSet::Documented),
+            Ok(())
+        );
+        let violation = validate_bytes(PAGE_SAMPLE.as_bytes(), RuleSet::Strict).unwrap_err();
+        assert_eq!(violation.rule, Rule::UnknownQoeKey);
+        assert_eq!(violation.field, "qoeData.param1");
+        assert_eq!(
+            violation.to_string(),
+            "qoeData.param1 is not a known QoE key"
+        );
+    }
+
+    #[test]
+    fn a_fractional_playhead_is_valid_under_both_rule_sets() {
+        for playhead in [json!(0.0), json!(12.345), json!(86_399.999)] {
+            for rules in RuleSet::ALL {
+                assert_eq!(
+                    with_rules(rules, |b| b["playerTime"]["playhead"] = playhead.clone()),
+                    Ok(()),
+                    "{playhead} under {rules}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn documented_lets_through_what_only_the_schema_or_mcload_forbids() {
+        let cases: Vec<(&str, &str, Mutation)> = vec![
+            (
+                "unknown_member",
+                "extra",
+                Box::new(|b| b["extra"] = json!(1)),
+            ),
+            (
+                "unknown_member",
+                "playerTime.speed",
+                Box::new(|b| b["playerTime"]["speed"] = json!(1)),
+            ),
+            (
+                "unknown_param",
+                "params.media.colour",
+                Box::new(|b| b["params"]["media.colour"] = json!("red")),
+            ),
+            (
+                "unknown_qoe_key",
+                "qoeData.param1",
+                Box::new(|b| b["qoeData"]["param1"] = json!("x")),
+            ),
+            (
+                "wrong_type",
+                "qoeData.media.qoe.bitrate",
+                Box::new(|b| b["qoeData"]["media.qoe.bitrate"] = json!(1.5)),
+            ),
+            (
+                "bad_custom_metadata_key",
+                "customMetadata.bad-key",
+                Box::new(|b| b["customMetadata"]["bad-key"] = json!("x")),
+            ),
+            (
+                "bad_custom_metadata_key",
+                "customMetadata.media.x",
+                Box::new(|b| b["customMetadata"]["media.x"] = json!("x")),
+            ),
+            (
+                "custom_metadata_not_string",
+                "customMetadata.count",
+                Box::new(|b| b["customMetadata"]["count"] = json!(3)),
+            ),
+            (
+                "wrong_type",
+                "playerTime.ts",
+                Box::new(|b| b["playerTime"]["ts"] = json!(1509045324153.5)),
+            ),
+            (
+                "negative",
+                "playerTime.ts",
+                Box::new(|b| b["playerTime"]["ts"] = json!(-1)),
+            ),
+            (
+                "empty_string",
+                "params.media.id",
+                Box::new(|b| b["params"]["media.id"] = json!("")),
+            ),
+            (
+                "not_positive",
+                "params.media.length",
+                Box::new(|b| b["params"]["media.length"] = json!(0)),
+            ),
+            (
+                "not_allowed",
+                "params.media.streamType",
+                Box::new(|b| b["params"]["media.streamType"] = json!("VIDEO")),
+            ),
+            (
+                "not_allowed",
+                "params.media.showType",
+                Box::new(|b| b["params"]["media.showType"] = json!("4")),
+            ),
+            (
+                "bad_customer_id",
+                "params.visitor.customerIDs.userId",
+                Box::new(|b| b["params"]["visitor.customerIDs"]["userId"]["authState"] = json!(3)),
+            ),
+        ];
+        for (code, field, mutate) in cases {
+            let mut body = valid_body();
+            mutate(&mut body);
+            assert_eq!(
+                rule_of(validate(&body, RuleSet::Strict)),
+                (code, field.to_string())
+            );
+            assert_eq!(
+                validate(&body, RuleSet::Documented),
+                Ok(()),
+                "{code} at {field}"
+            );
+        }
+    }
+
+    #[test]
+    fn documented_still_rejects_what_the_documents_state() {
+        let cases: Vec<(&str, &str, Mutation)> = vec![
+            (
+                "missing_member",
+                "playerTime",
+                Box::new(|b| {
+                    b.as_object_mut().unwrap().remove("playerTime");
+                }),
+            ),
+            (
+                "missing_member",
+                "playerTime.ts",
+                Box::new(|b| {
+                    b["playerTime"].as_object_mut().unwrap().remove("ts");
+                }),
+            ),
+            (
+                "missing_param",
+                "params.media.channel",
+                Box::new(|b| {
+                    b["params"].as_object_mut().unwrap().remove("media.channel");
+                }),
+            ),
+            (
+                "wrong_event_type",
+                "eventType",
+                Box::new(|b| b["eventType"] = json!("play")),
+            ),
+            (
+                "wrong_type",
+                "eventType",
+                Box::new(|b| b["eventType"] = json!(1)),
+            ),
+            (
+                "wrong_type",
+                "playerTime.playhead",
+                Box::new(|b| b["playerTime"]["playhead"] = json!("0")),
+            ),
+            (
+                "negative",
+                "playerTime.playhead",
+                Box::new(|b| b["playerTime"]["playhead"] = json!(-0.5)),
+            ),
+            (
+                "wrong_type",
+                "playerTime.ts",
+                Box::new(|b| b["playerTime"]["ts"] = json!("1509045324153")),
+            ),
+            (
+                "wrong_type",
+                "params.media.length",
+                Box::new(|b| b["params"]["media.length"] = json!("60")),
+            ),
+            (
+                "wrong_type",
+                "params.analytics.enableSSL",
+                Box::new(|b| b["params"]["analytics.enableSSL"] = json!("true")),
+            ),
+            (
+                "wrong_type",
+                "params.visitor.aamLocationHint",
+                Box::new(|b| b["params"]["visitor.aamLocationHint"] = json!(1.5)),
+            ),
+            (
+                "wrong_type",
+                "params.visitor.customerIDs",
+                Box::new(|b| b["params"]["visitor.customerIDs"] = json!(["u-1"])),
+            ),
+            (
+                "downloaded_true",
+                "params.media.downloaded",
+                Box::new(|b| b["params"]["media.downloaded"] = json!(true)),
+            ),
+            (
+                "not_an_object",
+                "customMetadata",
+                Box::new(|b| b["customMetadata"] = json!("x")),
+            ),
+            (
+                "not_an_object",
+                "qoeData",
+                Box::new(|b| b["qoeData"] = json!([])),
+            ),
+        ];
+        for (code, field, mutate) in cases {
+            let mut body = valid_body();
+            mutate(&mut body);
+            for rules in RuleSet::ALL {
+                assert_eq!(
+                    rule_of(validate(&body, rules)),
+                    (code, field.to_string()),
+                    "under {rules}"
+                );
+            }
+        }
+        // The documented ts is a number; only strict asks for an integer.
+        let v = with_rules(RuleSet::Documented, |b| b["playerTime"]["ts"] = json!(true));
+        assert_eq!(v.unwrap_err().to_string(), "playerTime.ts must be a number");
     }
 }
