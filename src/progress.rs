@@ -1,7 +1,8 @@
-//! The live progress line on a terminal: redrawn in place on stderr four
-//! times a second while the load runs, erased when it ends.
+//! The live progress line on a terminal: a thread that has `report` redraw
+//! it on stderr four times a second while the load runs, and erase it when
+//! the load ends.
 
-use std::io::{self, Write};
+use std::io;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -39,11 +40,9 @@ impl Watch for Progress {
                         &view.counts(),
                         last,
                     );
-                    let mut err = io::stderr().lock();
-                    let _ = write!(err, "\r{line}\x1b[K");
-                    let _ = err.flush();
+                    let _ = report::redraw_progress(&mut io::stderr().lock(), &line);
                 }
-                let _ = write!(io::stderr().lock(), "\r\x1b[K");
+                let _ = report::clear_progress(&mut io::stderr().lock());
             });
         // Without a thread there is no live line; the run goes on.
         if let Ok(thread) = thread {

@@ -56,15 +56,8 @@ impl SignalWatch {
         })
     }
 
-    /// Ends the watch.
-    pub fn finish(mut self) {
-        if let Some(done) = self.done.take() {
-            let _ = done.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
+    /// Ends the watch (as dropping it does).
+    pub fn finish(self) {}
 }
 
 impl Drop for SignalWatch {

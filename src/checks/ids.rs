@@ -371,11 +371,6 @@ mod tests {
         assert!(!ids.insert(fingerprint(9_999_999)));
         assert!(!ids.insert(fingerprint(10_000_000 - SESSION_ID_WINDOW as u64)));
         assert!(ids.insert(fingerprint(5)));
-        eprintln!(
-            "session ids: 10,000,000 checked in {} bytes ({} MiB) from first to last",
-            ids.bytes(),
-            ids.bytes() >> 20
-        );
         assert_eq!(ids.bytes(), at_start, "memory does not grow");
         assert_eq!(ids.bytes(), SessionIds::MAX_BYTES);
         assert_eq!(SessionIds::MAX_BYTES, 4 << 20);

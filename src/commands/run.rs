@@ -146,3 +146,78 @@ fn write_reports(run: &RunReport, args: &RunArgs, json_file: Option<&mut File>) 
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::CheckTally;
+    use crate::metrics::Tally;
+    use crate::scenario::{Model, StopRule};
+    use std::time::{Duration, SystemTime};
+
+    fn result(interrupted: bool, causes: Vec<Cause>) -> RunResult {
+        RunResult {
+            report: RunReport {
+                scenario: "t".into(),
+                target: "http://127.0.0.1:1".into(),
+                path: "/api/v1/sessions".into(),
+                embedded: false,
+                rules: crate::spec::RuleSet::Strict,
+                seed: 1,
+                started_at: SystemTime::now(),
+                elapsed: Duration::ZERO,
+                sending: Duration::ZERO,
+                model: Model::Closed { concurrency: 1 },
+                threads: 1,
+                stop: StopRule {
+                    duration: None,
+                    requests: Some(1),
+                },
+                scheduled: 0,
+                tally: Tally::default(),
+                warmup: None,
+                intervals: Vec::new(),
+                checks: CheckTally::default(),
+                server: None,
+                interrupted,
+            },
+            causes,
+        }
+    }
+
+    fn exit(interrupted: bool, causes: Vec<Cause>) -> (Exit, String) {
+        let mut err = Vec::new();
+        let exit = exit_code(&result(interrupted, causes), &mut err);
+        (exit, String::from_utf8(err).unwrap())
+    }
+
+    #[test]
+    fn the_verdicts_causes_map_to_exit_codes_in_order() {
+        assert_eq!(exit(false, vec![]), (Exit::Ok, String::new()));
+        let hlog = Cause::HlogFailed("disk full".into());
+        // A failed interval log fails the run, and is said even when a
+        // later cause decides the code.
+        let (code, err) = exit(false, vec![hlog.clone(), Cause::ContractBroken]);
+        assert_eq!(code, Exit::CheckFailed);
+        assert_eq!(err, "mcload: cannot write the interval log: disk full\n");
+        let (code, err) = exit(true, vec![hlog, Cause::Interrupted, Cause::NotAccounted]);
+        assert_eq!(code, Exit::Interrupted);
+        assert!(
+            err.contains("interval log") && !err.contains("add up"),
+            "{err}"
+        );
+        for cause in [
+            Cause::NotAccounted,
+            Cause::ServerCountsDiffer,
+            Cause::ContractBroken,
+        ] {
+            let (code, err) = exit(false, vec![cause.clone(), Cause::ContractBroken]);
+            assert_eq!(code, Exit::CheckFailed);
+            assert_eq!(
+                err,
+                format!("mcload: {}\n", cause.message()),
+                "only the first"
+            );
+        }
+    }
+}

@@ -598,6 +598,22 @@ mod tests {
     }
 
     #[test]
+    fn an_endpoint_names_its_port_only_when_it_is_not_the_schemes_own() {
+        let at = |tls, host: &str, port| Endpoint {
+            tls,
+            host: host.into(),
+            port,
+        };
+        assert_eq!(at(false, "127.0.0.1", 80).to_string(), "http://127.0.0.1");
+        assert_eq!(
+            at(false, "localhost", 8080).to_string(),
+            "http://localhost:8080"
+        );
+        assert_eq!(at(true, "::1", 443).to_string(), "https://[::1]");
+        assert_eq!(at(true, "::1", 80).host_header(), "[::1]:80");
+    }
+
+    #[test]
     fn the_request_head_has_defaults_that_scenario_headers_replace() {
         let head = request_head(
             "/api/v1/sessions",

@@ -10,11 +10,14 @@ use std::time::{Duration, SystemTime};
 
 pub use hlog::HlogFile;
 pub use json::{SCHEMA, histogram_base64, to_json};
-pub use text::{LastSecond, grouped, progress_line, rate_text, write_text};
+pub use text::{
+    LastSecond, clear_progress, grouped, progress_line, rate_text, redraw_progress, write_text,
+};
 
 use crate::checks::CheckTally;
 use crate::metrics::{Counts, Interval, Latency, Tally};
 use crate::scenario::{Model, StopRule};
+use crate::spec::RuleSet;
 
 /// A server's own counts, where mcload can know them (the embedded server).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -35,6 +38,9 @@ pub struct RunReport {
     pub path: String,
     /// The target was the embedded reference server.
     pub embedded: bool,
+    /// The rules the target applies, which decide the status each invalid
+    /// body is expected to get.
+    pub rules: RuleSet,
     pub seed: u64,
     pub started_at: SystemTime,
     pub elapsed: Duration,

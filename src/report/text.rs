@@ -7,7 +7,7 @@ use super::{LatencyMs, RunReport, ServerCheck};
 use crate::checks::Check;
 use crate::metrics::{Bucket, Counts};
 use crate::scenario::{Model, Rate};
-use crate::spec::MUTATIONS;
+use crate::spec::{MUTATIONS, RuleSet};
 
 /// `1234567` as `1,234,567`.
 pub fn grouped(n: u64) -> String {
@@ -289,9 +289,13 @@ fn write_checks(run: &RunReport, out: &mut dyn Write) -> io::Result<()> {
     if invalid > 0 {
         writeln!(
             out,
-            "bodies     {} valid (expect 201) · {} invalid (expect 400) by {} of {} mutations",
+            "bodies     {} valid (expect 201) · {} invalid ({}) by {} of {} mutations",
             grouped(c.valid),
             grouped(invalid),
+            match run.rules {
+                RuleSet::Strict => "expect 400",
+                RuleSet::Documented => "expect 400 if the documented rules reject them, else 201",
+            },
             mutations,
             MUTATIONS.len()
         )?;
@@ -344,6 +348,19 @@ pub struct LastSecond {
     /// Requests started in that second.
     pub rate: u64,
     pub p99_ms: f64,
+}
+
+/// Redraws the progress line in place on a terminal: `line` over the
+/// previous one, the rest of the terminal line erased.
+pub fn redraw_progress(out: &mut dyn Write, line: &str) -> io::Result<()> {
+    write!(out, "\r{line}\x1b[K")?;
+    out.flush()
+}
+
+/// Erases the progress line, leaving the cursor at the line's start.
+pub fn clear_progress(out: &mut dyn Write) -> io::Result<()> {
+    write!(out, "\r\x1b[K")?;
+    out.flush()
 }
 
 /// The one-line live view: elapsed time, requests ended, the last

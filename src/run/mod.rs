@@ -299,6 +299,7 @@ pub fn execute(scenario: &Scenario, options: RunOptions) -> Result<RunResult, Ru
         target: url.to_string(),
         path: scenario.target.path.clone(),
         embedded: embedded.is_some(),
+        rules: scenario.target.rules,
         seed,
         started_at: finished.started_at,
         elapsed: finished.elapsed,
