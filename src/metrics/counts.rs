@@ -91,7 +91,12 @@ impl Counts {
 
     #[inline]
     pub fn add(&mut self, class: Class) {
-        self.0[Kind::of(class) as usize] += 1;
+        self.add_kind(Kind::of(class));
+    }
+
+    #[inline]
+    pub fn add_kind(&mut self, kind: Kind) {
+        self.0[kind as usize] += 1;
     }
 
     pub fn get(&self, kind: Kind) -> u64 {

@@ -71,8 +71,8 @@ impl Bucket {
     /// The bucket of an outcome; `None` for a dropped request, which was
     /// never sent and so has no latency.
     #[inline]
-    pub fn of(class: Class) -> Option<Bucket> {
-        Some(match Kind::of(class) {
+    pub fn of(kind: Kind) -> Option<Bucket> {
+        Some(match kind {
             Kind::Created => Bucket::Created,
             Kind::BadRequest => Bucket::BadRequest,
             Kind::ServerError => Bucket::ServerError,
@@ -98,8 +98,8 @@ impl Bucket {
 #[derive(Clone, Debug)]
 pub struct Tally {
     pub counts: Counts,
-    /// Answers by status code, indexed by code (100..=599): the detail
-    /// behind [`Counts::other`].
+    /// Answers of [`Kind::OtherStatus`] by status code, indexed by code
+    /// (100..=599): the detail behind [`Counts::other`].
     codes: Vec<u64>,
     /// Latency of every request that got an answer, from its intended start.
     pub all: Latency,
@@ -134,19 +134,20 @@ impl Tally {
         self.codes
             .iter()
             .enumerate()
-            .filter(|&(code, &n)| n > 0 && !matches!(code, 201 | 400 | 500))
+            .filter(|&(_, &n)| n > 0)
             .map(|(code, &n)| (code as u16, n))
             .collect()
     }
 
     #[inline]
     fn add(&mut self, outcome: &Outcome<'_>) {
-        self.counts.add(outcome.class);
-        if let Class::Status(code) = outcome.class {
+        let kind = Kind::of(outcome.class);
+        self.counts.add_kind(kind);
+        if let (Kind::OtherStatus, Class::Status(code)) = (kind, outcome.class) {
             // The driver only passes codes 100..=599 through.
             self.codes[usize::from(code).min(599)] += 1;
         }
-        let Some(bucket) = Bucket::of(outcome.class) else {
+        let Some(bucket) = Bucket::of(kind) else {
             return;
         };
         let micros = micros_between(outcome.intended, outcome.done);
