@@ -146,7 +146,7 @@ pub struct Summary {
     pub intervals: Vec<Interval>,
     /// Why the interval sink failed, when it did; the series itself is
     /// complete.
-    pub hlog_error: Option<String>,
+    pub sink_error: Option<String>,
 }
 
 /// Takes each complete second's latency histogram, in order, while the run
@@ -230,7 +230,7 @@ impl SeriesCollector {
                             collector.run(rx, None);
                         }
                         if let Err(e) = done {
-                            collector.summary.hlog_error.get_or_insert(e);
+                            collector.summary.sink_error.get_or_insert(e);
                         }
                     }
                     None => collector.run(rx.take().expect("not taken yet"), None),
@@ -244,7 +244,7 @@ impl SeriesCollector {
     pub fn finish(self) -> Summary {
         self.thread.join().unwrap_or_else(|_| Summary {
             intervals: Vec::new(),
-            hlog_error: Some("the series collector panicked".into()),
+            sink_error: Some("the series collector panicked".into()),
         })
     }
 }
@@ -313,7 +313,7 @@ impl Collector {
                 && let Err(e) = writer.write(second, h)
             {
                 // The series goes on without the log; the error is reported.
-                self.summary.hlog_error.get_or_insert(e);
+                self.summary.sink_error.get_or_insert(e);
                 *log = None;
             }
             let interval = Interval {
@@ -459,7 +459,7 @@ mod tests {
             a.finish();
             let summary = collector.finish();
             assert_eq!(summary.intervals.len(), 3, "the series is complete");
-            assert_eq!(summary.hlog_error, failure);
+            assert_eq!(summary.sink_error, failure);
             let kept = kept.lock().unwrap();
             let seconds: Vec<u64> = kept.iter().map(|(s, _)| *s).collect();
             if failure.is_some() {

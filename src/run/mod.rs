@@ -317,7 +317,7 @@ pub fn execute(scenario: &Scenario, options: RunOptions) -> Result<RunResult, Ru
             .map(|e| server_counts(&e.state.stats.snapshot())),
         interrupted,
     };
-    let causes = judge(&report, summary.hlog_error);
+    let causes = judge(&report, summary.sink_error);
     Ok(RunResult { report, causes })
 }
 
