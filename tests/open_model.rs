@@ -136,7 +136,7 @@ fn the_interval_log_reads_back_to_the_runs_histogram() {
     let dir = temp_dir("open-hlog");
     let hlog = dir.join("run.hlog");
     let r = execute_with(
-        "[load]\nrate = 400\nduration = \"2200ms\"\n",
+        "[load]\nrate = 400\nduration = \"1200ms\"\n",
         RunOptions {
             hlog: Some(std::fs::File::create(&hlog).unwrap()),
             ..RunOptions::default()
@@ -156,7 +156,7 @@ fn the_interval_log_reads_back_to_the_runs_histogram() {
             intervals += 1;
         }
     }
-    assert!(intervals >= 3, "{intervals} intervals");
+    assert!(intervals >= 2, "{intervals} intervals");
     let total = decode(r.json["histograms"]["all"].as_str().unwrap());
     let merged = merged.unwrap();
     assert_eq!(merged.len(), total.len());
@@ -188,14 +188,14 @@ fn beyond_max_in_flight_requests_are_dropped_and_accounted() {
 
 #[test]
 fn warm_up_is_sent_and_reported_apart() {
-    let r = execute("[load]\nrate = 200\nduration = \"1s\"\nwarmup = \"1s\"\n");
+    let r = execute("[load]\nrate = 200\nduration = \"500ms\"\nwarmup = \"1s\"\n");
     assert_eq!(r.code(), 0, "{}", r.stderr());
     assert_accounted(&r);
     assert_eq!(r.count("/warmup/requests/scheduled"), 200);
-    assert_eq!(r.count("/requests/scheduled"), 200);
-    assert_eq!(r.count("/status/201"), 200);
+    assert_eq!(r.count("/requests/scheduled"), 100);
+    assert_eq!(r.count("/status/201"), 100);
     // The server saw both parts.
-    assert_eq!(r.count("/server/requests"), 400);
+    assert_eq!(r.count("/server/requests"), 300);
     assert_eq!(r.json["server"]["check"], "equal");
     // The series covers the measured second only.
     let first = r.json["intervals"][0]["t"].as_u64().unwrap();
