@@ -1,6 +1,6 @@
 //! The per-request work outside the network, measured alone: writing a
-//! body, recording an outcome, merging per-thread figures, and asking the
-//! schedule when a request starts.
+//! body, recording an outcome (metrics and checks), merging per-thread
+//! figures, and asking the schedule when a request starts.
 //!
 //!     cargo bench --bench core
 
@@ -10,12 +10,13 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
+use mcload::checks;
 use mcload::engine::{Class, Outcome, Record};
 use mcload::generate::BodyGenerator;
 use mcload::metrics::{Recorder, merge};
 use mcload::scenario::{Rate, Scenario, StopRule};
 use mcload::schedule::{OpenSchedule, RateCurve};
-use mcload::spec::BodyKind;
+use mcload::spec::{BodyKind, RuleSet};
 
 fn generator(text: &str) -> BodyGenerator {
     let scenario = Scenario::parse(text, "bench.toml", None).expect("a valid scenario");
@@ -96,12 +97,31 @@ fn metrics(c: &mut Criterion) {
     group.throughput(Throughput::Elements(1));
     let now = Instant::now();
     let outcomes: Vec<Outcome<'static>> = (0..1024).map(|i| outcome(now, 50 + i * 7)).collect();
-    let mut recorder = Recorder::new(Arc::default());
+    // What a generator thread records each outcome into: the metrics
+    // recorder and the checks recorder, composed as a tuple.
+    let mut recorder = (
+        Recorder::new(Arc::default()),
+        checks::Recorder::new(RuleSet::Strict, &["/api/v1/sessions"]),
+    );
     let mut i = 0;
     group.bench_function("record one outcome", |b| {
         b.iter(|| {
             i = (i + 1) & 1023;
             recorder.record(black_box(&outcomes[i]));
+        })
+    });
+    let mut measure_only = Recorder::new(Arc::default());
+    group.bench_function("record one outcome, metrics only", |b| {
+        b.iter(|| {
+            i = (i + 1) & 1023;
+            measure_only.record(black_box(&outcomes[i]));
+        })
+    });
+    let mut check_only = checks::Recorder::new(RuleSet::Strict, &["/api/v1/sessions"]);
+    group.bench_function("record one outcome, checks only", |b| {
+        b.iter(|| {
+            i = (i + 1) & 1023;
+            check_only.record(black_box(&outcomes[i]));
         })
     });
     group.finish();

@@ -5,26 +5,37 @@
 //!
 //! Each module owns one thing and uses only the ones listed above it:
 //!
-//! - [`spec`]: the sessionStart param catalogue and validity rules, shared by
-//!   the generator and the reference server.
+//! - [`spec`]: the API contract: the sessionStart param catalogue, the
+//!   validity rules and rule sets, the mutation table, the endpoint path.
 //! - [`scenario`]: the TOML scenario format, its defaults and its errors.
-//! - [`generate`]: seeded, randomized, valid bodies written into a reused buffer.
-//! - [`schedule`]: when requests start (the closed model's arithmetic).
+//! - [`generate`]: seeded, randomized bodies written into a reused buffer.
+//! - [`schedule`]: when requests start (closed and open models).
 //! - [`engine`]: threads, runtimes, connections, the HTTP/1.1 driver; every
 //!   request ends in one [`engine::Outcome`] handed to a [`engine::Record`]er.
-//! - [`metrics`]: per-thread HdrHistograms and counters, merged losslessly.
-//! - [`report`]: the text summary and the JSON report.
-//! - [`target`]: the embedded reference server (`mcload serve`).
+//!   It knows its target as an [`engine::Endpoint`], not as scenario settings.
+//! - [`metrics`]: per-thread HdrHistograms, outcome counts and the
+//!   per-second series, merged losslessly; it records, never judges or writes.
+//! - [`checks`]: the response contract (status per body kind, `Location`,
+//!   unique session ids), fed through the same recording trait.
+//! - [`report`]: every output: the text summary, the JSON report, the
+//!   interval log, the progress line.
+//! - [`reference`]: the embedded reference server (`mcload serve`).
+//! - [`run`]: a whole run as a library call returning a structured result;
+//!   [`signals`] and [`progress`] watch it from outside.
 //! - [`commands`]: what each command does, wiring the modules above.
 //! - [`cli`]: flags in, exit codes out.
 
+pub mod checks;
 pub mod cli;
 pub mod commands;
 pub mod engine;
 pub mod generate;
 pub mod metrics;
+pub mod progress;
 pub mod reference;
 pub mod report;
+pub mod run;
 pub mod scenario;
 pub mod schedule;
+pub mod signals;
 pub mod spec;

@@ -1,6 +1,9 @@
 use std::collections::BTreeSet;
 
-use crate::util::{Serve, assert_accounted, mcload, repo, run, scenario};
+use mcload::run::RunOptions;
+use mcload::spec::{Mutation, RuleSet};
+
+use crate::util::{Run, Serve, aimed, assert_accounted, execute, mcload, parse, repo, scenario};
 
 #[test]
 fn sample_at_invalid_share_one_prints_only_rejected_bodies_each_named() {
@@ -41,18 +44,16 @@ fn sample_at_invalid_share_one_prints_only_rejected_bodies_each_named() {
 
 #[test]
 fn a_quarter_invalid_against_the_reference_server_passes_every_check() {
-    let s = scenario(
-        "checks-quarter",
-        "[load]\nconcurrency = 8\n[body]\nseed = 3\ninvalid_share = 0.25\n",
+    let r = execute(
+        "[load]\nconcurrency = 8\nrequests = 8000\n[body]\nseed = 3\ninvalid_share = 0.25\n",
     );
-    let r = run(&s, &["--requests", "20000"]);
     assert_eq!(r.code(), 0, "{}", r.stderr());
     assert_accounted(&r);
     let invalid = r.count("/bodies/invalid");
-    assert!((4_500..5_500).contains(&invalid), "{invalid}");
+    assert!((1_800..2_200).contains(&invalid), "{invalid}");
     assert_eq!(r.count("/status/400"), invalid);
     assert_eq!(r.count("/status/201"), r.count("/bodies/valid"));
-    assert_eq!(r.count("/bodies/valid") + invalid, 20_000);
+    assert_eq!(r.count("/bodies/valid") + invalid, 8_000);
     let by_mutation: u64 = r.json["bodies"]["by_mutation"]
         .as_object()
         .unwrap()
@@ -90,11 +91,10 @@ fn each_check_counts_exactly_what_a_misbehaving_server_did_wrong() {
         "--error-rate",
         "0.01",
     ]);
-    let s = scenario(
-        "checks-faults",
-        "[load]\nconcurrency = 8\n[body]\nseed = 8\ninvalid_share = 0.2\n",
-    );
-    let r = run(&s, &["--target", &server.url(), "--requests", "20000"]);
+    let r = execute(&aimed(
+        &server.url(),
+        "[load]\nconcurrency = 8\nrequests = 10000\n[body]\nseed = 8\ninvalid_share = 0.2\n",
+    ));
     assert_eq!(r.code(), 1, "a failed check exits 1: {}", r.stderr());
     assert_accounted(&r);
     // Exact comparisons need every answer: an answer mcload never saw
@@ -137,6 +137,88 @@ fn each_check_counts_exactly_what_a_misbehaving_server_did_wrong() {
         "duplicate_session_ids",
     ] {
         assert!(out.contains(&format!("✗ {check}")), "{check}: {out}");
+    }
+}
+
+#[test]
+fn weaker_mutations_accepted_by_a_documented_target_are_not_counted_as_invalid_accepted() {
+    // A server that accepts every body: under the strict rules each invalid
+    // body accepted is a broken contract; under the documented rules only
+    // those whose mutation breaks a rule the API page states.
+    let server = Serve::start(&["--accept-invalid", "1"]);
+    let text = aimed(
+        &server.url(),
+        "[load]\nconcurrency = 4\nrequests = 3000\n[body]\nseed = 4\ninvalid_share = 1\n",
+    );
+    let strong: Vec<&str> = Mutation::all()
+        .filter(|m| m.rejected_by(RuleSet::Documented))
+        .map(Mutation::name)
+        .collect();
+    assert!(
+        strong.len() < mcload::spec::MUTATIONS.len(),
+        "some are weaker"
+    );
+    for rules in [RuleSet::Strict, RuleSet::Documented] {
+        let mut scenario = parse(&text);
+        scenario.target.rules = rules;
+        let result = mcload::run::execute(&scenario, RunOptions::default()).unwrap();
+        let r = Run::from_result(&result);
+        assert_accounted(&r);
+        assert_eq!(r.count("/status/201"), 3_000, "every body is accepted");
+        let by_mutation = r.json["bodies"]["by_mutation"].as_object().unwrap();
+        let of_strong: u64 = by_mutation
+            .iter()
+            .filter(|(name, _)| strong.contains(&name.as_str()))
+            .map(|(_, n)| n.as_u64().unwrap())
+            .sum();
+        let expected = match rules {
+            RuleSet::Strict => 3_000,
+            RuleSet::Documented => of_strong,
+        };
+        assert!(0 < of_strong && of_strong < 3_000, "{by_mutation:?}");
+        assert_eq!(r.count("/checks/invalid_accepted"), expected, "{rules:?}");
+        assert_eq!(r.count("/checks/unexpected_status"), 0, "{rules:?}");
+        assert_eq!(
+            r.code(),
+            1,
+            "a strong mutation accepted breaks the contract"
+        );
+    }
+}
+
+/// Against a reference server enforcing the documented rules, a scenario
+/// that says so (`target.rules = "documented"`) holds every check: the
+/// weaker mutations get the 201 it expects. Judged as a strict target, the
+/// same answers break the contract.
+#[test]
+fn a_documented_reference_server_meets_a_documented_scenarios_expectations() {
+    let server = Serve::start(&["--rules", "documented"]);
+    let body = "[load]\nconcurrency = 4\nrequests = 2000\n[body]\nseed = 9\ninvalid_share = 1\n";
+    for (rules, exit) in [("documented", 0), ("strict", 1)] {
+        let text = format!(
+            "[target]\nurl = \"{}\"\nrules = \"{rules}\"\n{body}",
+            server.url()
+        );
+        let result = mcload::run::execute(&parse(&text), RunOptions::default()).unwrap();
+        let r = Run::from_result(&result);
+        assert_accounted(&r);
+        let by_mutation = r.json["bodies"]["by_mutation"].as_object().unwrap();
+        let weaker: u64 = by_mutation
+            .iter()
+            .filter(|(name, _)| {
+                !Mutation::by_name(name)
+                    .unwrap()
+                    .rejected_by(RuleSet::Documented)
+            })
+            .map(|(_, n)| n.as_u64().unwrap())
+            .sum();
+        assert!(0 < weaker && weaker < 2_000, "{by_mutation:?}");
+        assert_eq!(r.count("/status/201"), weaker, "{rules}");
+        assert_eq!(r.count("/status/400"), 2_000 - weaker, "{rules}");
+        let accepted = if rules == "strict" { weaker } else { 0 };
+        assert_eq!(r.count("/checks/invalid_accepted"), accepted, "{rules}");
+        assert_eq!(r.count("/checks/unexpected_status"), 0, "{rules}");
+        assert_eq!(r.code(), exit, "{rules}");
     }
 }
 

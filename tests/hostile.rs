@@ -1,18 +1,20 @@
 use std::sync::atomic::Ordering::SeqCst;
 
-use crate::util::{Misbehaviour, RawServer, assert_accounted, run, scenario};
+use crate::util::{Misbehaviour, RawServer, Run, aimed, assert_accounted, execute};
 
-fn target_scenario(name: &str) -> std::path::PathBuf {
-    scenario(name, "[load]\nconcurrency = 4\nthreads = 2\n")
+/// Four workers on two threads against `server`, with `extra` load and
+/// http settings.
+fn closed_run(server: &RawServer, load: &str, http: &str) -> Run {
+    execute(&aimed(
+        &server.url(),
+        &format!("[load]\nconcurrency = 4\nthreads = 2\n{load}\n[http]\n{http}\n"),
+    ))
 }
 
 #[test]
 fn an_answer_that_is_not_http_is_a_protocol_error() {
     let server = RawServer::start(Misbehaviour::Garbage);
-    let run = run(
-        &target_scenario("garbage"),
-        &["--target", &server.url(), "--requests", "40"],
-    );
+    let run = closed_run(&server, "requests = 40", "");
     assert_eq!(run.code(), 0, "{}", run.stderr());
     assert_accounted(&run);
     assert_eq!(run.count("/errors/protocol"), 40);
@@ -22,10 +24,7 @@ fn an_answer_that_is_not_http_is_a_protocol_error() {
 #[test]
 fn a_server_that_hangs_up_gives_io_errors() {
     let server = RawServer::start(Misbehaviour::Hangup);
-    let run = run(
-        &target_scenario("hangup"),
-        &["--target", &server.url(), "--requests", "40"],
-    );
+    let run = closed_run(&server, "requests = 40", "");
     assert_eq!(run.code(), 0, "{}", run.stderr());
     assert_accounted(&run);
     assert_eq!(run.count("/errors/io"), 40);
@@ -36,17 +35,7 @@ fn a_server_that_hangs_up_gives_io_errors() {
 fn a_stalled_server_gives_timeouts_after_the_timeout() {
     let server = RawServer::start(Misbehaviour::Stall);
     let started = std::time::Instant::now();
-    let run = run(
-        &target_scenario("stall"),
-        &[
-            "--target",
-            &server.url(),
-            "--requests",
-            "8",
-            "--timeout",
-            "200ms",
-        ],
-    );
+    let run = closed_run(&server, "requests = 8", "timeout = \"200ms\"");
     assert_eq!(run.code(), 0, "{}", run.stderr());
     assert_accounted(&run);
     assert_eq!(run.count("/errors/timeout"), 8);
@@ -69,17 +58,7 @@ fn a_stall_after_many_quick_answers_times_out_at_the_stalled_requests_own_deadli
     // stalled request started: not at an earlier request's deadline, and
     // not never.
     let server = RawServer::start(Misbehaviour::StallAfter(2_000));
-    let run = run(
-        &target_scenario("stall-after"),
-        &[
-            "--target",
-            &server.url(),
-            "--requests",
-            "2004",
-            "--timeout",
-            "600ms",
-        ],
-    );
+    let run = closed_run(&server, "requests = 2004", "timeout = \"600ms\"");
     assert_eq!(run.code(), 0, "{}", run.stderr());
     assert_accounted(&run);
     assert_eq!(run.count("/status/201"), 2_000);
@@ -98,10 +77,7 @@ fn a_stall_after_many_quick_answers_times_out_at_the_stalled_requests_own_deadli
 #[test]
 fn when_the_target_dies_mid_run_every_request_is_still_accounted_for() {
     let server = RawServer::start(Misbehaviour::DieAfter(300));
-    let run = run(
-        &target_scenario("dies"),
-        &["--target", &server.url(), "--requests", "2000"],
-    );
+    let run = closed_run(&server, "requests = 2000", "");
     assert_eq!(run.code(), 0, "{}", run.stderr());
     assert_accounted(&run);
     assert_eq!(run.count("/requests/scheduled"), 2_000);
@@ -119,11 +95,10 @@ fn when_the_target_dies_mid_run_every_request_is_still_accounted_for() {
 #[test]
 fn in_the_open_model_a_dying_target_leaves_every_request_accounted_for() {
     let server = RawServer::start(Misbehaviour::DieAfter(300));
-    let s = scenario(
-        "open-dies",
+    let run = execute(&aimed(
+        &server.url(),
         "[load]\nrate = 1000\nrequests = 1500\nconnections = 4\nthreads = 2\n",
-    );
-    let run = run(&s, &["--target", &server.url()]);
+    ));
     assert_eq!(run.code(), 0, "{}", run.stderr());
     assert_accounted(&run);
     assert_eq!(run.count("/requests/scheduled"), 1_500);
@@ -136,12 +111,11 @@ fn in_the_open_model_a_dying_target_leaves_every_request_accounted_for() {
 #[test]
 fn in_the_open_model_a_stalled_server_times_out_waiting_requests_too() {
     let server = RawServer::start(Misbehaviour::Stall);
-    let s = scenario(
-        "open-stall-timeout",
-        "[load]\nrate = 100\nduration = \"500ms\"\nconnections = 2\n[http]\ntimeout = \"300ms\"\n",
-    );
     let started = std::time::Instant::now();
-    let run = run(&s, &["--target", &server.url()]);
+    let run = execute(&aimed(
+        &server.url(),
+        "[load]\nrate = 100\nduration = \"500ms\"\nconnections = 2\n[http]\ntimeout = \"300ms\"\n",
+    ));
     assert_eq!(run.code(), 0, "{}", run.stderr());
     assert_accounted(&run);
     assert_eq!(run.count("/requests/scheduled"), 50);

@@ -1,6 +1,8 @@
 use std::time::{Duration, Instant};
 
-use crate::util::{assert_accounted, mcload, repo, temp_dir};
+use mcload::run::RunOptions;
+
+use crate::util::{assert_accounted, execute_with, mcload, repo, temp_dir};
 
 fn interrupted_run(signal: &str, model: &[&str]) {
     let report = temp_dir("interrupt").join("report.json");
@@ -32,7 +34,7 @@ fn interrupted_run(signal: &str, model: &[&str]) {
 
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
-    let run = crate::util::Run { output, json };
+    let run = crate::util::Run::from_output(output, json);
     assert_eq!(run.json["interrupted"], true);
     assert_accounted(&run);
     assert!(run.count("/requests/scheduled") > 0);
@@ -48,8 +50,23 @@ fn ctrl_c_stops_the_run_and_still_writes_a_complete_report() {
 }
 
 #[test]
-fn ctrl_c_stops_an_open_model_run_with_every_request_accounted_for() {
-    interrupted_run("-INT", &["--rate", "5000"]);
+fn an_interrupted_open_model_run_has_every_request_accounted_for() {
+    // In-process: the interrupt a signal would make, from another thread.
+    let options = RunOptions::default();
+    let interrupt = options.interrupt.clone();
+    let stopper = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(500));
+        interrupt.request()
+    });
+    let run = execute_with("[load]\nrate = 2000\nduration = \"60s\"\n", options);
+    assert!(stopper.join().unwrap(), "the first request stops the run");
+    assert_eq!(run.code(), 130, "{}", run.stderr());
+    assert_eq!(run.json["interrupted"], true);
+    assert_accounted(&run);
+    assert!(run.count("/requests/scheduled") > 0);
+    assert_eq!(run.json["server"]["matches"], true, "{}", run.json);
+    assert!(run.json["duration_s"].as_f64().unwrap() < 30.0);
+    assert!(run.stdout().contains("INTERRUPTED"));
 }
 
 #[test]

@@ -1,12 +1,14 @@
 use std::sync::atomic::Ordering::SeqCst;
 
-use crate::util::{CountingServer, assert_accounted, run, scenario};
+use crate::util::{CountingServer, aimed, assert_accounted, execute};
 
 #[test]
 fn counts_against_an_external_server_equal_that_servers_own() {
     let server = CountingServer::start();
-    let s = scenario("external", "[load]\nconcurrency = 16\n[body]\nseed = 5\n");
-    let run = run(&s, &["--target", &server.url(), "--requests", "5000"]);
+    let run = execute(&aimed(
+        &server.url(),
+        "[load]\nconcurrency = 16\nrequests = 5000\n[body]\nseed = 5\n",
+    ));
     assert_eq!(run.code(), 0, "{}", run.stderr());
     assert_accounted(&run);
     let c = &server.counts;
@@ -30,11 +32,10 @@ fn counts_against_an_external_server_equal_that_servers_own() {
 #[test]
 fn a_duration_run_awaits_the_requests_on_the_wire() {
     let server = CountingServer::start();
-    let s = scenario(
-        "external-duration",
+    let run = execute(&aimed(
+        &server.url(),
         "[load]\nconcurrency = 4\nduration = \"700ms\"\n",
-    );
-    let run = run(&s, &["--target", &server.url()]);
+    ));
     assert_eq!(run.code(), 0, "{}", run.stderr());
     assert_accounted(&run);
     // Nothing is cut off at the deadline: every request sent was answered

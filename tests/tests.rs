@@ -1,6 +1,8 @@
-//! mcload's integration tests: one binary, one module per area. Each test
-//! drives the `mcload` binary as a user would and starts any server it
-//! needs on 127.0.0.1 with an ephemeral port.
+//! mcload's integration tests: one binary, one module per area. Tests of a
+//! run's numbers call the library (`mcload::run::execute`) in-process;
+//! tests of the command-line surface (flags, exit codes, output, signals)
+//! drive the `mcload` binary as a user would. Any server a test needs runs
+//! on 127.0.0.1 with an ephemeral port.
 
 /// Running the binary, scenario files, and test servers.
 mod util;
@@ -12,7 +14,8 @@ mod checks;
 mod errors;
 /// Targets that misbehave or die: every request still accounted for.
 mod hostile;
-/// Ctrl-C and SIGTERM: exit 130 with a complete report.
+/// Ctrl-C and SIGTERM (and the library's interrupt): exit 130 with a
+/// complete report.
 mod interrupt;
 /// The open model: rates, ramps, coordinated omission, warm-up, series, hlog.
 mod open_model;

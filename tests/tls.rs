@@ -3,7 +3,7 @@ use std::sync::Arc;
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
 use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 
-use crate::util::{assert_accounted, run, scenario, temp_dir};
+use crate::util::{assert_accounted, execute, scenario, temp_dir};
 
 /// An HTTPS reference server on 127.0.0.1 with a certificate for
 /// `localhost` and `127.0.0.1`, signed by a CA made here. Returns its port,
@@ -77,20 +77,13 @@ fn https_server() -> (
 #[test]
 fn an_https_target_is_verified_against_the_given_ca() {
     let (port, ca_file, state, _runtime) = https_server();
-    let s = scenario("tls", "[load]\nconcurrency = 4\n");
     for host in ["127.0.0.1", "localhost"] {
         let before = state.stats.snapshot();
-        let run = run(
-            &s,
-            &[
-                "--target",
-                &format!("https://{host}:{port}"),
-                "--ca-cert",
-                ca_file.to_str().unwrap(),
-                "--requests",
-                "400",
-            ],
-        );
+        let run = execute(&format!(
+            "[target]\nurl = \"https://{host}:{port}\"\nca_cert = {:?}\n\
+             [load]\nconcurrency = 4\nrequests = 400\n",
+            ca_file.to_str().unwrap()
+        ));
         assert_eq!(run.code(), 0, "{}", run.stderr());
         assert_accounted(&run);
         assert_eq!(run.count("/status/201"), 400);

@@ -1,5 +1,6 @@
-//! Helpers shared by the integration tests: running the binary, writing
-//! scenario files, and servers the tests start themselves on 127.0.0.1.
+//! Helpers shared by the integration tests: running a scenario in-process
+//! through the library or through the binary, writing scenario files, and
+//! servers the tests start themselves on 127.0.0.1.
 
 use std::convert::Infallible;
 use std::io::{Read, Write};
@@ -10,6 +11,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::SeqCst};
 use std::time::Duration;
 
+use mcload::run::{RunOptions, RunResult};
+use mcload::scenario::Scenario;
 use serde_json::Value;
 
 /// The mcload binary under test.
@@ -41,23 +44,52 @@ pub fn scenario(name: &str, text: &str) -> PathBuf {
     path
 }
 
-/// The result of one `mcload run` with a JSON report.
+/// The result of one run with a JSON report: made by the binary, or
+/// in-process through the library and shown as the binary would show it.
 pub struct Run {
-    pub output: Output,
+    /// The exit code (`mcload run`'s, or the one the verdict calls for).
+    pub code: i32,
+    /// The text summary (in-process: only the summary).
+    pub stdout: String,
+    /// What went to stderr (in-process: the verdict's message, if any).
+    pub stderr: String,
     pub json: Value,
 }
 
 impl Run {
+    pub fn from_output(output: Output, json: Value) -> Run {
+        Run {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            json,
+        }
+    }
+
+    /// Shows a library run's result as `mcload run` would.
+    pub fn from_result(result: &RunResult) -> Run {
+        let mut stderr = Vec::new();
+        let code = mcload::commands::run::exit_code(result, &mut stderr) as i32;
+        let mut stdout = Vec::new();
+        mcload::report::write_text(&result.report, &mut stdout).unwrap();
+        Run {
+            code,
+            stdout: String::from_utf8(stdout).unwrap(),
+            stderr: String::from_utf8(stderr).unwrap(),
+            json: mcload::report::to_json(&result.report),
+        }
+    }
+
     pub fn code(&self) -> i32 {
-        self.output.status.code().unwrap_or(-1)
+        self.code
     }
 
     pub fn stdout(&self) -> String {
-        String::from_utf8_lossy(&self.output.stdout).into_owned()
+        self.stdout.clone()
     }
 
     pub fn stderr(&self) -> String {
-        String::from_utf8_lossy(&self.output.stderr).into_owned()
+        self.stderr.clone()
     }
 
     pub fn count(&self, pointer: &str) -> u64 {
@@ -87,13 +119,32 @@ pub fn run(scenario: &Path, args: &[&str]) -> Run {
             String::from_utf8_lossy(&output.stderr)
         )
     });
-    Run {
-        output,
-        json: serde_json::from_str(&text).unwrap(),
-    }
+    Run::from_output(output, serde_json::from_str(&text).unwrap())
 }
 
-/// Checks design.md's identity: every scheduled request has exactly one outcome.
+/// A scenario from its TOML text, as `mcload run` would read it from a file.
+pub fn parse(text: &str) -> Scenario {
+    Scenario::parse(text, "test.toml", None).unwrap_or_else(|e| panic!("{e}\n{text}"))
+}
+
+/// A scenario's text aimed at `url`.
+pub fn aimed(url: &str, text: &str) -> String {
+    format!("[target]\nurl = \"{url}\"\n{text}")
+}
+
+/// Runs the scenario `text` in this process through the library.
+pub fn execute(text: &str) -> Run {
+    execute_with(text, RunOptions::default())
+}
+
+/// Runs the scenario `text` in this process with `options`.
+pub fn execute_with(text: &str, options: RunOptions) -> Run {
+    let result = mcload::run::execute(&parse(text), options).expect("the run starts");
+    Run::from_result(&result)
+}
+
+/// Checks the accounting identity: every scheduled request has exactly one
+/// outcome.
 pub fn assert_accounted(run: &Run) {
     let j = &run.json;
     let other: u64 = j["status"]["other"]

@@ -7,7 +7,7 @@ pub mod sample;
 pub mod serve;
 pub mod validate;
 
-/// How a command ended, as design.md's exit codes.
+/// How a command ended, as its exit code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Exit {
     /// Ran, and every check held.

@@ -1,23 +1,21 @@
-//! `mcload run`: load a scenario, find or start the target, run the load,
-//! report.
+//! `mcload run`: load the scenario, run it with [`crate::run::execute`],
+//! print the text summary, write the JSON report, and map the verdict to
+//! an exit code.
 
 use std::fs::File;
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 
 use super::{CommandResult, Exit, Failure};
-use crate::engine::{self, Control, RunStart, TargetError};
-use crate::generate::BodyGenerator;
-use crate::metrics::{self, IdChecker, LatestSecond, Live, Recorder, SeriesCollector};
-use crate::reference::{Embedded, Faults};
-use crate::report::{self, LastSecond, RunReport, ServerCounts};
-use crate::scenario::{FlagSettings, Model, Scenario, TargetUrl};
-use crate::schedule::{ClosedSchedule, OpenSchedule, Schedule};
+use crate::engine::TargetError;
+use crate::progress::Progress;
+use crate::report::{self, RunReport};
+use crate::run::{self, Cause, Interrupt, RunError, RunOptions, RunResult};
+use crate::scenario::{FlagSettings, Scenario};
+use crate::signals::SignalWatch;
 
 /// Where the JSON report goes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -39,11 +37,15 @@ pub struct RunArgs {
     pub quiet: bool,
 }
 
-pub fn run(args: &RunArgs) -> CommandResult {
-    let scenario = Scenario::resolve(&args.scenario, &args.flags).map_err(Failure::bad_input)?;
-    let seed = scenario.body.seed.unwrap_or_else(rand::random);
+/// The scenario the arguments describe: the file, with the flags over it.
+pub fn scenario(args: &RunArgs) -> Result<Scenario, Failure> {
+    Scenario::resolve(&args.scenario, &args.flags).map_err(Failure::bad_input)
+}
 
-    // Open the report file first: a path that cannot be written is bad
+pub fn run(args: &RunArgs) -> CommandResult {
+    let scenario = scenario(args)?;
+
+    // Open the output files first: a path that cannot be written is bad
     // input, found before anything is sent.
     let mut json_file = match &args.json {
         Some(JsonDest::File(path)) => Some(
@@ -53,7 +55,7 @@ pub fn run(args: &RunArgs) -> CommandResult {
         ),
         _ => None,
     };
-    let hlog_file = match &args.hlog {
+    let hlog = match &args.hlog {
         Some(path) => Some(
             File::create(path)
                 .with_context(|| format!("cannot write the interval log to {}", path.display()))
@@ -62,178 +64,62 @@ pub fn run(args: &RunArgs) -> CommandResult {
         None => None,
     };
 
-    let embedded = match &scenario.target.url {
-        Some(_) => None,
-        None => Some(
-            Embedded::start(scenario.target.rules, Faults::default())
-                .context("cannot start the embedded reference server")
-                .map_err(Failure::unreachable)?,
-        ),
-    };
-    let url = match (&scenario.target.url, &embedded) {
-        (Some(url), _) => url.clone(),
-        (None, Some(server)) => {
-            TargetUrl::parse(&server.url()).expect("a socket address makes a valid URL")
-        }
-        (None, None) => unreachable!("the embedded server starts when no target is given"),
-    };
-    let transport = engine::connect_target(
-        &url,
-        scenario.target.ca_cert.as_deref(),
-        scenario.http.timeout,
-    )
-    .map_err(|e| match e {
-        TargetError::Tls(_) => Failure::bad_input(e),
-        _ => Failure::unreachable(e),
-    })?;
+    let interrupt = Arc::new(Interrupt::default());
+    let signals = SignalWatch::start(interrupt.clone()).map_err(Failure::unreachable)?;
+    let watch = (!args.quiet && io::stderr().is_terminal())
+        .then(|| Box::new(Progress::default()) as Box<dyn run::Watch>);
+    let result = run::execute(
+        &scenario,
+        RunOptions {
+            hlog,
+            interrupt,
+            watch,
+        },
+    );
+    signals.finish();
+    let result = result.map_err(failure)?;
 
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let stop = scenario.load.stop_rule();
-    let wanted_threads = scenario.load.threads.unwrap_or(cores);
-    let warmup = scenario.load.warmup;
-    let plan = match &scenario.load.model {
-        Model::Closed { concurrency } => Schedule::Closed(ClosedSchedule::new(
-            *concurrency,
-            wanted_threads,
-            stop,
-            warmup,
-        )),
-        Model::Open(open) => Schedule::Open(Box::new(OpenSchedule::new(
-            &open.rate,
-            warmup,
-            stop,
-            open.connections,
-            open.max_in_flight,
-            wanted_threads,
-        ))),
-    };
-    let threads = plan.threads();
-    let endpoint = url.request_path(&scenario.target.path);
-    let config = engine::Config {
-        transport,
-        head: engine::request_head(&endpoint, &url.host_header(), &scenario.http.headers),
-        plan,
-        timeout: scenario.http.timeout,
-        bodies: BodyGenerator::new(&scenario.body, seed),
-    };
-
-    let control = Arc::new(Control::default());
-    let signals = SignalWatch::start(control.clone()).map_err(Failure::unreachable)?;
-    let lives: Vec<Arc<Live>> = (0..threads).map(|_| Arc::default()).collect();
-    let start = RunStart::now();
-    let (collector, sinks) = SeriesCollector::start(
-        threads,
-        start.instant,
-        start.wall,
-        warmup.unwrap_or_default(),
-        hlog_file,
-    )
-    .context("cannot start the series collector")
-    .map_err(Failure::unreachable)?;
-    let planned = stop.duration.map(|d| d + warmup.unwrap_or_default());
-    let progress = (!args.quiet && io::stderr().is_terminal())
-        .then(|| Progress::start(lives.clone(), collector.latest.clone(), planned));
-
-    let (id_checker, id_sinks) = IdChecker::start(threads)
-        .context("cannot start the session-id checker")
-        .map_err(Failure::unreachable)?;
-    let mut sinks = sinks.into_iter();
-    let mut id_sinks = id_sinks.into_iter();
-    let finished = engine::run(&config, &control, start, |t| {
-        let sink = sinks.next().expect("one sink per thread");
-        let ids = id_sinks.next().expect("one id sink per thread");
-        Recorder::new(lives[t].clone())
-            .with_series(sink)
-            .with_checks(&[endpoint.as_str(), scenario.target.path.as_str()], ids)
-    });
-    // Sinks of threads that never started end here, so the collectors end.
-    drop(sinks);
-    drop(id_sinks);
-    if let Some(p) = progress {
-        p.finish();
-    }
-    let interrupted = signals.finish();
-    let finished = finished
-        .context("the load generator failed")
-        .map_err(Failure::unreachable)?;
-
-    let (mut tallies, mut warmups, mut check_parts) = (Vec::new(), Vec::new(), Vec::new());
-    for recorded in finished.recorders.into_iter().map(Recorder::finish) {
-        tallies.push(recorded.tally);
-        warmups.extend(recorded.warmup);
-        check_parts.push(recorded.checks);
-    }
-    // A failure writing the interval log must not cost the report.
-    let series = collector.finish();
-    let hlog_error = series.hlog_error.clone();
-    let tally = metrics::merge(tallies);
-    let warmup_tally = metrics::merge(warmups);
-    let mut checks = metrics::merge_checks(check_parts);
-    checks.add_duplicates(&id_checker.finish());
-    let server = embedded.as_ref().map(|e| {
-        let s = e.state.stats.snapshot();
-        ServerCounts {
-            requests: s.requests,
-            created: s.created,
-            bad_request: s.bad_request,
-            server_error: s.server_error,
-            other: s.other,
-        }
-    });
-    let run_report = RunReport {
-        scenario: &scenario.name,
-        target: url.to_string(),
-        path: &scenario.target.path,
-        embedded: embedded.is_some(),
-        seed,
-        started_at: finished.started_at,
-        elapsed: finished.elapsed,
-        sending: finished.sending,
-        model: &scenario.load.model,
-        threads,
-        stop,
-        scheduled: finished.scheduled,
-        tally: &tally,
-        warmup: warmup.map(|w| (w, &warmup_tally)),
-        intervals: &series.intervals,
-        checks: &checks,
-        server,
-        interrupted,
-    };
-
-    write_reports(&run_report, args, json_file.as_mut())
+    write_reports(&result.report, args, json_file.as_mut())
         .context("cannot write the report")
         .map_err(Failure::bad_input)?;
-
-    if let Some(e) = hlog_error {
-        eprintln!("mcload: cannot write the interval log: {e}");
-        if !interrupted {
-            return Ok(Exit::CheckFailed);
-        }
-    }
-    if interrupted {
-        return Ok(Exit::Interrupted);
-    }
-    if !run_report.accounted() {
-        eprintln!("mcload: the outcomes do not add up to the requests scheduled");
-        return Ok(Exit::CheckFailed);
-    }
-    if run_report.server_check() == Some(report::ServerCheck::Different) {
-        eprintln!("mcload: the embedded server's counts differ from mcload's");
-        return Ok(Exit::CheckFailed);
-    }
-    if checks.contract_broken() {
-        eprintln!("mcload: the endpoint broke the response contract (see `checks` in the report)");
-        return Ok(Exit::CheckFailed);
-    }
-    Ok(Exit::Ok)
+    Ok(exit_code(&result, &mut io::stderr().lock()))
 }
 
-fn write_reports(
-    run: &RunReport<'_>,
-    args: &RunArgs,
-    json_file: Option<&mut File>,
-) -> io::Result<()> {
+/// The exit code a run's verdict calls for, with a line on `err` for the
+/// cause that decided it (and for a failed interval log, always).
+pub fn exit_code(result: &RunResult, err: &mut dyn Write) -> Exit {
+    let mut say = |cause: &Cause| {
+        let _ = writeln!(err, "mcload: {}", cause.message());
+    };
+    for cause in &result.causes {
+        match cause {
+            Cause::HlogFailed(_) => {
+                say(cause);
+                // An interrupted run exits 130 all the same.
+                if !result.report.interrupted {
+                    return Exit::CheckFailed;
+                }
+            }
+            Cause::Interrupted => return Exit::Interrupted,
+            Cause::NotAccounted | Cause::ServerCountsDiffer | Cause::ContractBroken => {
+                say(cause);
+                return Exit::CheckFailed;
+            }
+        }
+    }
+    Exit::Ok
+}
+
+/// A run that could not be made: a bad certificate is bad input (2), any
+/// other failure means the run could not proceed (3).
+fn failure(e: RunError) -> Failure {
+    match e {
+        RunError::Target(TargetError::Tls(_)) => Failure::bad_input(e),
+        _ => Failure::unreachable(e),
+    }
+}
+
+fn write_reports(run: &RunReport, args: &RunArgs, json_file: Option<&mut File>) -> io::Result<()> {
     let json_to_stdout = args.json == Some(JsonDest::Stdout);
     if !args.quiet {
         // With the JSON on stdout, the text goes to stderr so that stdout
@@ -258,112 +144,77 @@ fn write_reports(
     Ok(())
 }
 
-/// Stops the run on Ctrl-C or SIGTERM, and remembers that it did.
-struct SignalWatch {
-    interrupted: Arc<AtomicBool>,
-    done: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::CheckTally;
+    use crate::metrics::Tally;
+    use crate::scenario::{Model, StopRule};
+    use std::time::{Duration, SystemTime};
 
-impl SignalWatch {
-    fn start(control: Arc<Control>) -> anyhow::Result<SignalWatch> {
-        let interrupted = Arc::new(AtomicBool::new(false));
-        let (done, mut done_rx) = tokio::sync::oneshot::channel::<()>();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .context("cannot start the signal handler")?;
-        // Register the handlers before the load starts, so an early signal
-        // is not lost.
-        let mut terminate = runtime
-            .block_on(async {
-                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            })
-            .context("cannot watch SIGTERM")?;
-        let flag = interrupted.clone();
-        let thread = std::thread::Builder::new()
-            .name("mcload-signals".into())
-            .spawn(move || {
-                runtime.block_on(async move {
-                    let ctrl_c = tokio::signal::ctrl_c();
-                    tokio::pin!(ctrl_c);
-                    loop {
-                        tokio::select! {
-                            _ = &mut done_rx => return,
-                            _ = &mut ctrl_c => {}
-                            _ = terminate.recv() => {}
-                        }
-                        if !flag.swap(true, Ordering::Relaxed) {
-                            control.stop();
-                            eprintln!(
-                                "\nmcload: stopping; waiting for the requests on the wire (each up to its timeout)"
-                            );
-                        }
-                        ctrl_c.set(tokio::signal::ctrl_c());
-                    }
-                });
-            })
-            .context("cannot start the signal handler")?;
-        Ok(SignalWatch {
-            interrupted,
-            done: Some(done),
-            thread: Some(thread),
-        })
-    }
-
-    /// Ends the watch; whether a signal stopped the run.
-    fn finish(mut self) -> bool {
-        if let Some(done) = self.done.take() {
-            let _ = done.send(());
+    fn result(interrupted: bool, causes: Vec<Cause>) -> RunResult {
+        RunResult {
+            report: RunReport {
+                scenario: "t".into(),
+                target: "http://127.0.0.1:1".into(),
+                path: "/api/v1/sessions".into(),
+                embedded: false,
+                rules: crate::spec::RuleSet::Strict,
+                seed: 1,
+                started_at: SystemTime::now(),
+                elapsed: Duration::ZERO,
+                sending: Duration::ZERO,
+                model: Model::Closed { concurrency: 1 },
+                threads: 1,
+                stop: StopRule {
+                    duration: None,
+                    requests: Some(1),
+                },
+                scheduled: 0,
+                tally: Tally::default(),
+                warmup: None,
+                intervals: Vec::new(),
+                checks: CheckTally::default(),
+                server: None,
+                interrupted,
+            },
+            causes,
         }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
+    }
+
+    fn exit(interrupted: bool, causes: Vec<Cause>) -> (Exit, String) {
+        let mut err = Vec::new();
+        let exit = exit_code(&result(interrupted, causes), &mut err);
+        (exit, String::from_utf8(err).unwrap())
+    }
+
+    #[test]
+    fn the_verdicts_causes_map_to_exit_codes_in_order() {
+        assert_eq!(exit(false, vec![]), (Exit::Ok, String::new()));
+        let hlog = Cause::HlogFailed("disk full".into());
+        // A failed interval log fails the run, and is said even when a
+        // later cause decides the code.
+        let (code, err) = exit(false, vec![hlog.clone(), Cause::ContractBroken]);
+        assert_eq!(code, Exit::CheckFailed);
+        assert_eq!(err, "mcload: cannot write the interval log: disk full\n");
+        let (code, err) = exit(true, vec![hlog, Cause::Interrupted, Cause::NotAccounted]);
+        assert_eq!(code, Exit::Interrupted);
+        assert!(
+            err.contains("interval log") && !err.contains("add up"),
+            "{err}"
+        );
+        for cause in [
+            Cause::NotAccounted,
+            Cause::ServerCountsDiffer,
+            Cause::ContractBroken,
+        ] {
+            let (code, err) = exit(false, vec![cause.clone(), Cause::ContractBroken]);
+            assert_eq!(code, Exit::CheckFailed);
+            assert_eq!(
+                err,
+                format!("mcload: {}\n", cause.message()),
+                "only the first"
+            );
         }
-        self.interrupted.load(Ordering::Relaxed)
-    }
-}
-
-/// The live progress line on a terminal.
-struct Progress {
-    stop: Arc<AtomicBool>,
-    thread: std::thread::JoinHandle<()>,
-}
-
-impl Progress {
-    const TICK: Duration = Duration::from_millis(250);
-
-    fn start(
-        lives: Vec<Arc<Live>>,
-        latest: Arc<LatestSecond>,
-        planned: Option<Duration>,
-    ) -> Progress {
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
-        let thread = std::thread::spawn(move || {
-            let started = Instant::now();
-            while !flag.load(Ordering::Relaxed) {
-                std::thread::sleep(Self::TICK);
-                let last = (latest.seconds.load(Ordering::Relaxed) > 0).then(|| LastSecond {
-                    rate: latest.started.load(Ordering::Relaxed),
-                    p99_ms: latest.p99_us.load(Ordering::Relaxed) as f64 / 1000.0,
-                });
-                let line = report::progress_line(
-                    started.elapsed(),
-                    planned,
-                    metrics::live_snapshot(&lives),
-                    last,
-                );
-                let mut err = io::stderr().lock();
-                let _ = write!(err, "\r{line}\x1b[K");
-                let _ = err.flush();
-            }
-            let _ = write!(io::stderr().lock(), "\r\x1b[K");
-        });
-        Progress { stop, thread }
-    }
-
-    fn finish(self) {
-        self.stop.store(true, Ordering::Relaxed);
-        let _ = self.thread.join();
     }
 }

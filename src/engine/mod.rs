@@ -28,7 +28,6 @@ pub use outcome::{Class, Outcome, Record};
 pub use transport::{Plain, Tls, TlsSetupError, Transport};
 
 use crate::generate::BodyGenerator;
-use crate::scenario::{Scheme, TargetUrl};
 use crate::schedule::Schedule;
 use crate::spec::BodyKind;
 
@@ -45,6 +44,45 @@ impl AnyTransport {
             AnyTransport::Plain(t) => t.addr,
             AnyTransport::Tls(t) => t.addr,
         }
+    }
+}
+
+/// Where the load goes: a host and port, over TLS or not. The engine's own
+/// address type; whoever configures a run turns its settings into one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Endpoint {
+    pub tls: bool,
+    /// Host name or IP literal, without brackets for IPv6.
+    pub host: String,
+    pub port: u16,
+}
+
+impl Endpoint {
+    fn default_port(&self) -> u16 {
+        if self.tls { 443 } else { 80 }
+    }
+
+    /// The `Host` header value: the port is left out when it is the
+    /// scheme's default.
+    pub fn host_header(&self) -> String {
+        let host = if self.host.contains(':') {
+            format!("[{}]", self.host)
+        } else {
+            self.host.clone()
+        };
+        if self.port == self.default_port() {
+            host
+        } else {
+            format!("{host}:{}", self.port)
+        }
+    }
+}
+
+/// `http://host[:port]` or `https://host[:port]`.
+impl std::fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let scheme = if self.tls { "https" } else { "http" };
+        write!(f, "{scheme}://{}", self.host_header())
     }
 }
 
@@ -70,7 +108,7 @@ pub enum TargetError {
 /// Resolves the target, sets up TLS for https, and opens (then closes) one
 /// connection to prove the target answers before any load starts.
 pub fn connect_target(
-    url: &TargetUrl,
+    url: &Endpoint,
     ca_cert: Option<&Path>,
     timeout: Duration,
 ) -> Result<AnyTransport, TargetError> {
@@ -91,9 +129,10 @@ pub fn connect_target(
         })?;
     let mut last_error = String::from("the host has no addresses");
     for &addr in &addrs {
-        let transport = match url.scheme {
-            Scheme::Http => AnyTransport::Plain(Plain { addr }),
-            Scheme::Https => AnyTransport::Tls(Tls::new(addr, &url.host, ca_cert)?),
+        let transport = if url.tls {
+            AnyTransport::Tls(Tls::new(addr, &url.host, ca_cert)?)
+        } else {
+            AnyTransport::Plain(Plain { addr })
         };
         let attempt = runtime.block_on(async {
             let connect = async {
@@ -556,6 +595,22 @@ mod tests {
         let outcome =
             tokio::time::timeout(Duration::from_secs(5), within(timer.as_mut(), endless)).await;
         assert_eq!(outcome, Ok(None), "the timer must end the work");
+    }
+
+    #[test]
+    fn an_endpoint_names_its_port_only_when_it_is_not_the_schemes_own() {
+        let at = |tls, host: &str, port| Endpoint {
+            tls,
+            host: host.into(),
+            port,
+        };
+        assert_eq!(at(false, "127.0.0.1", 80).to_string(), "http://127.0.0.1");
+        assert_eq!(
+            at(false, "localhost", 8080).to_string(),
+            "http://localhost:8080"
+        );
+        assert_eq!(at(true, "::1", 443).to_string(), "https://[::1]");
+        assert_eq!(at(true, "::1", 80).host_header(), "[::1]:80");
     }
 
     #[test]

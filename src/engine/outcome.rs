@@ -57,3 +57,24 @@ pub trait Record {
     /// so time-based measurement can move on when no outcome arrives.
     fn tick(&mut self, _now: Instant) {}
 }
+
+/// Two recorders fed the same outcomes, first `A` then `B`: one per
+/// concern (measuring, checking), composed without a box or a lock.
+impl<A: Record, B: Record> Record for (A, B) {
+    #[inline]
+    fn record(&mut self, outcome: &Outcome<'_>) {
+        self.0.record(outcome);
+        self.1.record(outcome);
+    }
+
+    #[inline]
+    fn started(&mut self, now: Instant, warmup: bool) {
+        self.0.started(now, warmup);
+        self.1.started(now, warmup);
+    }
+
+    fn tick(&mut self, now: Instant) {
+        self.0.tick(now);
+        self.1.tick(now);
+    }
+}

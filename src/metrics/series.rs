@@ -1,78 +1,31 @@
 //! The per-second series: each generator thread cuts its measurements into
 //! one-second parts and sends them, once a second, to a collector thread
 //! that merges the threads' parts of each second, keeps a small summary of
-//! it, and writes its histogram to an HdrHistogram interval log. The hot
-//! path only records into the current part; sending happens once a second.
+//! it, and hands its histogram to an [`IntervalSink`] (the `--hlog` file,
+//! written elsewhere) as soon as the second is complete, so no second's
+//! histogram is kept. The hot path only records into the current part;
+//! sending happens once a second.
 
 use std::collections::BTreeMap;
-use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
-use hdrhistogram::serialization::V2DeflateSerializer;
-use hdrhistogram::serialization::interval_log::{IntervalLogWriter, IntervalLogWriterBuilder};
-
-use super::{Latency, micros_between, new_latency};
+use super::{Counts, Latency, micros_between, new_latency};
 use crate::engine::{Class, Outcome};
-
-/// Outcomes of one second, by kind, and the requests started in it.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct IntervalCounts {
-    /// Requests started this second (the rate achieved).
-    pub started: u64,
-    pub created: u64,
-    pub bad_request: u64,
-    pub server_error: u64,
-    pub other: u64,
-    /// Errors of requests that were sent.
-    pub errors: u64,
-    /// Timed out waiting for a connection, never sent.
-    pub timeouts_never_sent: u64,
-    pub dropped: u64,
-}
-
-impl IntervalCounts {
-    #[inline]
-    fn add(&mut self, class: Class) {
-        match class {
-            Class::Status(201) => self.created += 1,
-            Class::Status(400) => self.bad_request += 1,
-            Class::Status(500) => self.server_error += 1,
-            Class::Status(_) => self.other += 1,
-            Class::Dropped => self.dropped += 1,
-            Class::TimeoutNeverSent => self.timeouts_never_sent += 1,
-            Class::Connect | Class::Timeout | Class::Io | Class::Protocol => self.errors += 1,
-        }
-    }
-
-    fn merge(&mut self, o: &IntervalCounts) {
-        self.started += o.started;
-        self.created += o.created;
-        self.bad_request += o.bad_request;
-        self.server_error += o.server_error;
-        self.other += o.other;
-        self.errors += o.errors;
-        self.timeouts_never_sent += o.timeouts_never_sent;
-        self.dropped += o.dropped;
-    }
-
-    /// Requests that were sent and ended this second (answered or failed).
-    pub fn sent(&self) -> u64 {
-        self.created + self.bad_request + self.server_error + self.other + self.errors
-    }
-}
 
 /// One second of a run, all threads merged.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Interval {
     /// Seconds from the start of the run: this interval is `[second, second + 1)`.
     pub second: u64,
+    /// Requests started this second (the rate achieved).
+    pub started: u64,
     /// Outcomes known during this second.
-    pub counts: IntervalCounts,
+    pub counts: Counts,
     /// Latency (from the intended start) of the answers of this second, in
     /// µs: p50, p99 and max; `None` when nothing was answered.
     pub latency_us: Option<(u64, u64, u64)>,
@@ -82,7 +35,8 @@ pub struct Interval {
 struct Part {
     thread: usize,
     second: u64,
-    counts: IntervalCounts,
+    started: u64,
+    counts: Counts,
     /// `None` when the thread had no answer that second.
     latency: Option<Latency>,
 }
@@ -93,7 +47,8 @@ pub struct SeriesSink {
     thread: usize,
     started: Instant,
     second: u64,
-    counts: IntervalCounts,
+    started_now: u64,
+    counts: Counts,
     latency: Latency,
     parts: mpsc::Sender<Part>,
     /// Histograms the collector has emptied, for reuse: the hot path never
@@ -127,7 +82,7 @@ impl SeriesSink {
     #[inline]
     pub(super) fn started(&mut self, now: Instant) {
         self.rotate_to(now);
-        self.counts.started += 1;
+        self.started_now += 1;
     }
 
     /// Closes the seconds that have passed by `now`, empty ones included,
@@ -146,7 +101,8 @@ impl SeriesSink {
             let _ = self.parts.send(Part {
                 thread: self.thread,
                 second: empty,
-                counts: IntervalCounts::default(),
+                started: 0,
+                counts: Counts::default(),
                 latency: None,
             });
         }
@@ -162,6 +118,7 @@ impl SeriesSink {
         let _ = self.parts.send(Part {
             thread: self.thread,
             second: self.second,
+            started: std::mem::take(&mut self.started_now),
             counts: std::mem::take(&mut self.counts),
             latency,
         });
@@ -187,9 +144,28 @@ pub struct LatestSecond {
 #[derive(Debug, Default)]
 pub struct Summary {
     pub intervals: Vec<Interval>,
-    /// Why the interval log could not be written, when it could not; the
-    /// series itself is complete.
-    pub hlog_error: Option<String>,
+    /// Why the interval sink failed, when it did; the series itself is
+    /// complete.
+    pub sink_error: Option<String>,
+}
+
+/// Takes each complete second's latency histogram, in order, while the run
+/// goes on (the `--hlog` interval log implements it).
+pub trait IntervalWriter {
+    fn write(&mut self, second: u64, h: &Latency) -> Result<(), String>;
+}
+
+/// Where the series' histograms go. The sink opens its writer, lends it to
+/// the collector for the whole run, then closes it: so a writer may borrow
+/// what the sink owns (as HdrHistogram's interval-log writer does).
+pub trait IntervalSink: Send {
+    /// Calls `collect` exactly once, with the writer, or with `None` when
+    /// the writer could not be opened (the error is returned after
+    /// `collect` ran, so the series is complete either way).
+    fn run(
+        self: Box<Self>,
+        collect: &mut dyn FnMut(Option<&mut dyn IntervalWriter>),
+    ) -> Result<(), String>;
 }
 
 /// The collector thread.
@@ -199,15 +175,14 @@ pub struct SeriesCollector {
 }
 
 impl SeriesCollector {
-    /// Starts the collector for `threads` sinks. Seconds that end before
-    /// `measure_from` (the warm-up) are left out; `hlog` receives every
-    /// other second's histogram.
+    /// Starts the collector for `threads` sinks whose seconds count from
+    /// `started`. Seconds that end before `measure_from` (the warm-up) are
+    /// left out; `sink` receives every other second's histogram.
     pub fn start(
         threads: usize,
         started: Instant,
-        started_at: SystemTime,
         measure_from: Duration,
-        hlog: Option<File>,
+        sink: Option<Box<dyn IntervalSink>>,
     ) -> io::Result<(SeriesCollector, Vec<SeriesSink>)> {
         let (tx, rx) = mpsc::channel();
         let mut returns = Vec::with_capacity(threads);
@@ -219,7 +194,8 @@ impl SeriesCollector {
                     thread,
                     started,
                     second: 0,
-                    counts: IntervalCounts::default(),
+                    started_now: 0,
+                    counts: Counts::default(),
                     latency: new_latency(),
                     parts: tx.clone(),
                     spare,
@@ -241,15 +217,23 @@ impl SeriesCollector {
                     summary: Summary::default(),
                     empty: new_latency(),
                 };
-                let mut file = hlog.map(BufWriter::new);
-                match file.as_mut() {
-                    Some(out) => collector.run_with_log(rx, out, started_at),
-                    None => collector.run(rx, None::<&mut NoLog>),
-                }
-                if let (Some(mut out), None) = (file, &collector.summary.hlog_error)
-                    && let Err(e) = out.flush()
-                {
-                    collector.summary.hlog_error = Some(e.to_string());
+                let mut rx = Some(rx);
+                match sink {
+                    Some(sink) => {
+                        let done = sink.run(&mut |writer| {
+                            if let Some(rx) = rx.take() {
+                                collector.run(rx, writer);
+                            }
+                        });
+                        // A sink that never called back still gets the series.
+                        if let Some(rx) = rx.take() {
+                            collector.run(rx, None);
+                        }
+                        if let Err(e) = done {
+                            collector.summary.sink_error.get_or_insert(e);
+                        }
+                    }
+                    None => collector.run(rx.take().expect("not taken yet"), None),
                 }
                 collector.summary
             })?;
@@ -260,36 +244,16 @@ impl SeriesCollector {
     pub fn finish(self) -> Summary {
         self.thread.join().unwrap_or_else(|_| Summary {
             intervals: Vec::new(),
-            hlog_error: Some("the series collector panicked".into()),
+            sink_error: Some("the series collector panicked".into()),
         })
-    }
-}
-
-/// Where complete seconds' histograms go.
-trait IntervalLog {
-    fn write(&mut self, h: &Latency, second: u64) -> Result<(), String>;
-}
-
-/// No log.
-enum NoLog {}
-
-impl IntervalLog for NoLog {
-    fn write(&mut self, _: &Latency, _: u64) -> Result<(), String> {
-        match *self {}
-    }
-}
-
-impl<W: Write> IntervalLog for IntervalLogWriter<'_, '_, W, V2DeflateSerializer> {
-    fn write(&mut self, h: &Latency, second: u64) -> Result<(), String> {
-        self.write_histogram(h, Duration::from_secs(second), Duration::from_secs(1), None)
-            .map_err(|e| format!("{e:?}"))
     }
 }
 
 /// A second whose parts are still arriving.
 struct Pending {
     parts: usize,
-    counts: IntervalCounts,
+    started: u64,
+    counts: Counts,
     /// The merged histogram and the thread it came from.
     latency: Option<(Latency, usize)>,
 }
@@ -304,42 +268,18 @@ struct Collector {
 }
 
 impl Collector {
-    fn run_with_log(
-        &mut self,
-        parts: mpsc::Receiver<Part>,
-        out: &mut BufWriter<File>,
-        started_at: SystemTime,
-    ) {
-        let mut serializer = V2DeflateSerializer::new();
-        let log = IntervalLogWriterBuilder::new()
-            .add_comment(concat!(
-                "mcload ",
-                env!("CARGO_PKG_VERSION"),
-                ": latency from the intended start, in microseconds, one interval per second"
-            ))
-            .with_start_time(started_at)
-            .with_base_time(started_at)
-            .with_max_value_divisor(1000.0)
-            .begin_log_with(out, &mut serializer);
-        match log {
-            Ok(mut log) => self.run(parts, Some(&mut log)),
-            Err(e) => {
-                self.summary.hlog_error = Some(e.to_string());
-                self.run(parts, None::<&mut NoLog>);
-            }
-        }
-    }
-
-    fn run<L: IntervalLog>(&mut self, parts: mpsc::Receiver<Part>, mut log: Option<&mut L>) {
+    fn run(&mut self, parts: mpsc::Receiver<Part>, mut log: Option<&mut dyn IntervalWriter>) {
         let mut pending: BTreeMap<u64, Pending> = BTreeMap::new();
         for part in parts {
             let entry = pending.entry(part.second).or_insert(Pending {
                 parts: 0,
-                counts: IntervalCounts::default(),
+                started: 0,
+                counts: Counts::default(),
                 latency: None,
             });
             entry.parts += 1;
-            entry.counts.merge(&part.counts);
+            entry.started += part.started;
+            entry.counts += &part.counts;
             if let Some(mut h) = part.latency {
                 match &mut entry.latency {
                     Some((merged, _)) => {
@@ -366,23 +306,24 @@ impl Collector {
         }
     }
 
-    fn close<L: IntervalLog>(&mut self, second: u64, p: Pending, log: &mut Option<&mut L>) {
+    fn close(&mut self, second: u64, p: Pending, log: &mut Option<&mut dyn IntervalWriter>) {
         if second >= self.first_second {
             let h = p.latency.as_ref().map_or(&self.empty, |(h, _)| h);
             if let Some(writer) = log.as_deref_mut()
-                && let Err(e) = writer.write(h, second)
+                && let Err(e) = writer.write(second, h)
             {
                 // The series goes on without the log; the error is reported.
-                self.summary.hlog_error.get_or_insert(e);
+                self.summary.sink_error.get_or_insert(e);
                 *log = None;
             }
             let interval = Interval {
                 second,
+                started: p.started,
                 counts: p.counts,
                 latency_us: (!h.is_empty())
                     .then(|| (h.value_at_quantile(0.5), h.value_at_quantile(0.99), h.max())),
             };
-            self.latest.started.store(interval.counts.started, Relaxed);
+            self.latest.started.store(interval.started, Relaxed);
             self.latest
                 .p99_us
                 .store(interval.latency_us.map_or(0, |l| l.1), Relaxed);
@@ -399,8 +340,7 @@ impl Collector {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hdrhistogram::serialization::Deserializer;
-    use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
+    use std::sync::Mutex;
 
     fn outcome(started: Instant, done_ms: u64, latency_ms: u64, class: Class) -> Outcome<'static> {
         let done = started + Duration::from_millis(done_ms);
@@ -415,13 +355,21 @@ mod tests {
         }
     }
 
+    fn counts(classes: &[Class]) -> Counts {
+        let mut c = Counts::default();
+        for &class in classes {
+            c.add(class);
+        }
+        c
+    }
+
     #[test]
     fn seconds_from_all_threads_merge_and_empty_seconds_are_kept() {
         let started = Instant::now();
-        let (collector, sinks) =
-            SeriesCollector::start(2, started, SystemTime::now(), Duration::ZERO, None).unwrap();
+        let (collector, sinks) = SeriesCollector::start(2, started, Duration::ZERO, None).unwrap();
         let [mut a, mut b]: [SeriesSink; 2] = sinks.try_into().unwrap();
         // Second 0: thread a answers twice, thread b fails once.
+        a.started(started);
         a.add(&outcome(started, 100, 10, Class::Status(201)));
         a.add(&outcome(started, 900, 30, Class::Status(400)));
         b.add(&outcome(started, 500, 5, Class::Timeout));
@@ -436,19 +384,15 @@ mod tests {
         assert_eq!(seconds, [0, 1, 2]);
         assert_eq!(
             series[0].counts,
-            IntervalCounts {
-                created: 1,
-                bad_request: 1,
-                errors: 1,
-                ..Default::default()
-            }
+            counts(&[Class::Status(201), Class::Status(400), Class::Timeout])
         );
+        assert_eq!(series[0].started, 1);
         assert_eq!(series[0].counts.sent(), 3);
         let (_, _, max) = series[0].latency_us.unwrap();
         assert!((29_000..=31_000).contains(&max));
-        assert_eq!(series[1].counts, IntervalCounts::default());
+        assert_eq!(series[1].counts, Counts::default());
         assert_eq!(series[1].latency_us, None, "no answers: no latency");
-        assert_eq!(series[2].counts.dropped, 1);
+        assert_eq!(series[2].counts.dropped(), 1);
         assert_eq!(series[2].counts.sent(), 1);
         assert!(
             series[2].latency_us.unwrap().1 >= 1_490_000,
@@ -461,8 +405,7 @@ mod tests {
     fn warm_up_seconds_are_left_out() {
         let started = Instant::now();
         let (collector, sinks) =
-            SeriesCollector::start(1, started, SystemTime::now(), Duration::from_secs(2), None)
-                .unwrap();
+            SeriesCollector::start(1, started, Duration::from_secs(2), None).unwrap();
         let [mut a]: [SeriesSink; 1] = sinks.try_into().unwrap();
         a.add(&outcome(started, 3_500, 1, Class::Status(201)));
         a.finish();
@@ -475,47 +418,60 @@ mod tests {
         assert_eq!(seconds, [2, 3]);
     }
 
-    #[test]
-    fn the_interval_log_reads_back_to_the_recorded_histograms() {
-        let dir = std::env::temp_dir().join(format!("mcload-hlog-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("unit.hlog");
-        let started = Instant::now();
-        let (collector, sinks) = SeriesCollector::start(
-            1,
-            started,
-            SystemTime::now(),
-            Duration::ZERO,
-            Some(File::create(&path).unwrap()),
-        )
-        .unwrap();
-        let [mut a]: [SeriesSink; 1] = sinks.try_into().unwrap();
-        let mut expected = new_latency();
-        for i in 0..3_000u64 {
-            let o = outcome(started, i, i % 97, Class::Status(201));
-            expected.record(micros_between(o.intended, o.done)).unwrap();
-            a.add(&o);
-        }
-        a.finish();
-        assert_eq!(collector.finish().hlog_error, None);
-        let text = std::fs::read(&path).unwrap();
-        let mut merged = new_latency();
-        let mut deserializer = Deserializer::new();
-        let mut intervals = 0;
-        for entry in IntervalLogIterator::new(&text) {
-            if let LogEntry::Interval(i) = entry.unwrap() {
-                let bytes = base64::Engine::decode(
-                    &base64::engine::general_purpose::STANDARD,
-                    i.encoded_histogram(),
-                )
-                .unwrap();
-                let h: Latency = deserializer.deserialize(&mut bytes.as_slice()).unwrap();
-                merged.add(&h).unwrap();
-                intervals += 1;
+    /// Keeps what it is given, to compare with what was recorded.
+    struct Keep(Arc<Mutex<Vec<(u64, Latency)>>>, Option<String>);
+
+    impl IntervalWriter for Keep {
+        fn write(&mut self, second: u64, h: &Latency) -> Result<(), String> {
+            self.0.lock().unwrap().push((second, h.clone()));
+            match (second, &self.1) {
+                (1, Some(e)) => Err(e.clone()),
+                _ => Ok(()),
             }
         }
-        assert_eq!(intervals, 3);
-        assert_eq!(merged, expected);
-        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    impl IntervalSink for Keep {
+        fn run(
+            mut self: Box<Self>,
+            collect: &mut dyn FnMut(Option<&mut dyn IntervalWriter>),
+        ) -> Result<(), String> {
+            collect(Some(&mut *self));
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn the_sink_gets_every_measured_second_in_order_and_a_failure_stops_it() {
+        for failure in [None, Some("disk full".to_string())] {
+            let kept = Arc::new(Mutex::new(Vec::new()));
+            let started = Instant::now();
+            let sink = Keep(kept.clone(), failure.clone());
+            let (collector, sinks) =
+                SeriesCollector::start(1, started, Duration::ZERO, Some(Box::new(sink))).unwrap();
+            let [mut a]: [SeriesSink; 1] = sinks.try_into().unwrap();
+            let mut expected = new_latency();
+            for i in 0..3_000u64 {
+                let o = outcome(started, i, i % 97, Class::Status(201));
+                expected.record(micros_between(o.intended, o.done)).unwrap();
+                a.add(&o);
+            }
+            a.finish();
+            let summary = collector.finish();
+            assert_eq!(summary.intervals.len(), 3, "the series is complete");
+            assert_eq!(summary.sink_error, failure);
+            let kept = kept.lock().unwrap();
+            let seconds: Vec<u64> = kept.iter().map(|(s, _)| *s).collect();
+            if failure.is_some() {
+                assert_eq!(seconds, [0, 1], "no writes after the failure");
+            } else {
+                assert_eq!(seconds, [0, 1, 2]);
+                let mut merged = new_latency();
+                for (_, h) in kept.iter() {
+                    merged.add(h).unwrap();
+                }
+                assert_eq!(merged, expected);
+            }
+        }
     }
 }

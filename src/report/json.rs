@@ -1,4 +1,4 @@
-//! The JSON report (`--json PATH`): the stable keys of design.md. Later
+//! The JSON report (`--json PATH`), schema `mcload.report/v1`. Later
 //! versions add keys; they never rename these.
 
 use std::collections::BTreeMap;
@@ -8,7 +8,8 @@ use hdrhistogram::serialization::{Serializer as _, V2DeflateSerializer};
 use serde::Serialize;
 
 use super::{LatencyMs, RunReport, ServerCheck};
-use crate::metrics::{Bucket, Check, CheckTally, Counts, Interval, Latency, Tally};
+use crate::checks::{Check, CheckTally};
+use crate::metrics::{Bucket, Counts, Interval, Latency, Tally};
 use crate::scenario::{Model, Rate};
 use crate::spec::Mutation;
 
@@ -228,12 +229,24 @@ pub fn histogram_base64(h: &Latency) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
-fn status(counts: &Counts) -> Status<BTreeMap<String, u64>> {
+/// The split by status, with one number for the other codes.
+fn answers(counts: &Counts) -> Status {
     Status {
-        created: counts.status(201),
-        bad_request: counts.status(400),
-        server_error: counts.status(500),
-        other: counts
+        created: counts.created(),
+        bad_request: counts.bad_request(),
+        server_error: counts.server_error(),
+        other: counts.other(),
+    }
+}
+
+/// The split by status, with the other codes one by one.
+fn status(tally: &Tally) -> Status<BTreeMap<String, u64>> {
+    let counts = &tally.counts;
+    Status {
+        created: counts.created(),
+        bad_request: counts.bad_request(),
+        server_error: counts.server_error(),
+        other: tally
             .other_statuses()
             .into_iter()
             .map(|(code, n)| (code.to_string(), n))
@@ -243,14 +256,14 @@ fn status(counts: &Counts) -> Status<BTreeMap<String, u64>> {
 
 fn errors(counts: &Counts) -> Errors {
     Errors {
-        connect: counts.connect,
+        connect: counts.connect(),
         timeout: counts.timeouts(),
-        io: counts.io,
-        protocol: counts.protocol,
+        io: counts.io(),
+        protocol: counts.protocol(),
     }
 }
 
-fn model(run: &RunReport<'_>) -> ModelJson {
+fn model(run: &RunReport) -> ModelJson {
     let mut m = ModelJson {
         kind: "closed",
         concurrency: None,
@@ -262,9 +275,9 @@ fn model(run: &RunReport<'_>) -> ModelJson {
         threads: run.threads,
         duration_s: run.stop.duration.map(|d| d.as_secs_f64()),
         requests: run.stop.requests,
-        warmup_s: run.warmup.map(|(w, _)| w.as_secs_f64()),
+        warmup_s: run.warmup.as_ref().map(|(w, _)| w.as_secs_f64()),
     };
-    match run.model {
+    match &run.model {
         Model::Closed { concurrency } => m.concurrency = Some(*concurrency),
         Model::Open(open) => {
             m.kind = "open";
@@ -297,33 +310,28 @@ fn warmup(duration: std::time::Duration, t: &Tally) -> Warmup {
             scheduled: t.counts.total(),
             completed: t.counts.completed(),
         },
-        status: status(&t.counts),
+        status: status(t),
         errors: errors(&t.counts),
-        dropped: t.counts.dropped,
+        dropped: t.counts.dropped(),
         latency_ms: LatencyMs::of(&t.all).into(),
     }
 }
 
 /// A second is partial when the run's measured part began or ended inside
 /// it: its counts cover less than a second.
-fn interval(i: &Interval, run: &RunReport<'_>) -> IntervalJson {
+fn interval(i: &Interval, run: &RunReport) -> IntervalJson {
     let ms = |us: u64| us as f64 / 1000.0;
-    let measured_from = run.warmup.map_or(0.0, |(w, _)| w.as_secs_f64());
+    let measured_from = run.warmup.as_ref().map_or(0.0, |(w, _)| w.as_secs_f64());
     let end = run.elapsed.as_secs_f64();
     let (from, to) = (i.second as f64, i.second as f64 + 1.0);
     IntervalJson {
         t: i.second,
         partial: from < measured_from || to > end,
-        started: i.counts.started,
+        started: i.started,
         rate_rps: i.counts.sent(),
-        status: Status {
-            created: i.counts.created,
-            bad_request: i.counts.bad_request,
-            server_error: i.counts.server_error,
-            other: i.counts.other,
-        },
-        errors: i.counts.errors + i.counts.timeouts_never_sent,
-        dropped: i.counts.dropped,
+        status: answers(&i.counts),
+        errors: i.counts.errors(),
+        dropped: i.counts.dropped(),
         latency_ms: i.latency_us.map(|(p50, p99, max)| IntervalLatency {
             p50: ms(p50),
             p99: ms(p99),
@@ -333,7 +341,7 @@ fn interval(i: &Interval, run: &RunReport<'_>) -> IntervalJson {
 }
 
 /// The report as a JSON value.
-pub fn to_json(run: &RunReport<'_>) -> serde_json::Value {
+pub fn to_json(run: &RunReport) -> serde_json::Value {
     let counts = &run.tally.counts;
     let mut by_outcome = BTreeMap::new();
     let mut histograms = BTreeMap::from([
@@ -351,7 +359,7 @@ pub fn to_json(run: &RunReport<'_>) -> serde_json::Value {
     }
     let report = Report {
         schema: SCHEMA,
-        scenario: run.scenario,
+        scenario: &run.scenario,
         target: &run.target,
         seed: run.seed,
         started_at: humantime::format_rfc3339_millis(run.started_at).to_string(),
@@ -363,18 +371,18 @@ pub fn to_json(run: &RunReport<'_>) -> serde_json::Value {
             scheduled: run.measured_scheduled(),
             completed: counts.completed(),
         },
-        status: status(counts),
+        status: status(&run.tally),
         errors: errors(counts),
-        timeouts_never_sent: counts.timeouts_never_sent,
-        dropped: counts.dropped,
+        timeouts_never_sent: counts.timeouts_never_sent(),
+        dropped: counts.dropped(),
         throughput_rps: (run.throughput() * 10.0).round() / 10.0,
         latency_ms: LatencyMs::of(&run.tally.all).into(),
         service_time_ms: LatencyMs::of(&run.tally.service).into(),
         latency_ms_by_outcome: by_outcome,
         histograms,
-        warmup: run.warmup.map(|(d, t)| warmup(d, t)),
+        warmup: run.warmup.as_ref().map(|(d, t)| warmup(*d, t)),
         intervals: run.intervals.iter().map(|i| interval(i, run)).collect(),
-        bodies: bodies(run.checks),
+        bodies: bodies(&run.checks),
         checks: Check::ALL
             .iter()
             .map(|&k| (k.name(), run.checks.count(k)))
@@ -405,12 +413,7 @@ pub fn to_json(run: &RunReport<'_>) -> serde_json::Value {
         ]),
         server: run.server.map(|s| Server {
             requests: s.requests,
-            answers: Status {
-                created: s.created,
-                bad_request: s.bad_request,
-                server_error: s.server_error,
-                other: s.other,
-            },
+            answers: answers(&s.answers),
             check: match run.server_check() {
                 Some(ServerCheck::Equal) => "equal",
                 Some(ServerCheck::Consistent { .. }) => "consistent",

@@ -1,62 +1,72 @@
-//! Turns a finished run into text for people and JSON for machines. It
+//! Every output of a run: the text summary for people, the JSON report for
+//! machines, the `--hlog` interval log and the live progress line. It
 //! reads measured numbers and run facts; it never runs load.
 
+mod hlog;
 mod json;
 mod text;
 
 use std::time::{Duration, SystemTime};
 
+pub use hlog::HlogFile;
 pub use json::{SCHEMA, histogram_base64, to_json};
-pub use text::{LastSecond, grouped, progress_line, rate_text, write_text};
+pub use text::{
+    LastSecond, clear_progress, grouped, progress_line, rate_text, redraw_progress, write_text,
+};
 
-use crate::metrics::{CheckTally, Counts, Interval, Latency, Tally};
+use crate::checks::CheckTally;
+use crate::metrics::{Counts, Interval, Latency, Tally};
 use crate::scenario::{Model, StopRule};
+use crate::spec::RuleSet;
 
 /// A server's own counts, where mcload can know them (the embedded server).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ServerCounts {
+    /// Requests received.
     pub requests: u64,
-    pub created: u64,
-    pub bad_request: u64,
-    pub server_error: u64,
-    pub other: u64,
+    /// Its answers, by status.
+    pub answers: Counts,
 }
 
 /// Everything a report says about one run.
-pub struct RunReport<'a> {
-    pub scenario: &'a str,
-    /// The target's base URL, as design.md's report shows it.
+#[derive(Debug)]
+pub struct RunReport {
+    pub scenario: String,
+    /// The target's base URL (scheme, host, port and base path).
     pub target: String,
     /// The endpoint path appended to it.
-    pub path: &'a str,
+    pub path: String,
     /// The target was the embedded reference server.
     pub embedded: bool,
+    /// The rules the target applies, which decide the status each invalid
+    /// body is expected to get.
+    pub rules: RuleSet,
     pub seed: u64,
     pub started_at: SystemTime,
     pub elapsed: Duration,
     /// When the last request started: `elapsed` less the wait for the
     /// last answers.
     pub sending: Duration,
-    pub model: &'a Model,
+    pub model: Model,
     pub threads: usize,
     /// The measured part's stop rule.
     pub stop: StopRule,
     /// Requests scheduled, warm-up included, as the engine counted them.
     pub scheduled: u64,
     /// The measured part.
-    pub tally: &'a Tally,
+    pub tally: Tally,
     /// The warm-up and what it measured, when there was one.
-    pub warmup: Option<(Duration, &'a Tally)>,
+    pub warmup: Option<(Duration, Tally)>,
     /// One entry per second of the measured part.
-    pub intervals: &'a [Interval],
+    pub intervals: Vec<Interval>,
     /// Bodies by kind and the response checks.
-    pub checks: &'a CheckTally,
+    pub checks: CheckTally,
     pub server: Option<ServerCounts>,
     /// Stopped early by Ctrl-C or SIGTERM.
     pub interrupted: bool,
 }
 
-impl RunReport<'_> {
+impl RunReport {
     /// Answers per second over the run.
     pub fn throughput(&self) -> f64 {
         let secs = self.measured_elapsed().as_secs_f64();
@@ -71,7 +81,7 @@ impl RunReport<'_> {
     /// the last request started.
     pub fn measured_elapsed(&self) -> Duration {
         self.sending
-            .saturating_sub(self.warmup.map_or(Duration::ZERO, |(w, _)| w))
+            .saturating_sub(self.warmup.as_ref().map_or(Duration::ZERO, |(w, _)| *w))
     }
 
     /// Every scheduled request ended in exactly one outcome: the engine's
@@ -88,13 +98,13 @@ impl RunReport<'_> {
     }
 
     fn warmup_counts(&self) -> Option<&Counts> {
-        self.warmup.map(|(_, t)| &t.counts)
+        self.warmup.as_ref().map(|(_, t)| &t.counts)
     }
 
     /// How the server's counts compare with mcload's (warm-up included,
     /// since the server saw it too), when they are known.
     pub fn server_check(&self) -> Option<ServerCheck> {
-        let mut counts = self.tally.counts.clone();
+        let mut counts = self.tally.counts;
         if let Some(w) = self.warmup_counts() {
             counts += w;
         }
@@ -124,14 +134,15 @@ impl ServerCheck {
 /// that timed out or broke may have been received and answered there
 /// without mcload seeing the answer, so those may make the server's
 /// counts larger, by at most their number, and never smaller.
-pub fn compare(server: &ServerCounts, counts: &crate::metrics::Counts) -> ServerCheck {
+pub fn compare(server: &ServerCounts, counts: &Counts) -> ServerCheck {
+    let s = &server.answers;
     let pairs = [
-        (server.created, counts.status(201)),
-        (server.bad_request, counts.status(400)),
-        (server.server_error, counts.status(500)),
-        (server.other, counts.other()),
+        (s.created(), counts.created()),
+        (s.bad_request(), counts.bad_request()),
+        (s.server_error(), counts.server_error()),
+        (s.other(), counts.other()),
     ];
-    let lost = counts.timeout + counts.io + counts.protocol;
+    let lost = counts.timeout() + counts.io() + counts.protocol();
     let completed = counts.completed();
     if pairs.iter().all(|(s, m)| s == m) && server.requests == completed {
         return ServerCheck::Equal;
@@ -188,7 +199,7 @@ impl LatencyMs {
 mod tests {
     use super::*;
     use crate::engine::Class;
-    use crate::metrics::Counts;
+    use crate::metrics::Kind;
 
     fn counts(classes: &[(Class, u64)]) -> Counts {
         let mut c = Counts::default();
@@ -209,10 +220,12 @@ mod tests {
     ) -> ServerCounts {
         ServerCounts {
             requests,
-            created,
-            bad_request,
-            server_error,
-            other,
+            answers: Counts::from_pairs([
+                (Kind::Created, created),
+                (Kind::BadRequest, bad_request),
+                (Kind::ServerError, server_error),
+                (Kind::OtherStatus, other),
+            ]),
         }
     }
 

@@ -1,0 +1,343 @@
+//! A whole run as one library call: [`execute`] finds or starts the target,
+//! runs the load with a metrics recorder and a checks recorder on every
+//! generator thread, and returns what was measured and judged, as data.
+//! It prints nothing: the command (or a test) decides what to show, and
+//! which exit code the [`Cause`]s call for.
+
+use std::fs::File;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use crate::checks::{self, IdChecker};
+use crate::engine::{self, Control, Endpoint, RunStart, TargetError};
+use crate::generate::BodyGenerator;
+use crate::metrics::{self, Counts, Kind, LatestSecond, LiveCounts, Recorder, SeriesCollector};
+use crate::reference::{Embedded, Faults, StatsSnapshot};
+use crate::report::{HlogFile, RunReport, ServerCheck, ServerCounts};
+use crate::scenario::{Model, Scenario, Scheme, TargetUrl};
+use crate::schedule::{ClosedSchedule, OpenSchedule, Schedule};
+
+/// How to run, beyond what the scenario says.
+#[derive(Default)]
+pub struct RunOptions {
+    /// Where the per-second HdrHistogram interval log goes.
+    pub hlog: Option<File>,
+    /// Lets another thread stop the run early (a signal watch).
+    pub interrupt: Arc<Interrupt>,
+    /// Told when the load starts and when it has ended (the live progress
+    /// line).
+    pub watch: Option<Box<dyn Watch>>,
+}
+
+/// A request to stop a run early, from another thread: no new request
+/// starts; those on the wire finish or time out and are counted, and the
+/// report is marked interrupted.
+#[derive(Debug, Default)]
+pub struct Interrupt {
+    control: Arc<Control>,
+    requested: AtomicBool,
+}
+
+impl Interrupt {
+    /// Stops the run; true the first time it is called.
+    pub fn request(&self) -> bool {
+        self.control.stop();
+        !self.requested.swap(true, Ordering::Relaxed)
+    }
+
+    pub fn requested(&self) -> bool {
+        self.requested.load(Ordering::Relaxed)
+    }
+}
+
+/// What a live view can read while the load runs.
+#[derive(Clone, Debug)]
+pub struct LiveView {
+    lives: Vec<Arc<LiveCounts>>,
+    latest: Arc<LatestSecond>,
+    /// How long the run is planned to take, when it has a duration.
+    pub planned: Option<Duration>,
+}
+
+impl LiveView {
+    /// Outcomes so far, warm-up included.
+    pub fn counts(&self) -> Counts {
+        metrics::live_total(&self.lives)
+    }
+
+    /// The last complete second: requests started in it and its p99 in µs.
+    pub fn last_second(&self) -> Option<(u64, u64)> {
+        (self.latest.seconds.load(Ordering::Relaxed) > 0).then(|| {
+            (
+                self.latest.started.load(Ordering::Relaxed),
+                self.latest.p99_us.load(Ordering::Relaxed),
+            )
+        })
+    }
+}
+
+/// Watches a run from outside the generator threads.
+pub trait Watch: Send {
+    /// The load starts now.
+    fn start(&mut self, view: LiveView);
+    /// The load has ended (the report is not built yet).
+    fn stop(&mut self);
+}
+
+/// Why a run could not be made or finished; exit 2 or 3 at the command line.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("cannot start the embedded reference server")]
+    Embedded(#[source] std::io::Error),
+    #[error(transparent)]
+    Target(#[from] TargetError),
+    #[error("cannot start the {what}")]
+    Start {
+        what: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the load generator failed")]
+    Engine(#[source] std::io::Error),
+}
+
+/// What makes a finished run's verdict fail, in the order they are judged.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Cause {
+    /// The interval log could not be written (the run itself is complete).
+    HlogFailed(String),
+    /// Stopped early by an [`Interrupt`].
+    Interrupted,
+    /// The outcomes do not add up to the requests scheduled.
+    NotAccounted,
+    /// The embedded server's counts differ from mcload's.
+    ServerCountsDiffer,
+    /// The endpoint broke the response contract (see the report's checks).
+    ContractBroken,
+}
+
+impl Cause {
+    /// The cause in one line, for people.
+    pub fn message(&self) -> String {
+        match self {
+            Cause::HlogFailed(e) => format!("cannot write the interval log: {e}"),
+            Cause::Interrupted => "interrupted".into(),
+            Cause::NotAccounted => "the outcomes do not add up to the requests scheduled".into(),
+            Cause::ServerCountsDiffer => "the embedded server's counts differ from mcload's".into(),
+            Cause::ContractBroken => {
+                "the endpoint broke the response contract (see `checks` in the report)".into()
+            }
+        }
+    }
+}
+
+/// A finished run.
+#[derive(Debug)]
+pub struct RunResult {
+    /// Everything the text summary and the JSON report show.
+    pub report: RunReport,
+    /// Why the verdict fails, in judging order; empty when it passes.
+    pub causes: Vec<Cause>,
+}
+
+impl RunResult {
+    pub fn passed(&self) -> bool {
+        self.causes.is_empty()
+    }
+}
+
+/// A server's own counts as the one outcome-count type: the only place the
+/// reference server's snapshot is read.
+pub fn server_counts(s: &StatsSnapshot) -> ServerCounts {
+    ServerCounts {
+        requests: s.requests,
+        answers: Counts::from_pairs([
+            (Kind::Created, s.created),
+            (Kind::BadRequest, s.bad_request),
+            (Kind::ServerError, s.server_error),
+            (Kind::OtherStatus, s.other),
+        ]),
+    }
+}
+
+/// The engine's address of a scenario's target URL.
+pub fn endpoint(url: &TargetUrl) -> Endpoint {
+    Endpoint {
+        tls: url.scheme == Scheme::Https,
+        host: url.host.clone(),
+        port: url.port,
+    }
+}
+
+/// The load's schedule: the scenario's model cut into `threads` shares.
+fn schedule(scenario: &Scenario) -> Schedule {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let stop = scenario.load.stop_rule();
+    let threads = scenario.load.threads.unwrap_or(cores);
+    let warmup = scenario.load.warmup;
+    match &scenario.load.model {
+        Model::Closed { concurrency } => {
+            Schedule::Closed(ClosedSchedule::new(*concurrency, threads, stop, warmup))
+        }
+        Model::Open(open) => Schedule::Open(Box::new(OpenSchedule::new(
+            &open.rate,
+            warmup,
+            stop,
+            open.connections,
+            open.max_in_flight,
+            threads,
+        ))),
+    }
+}
+
+/// Runs `scenario` and returns what it measured and how it is judged.
+pub fn execute(scenario: &Scenario, options: RunOptions) -> Result<RunResult, RunError> {
+    let RunOptions {
+        hlog,
+        interrupt,
+        mut watch,
+    } = options;
+    let seed = scenario.body.seed.unwrap_or_else(rand::random);
+    let embedded = match &scenario.target.url {
+        Some(_) => None,
+        None => Some(
+            Embedded::start(scenario.target.rules, Faults::default())
+                .map_err(RunError::Embedded)?,
+        ),
+    };
+    let url = match (&scenario.target.url, &embedded) {
+        (Some(url), _) => url.clone(),
+        (None, Some(server)) => TargetUrl {
+            scheme: Scheme::Http,
+            host: server.addr.ip().to_string(),
+            port: server.addr.port(),
+            base_path: String::new(),
+        },
+        (None, None) => unreachable!("the embedded server starts when no target is given"),
+    };
+    let address = endpoint(&url);
+    let transport = engine::connect_target(
+        &address,
+        scenario.target.ca_cert.as_deref(),
+        scenario.http.timeout,
+    )?;
+
+    let plan = schedule(scenario);
+    let threads = plan.threads();
+    let warmup = scenario.load.warmup;
+    let stop = scenario.load.stop_rule();
+    let request_path = url.request_path(&scenario.target.path);
+    let config = engine::Config {
+        transport,
+        head: engine::request_head(
+            &request_path,
+            &address.host_header(),
+            &scenario.http.headers,
+        ),
+        plan,
+        timeout: scenario.http.timeout,
+        bodies: BodyGenerator::new(&scenario.body, seed),
+    };
+
+    let start = RunStart::now();
+    let hlog = hlog
+        .map(|file| Box::new(HlogFile::new(file, start.wall)) as Box<dyn metrics::IntervalSink>);
+    let (collector, series) =
+        SeriesCollector::start(threads, start.instant, warmup.unwrap_or_default(), hlog).map_err(
+            |source| RunError::Start {
+                what: "series collector",
+                source,
+            },
+        )?;
+    let (id_checker, id_sinks) = IdChecker::start(threads).map_err(|source| RunError::Start {
+        what: "session-id checker",
+        source,
+    })?;
+    let lives: Vec<Arc<LiveCounts>> = (0..threads).map(|_| Arc::default()).collect();
+    if let Some(w) = watch.as_mut() {
+        w.start(LiveView {
+            lives: lives.clone(),
+            latest: collector.latest.clone(),
+            planned: stop.duration.map(|d| d + warmup.unwrap_or_default()),
+        });
+    }
+
+    // A `Location` may name the endpoint under the target's base path, or
+    // the endpoint alone (a gateway that strips the base path).
+    let endpoints = [request_path.as_str(), scenario.target.path.as_str()];
+    let mut series = series.into_iter();
+    let mut id_sinks = id_sinks.into_iter();
+    let finished = engine::run(&config, &interrupt.control, start, |t| {
+        let measure = Recorder::new(lives[t].clone())
+            .with_series(series.next().expect("one series sink per thread"));
+        let check = checks::Recorder::new(scenario.target.rules, &endpoints)
+            .with_ids(id_sinks.next().expect("one id sink per thread"));
+        (measure, check)
+    });
+    // Sinks of threads that never started end here, so the collectors end.
+    drop(series);
+    drop(id_sinks);
+    if let Some(w) = watch.as_mut() {
+        w.stop();
+    }
+    let interrupted = interrupt.requested();
+    let finished = finished.map_err(RunError::Engine)?;
+
+    let (mut tallies, mut warmups, mut check_parts) = (Vec::new(), Vec::new(), Vec::new());
+    for (measure, check) in finished.recorders {
+        let recorded = measure.finish();
+        tallies.push(recorded.tally);
+        warmups.extend(recorded.warmup);
+        check_parts.push(check.finish());
+    }
+    let summary = collector.finish();
+    let mut checks = checks::merge(check_parts);
+    checks.add_duplicates(&id_checker.finish());
+    let report = RunReport {
+        scenario: scenario.name.clone(),
+        target: url.to_string(),
+        path: scenario.target.path.clone(),
+        embedded: embedded.is_some(),
+        rules: scenario.target.rules,
+        seed,
+        started_at: finished.started_at,
+        elapsed: finished.elapsed,
+        sending: finished.sending,
+        model: scenario.load.model.clone(),
+        threads,
+        stop,
+        scheduled: finished.scheduled,
+        tally: metrics::merge(tallies),
+        warmup: warmup.map(|w| (w, metrics::merge(warmups))),
+        intervals: summary.intervals,
+        checks,
+        server: embedded
+            .as_ref()
+            .map(|e| server_counts(&e.state.stats.snapshot())),
+        interrupted,
+    };
+    let causes = judge(&report, summary.sink_error);
+    Ok(RunResult { report, causes })
+}
+
+/// The verdict's causes, in the order the command judges them.
+fn judge(report: &RunReport, hlog_error: Option<String>) -> Vec<Cause> {
+    let mut causes = Vec::new();
+    if let Some(e) = hlog_error {
+        causes.push(Cause::HlogFailed(e));
+    }
+    if report.interrupted {
+        causes.push(Cause::Interrupted);
+    }
+    if !report.accounted() {
+        causes.push(Cause::NotAccounted);
+    }
+    if report.server_check() == Some(ServerCheck::Different) {
+        causes.push(Cause::ServerCountsDiffer);
+    }
+    if report.checks.contract_broken() {
+        causes.push(Cause::ContractBroken);
+    }
+    causes
+}
