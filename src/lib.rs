@@ -19,7 +19,7 @@
 //!   unique session ids), fed through the same recording trait.
 //! - [`report`]: every output: the text summary, the JSON report, the
 //!   interval log, the progress line.
-//! - [`reference`]: the embedded reference server (`mcload serve`).
+//! - [`reference`](mod@reference): the embedded reference server (`mcload serve`).
 //! - [`run`]: a whole run as a library call returning a structured result;
 //!   [`signals`] and [`progress`] watch it from outside.
 //! - [`commands`]: what each command does, wiring the modules above.

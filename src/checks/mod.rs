@@ -5,7 +5,7 @@
 //! answers and prints nothing.
 //!
 //! Status and `Location` checks are per thread. Session ids must be unique
-//! across threads, so they go to one checker thread (see [`ids`]).
+//! across threads, so they go to one checker thread (see [`IdChecker`]).
 
 mod ids;
 mod location;
