@@ -11,7 +11,8 @@ use std::time::{Duration, SystemTime};
 pub use hlog::HlogFile;
 pub use json::{SCHEMA, histogram_base64, to_json};
 pub use text::{
-    LastSecond, clear_progress, grouped, progress_line, rate_text, redraw_progress, write_text,
+    LastSecond, clear_progress, describe_load, grouped, progress_line, rate_text, redraw_progress,
+    write_text,
 };
 
 use crate::checks::CheckTally;

@@ -6,7 +6,7 @@ use std::time::Duration;
 use super::{LatencyMs, RunReport, ServerCheck};
 use crate::checks::Check;
 use crate::metrics::{Bucket, Counts};
-use crate::scenario::{Model, Rate};
+use crate::scenario::{Model, Rate, StopRule};
 use crate::spec::{MUTATIONS, RuleSet};
 
 /// `1234567` as `1,234,567`.
@@ -30,8 +30,8 @@ fn share(part: u64, whole: u64) -> String {
     }
 }
 
-fn stop_rule(run: &RunReport) -> String {
-    match (run.stop.duration, run.stop.requests) {
+fn stop_rule(stop: StopRule) -> String {
+    match (stop.duration, stop.requests) {
         (Some(d), Some(n)) => format!(
             "{} requests or {}, whichever comes first",
             grouped(n),
@@ -52,24 +52,36 @@ pub fn rate_text(rate: f64) -> String {
     }
 }
 
-/// What the load model was, in one line.
-fn model_line(run: &RunReport) -> String {
-    let threads = format!(
-        "{} thread{}",
-        run.threads,
-        if run.threads == 1 { "" } else { "s" }
-    );
-    let warmup = run.warmup.as_ref().map_or(String::new(), |(w, _)| {
-        format!(" after a {} warm-up", humantime::format_duration(*w))
+/// What the load model is, in one line: the run's summary and `mcload
+/// validate` both describe a model with this. `threads` is left out where
+/// it is not known yet.
+pub fn describe_load(
+    model: &Model,
+    stop: StopRule,
+    warmup: Option<Duration>,
+    threads: Option<usize>,
+) -> String {
+    let threads = threads.map_or(String::new(), |n| {
+        format!("{n} thread{}", if n == 1 { "" } else { "s" })
     });
-    match &run.model {
-        Model::Closed { concurrency } => format!(
-            "closed model: {concurrency} workers on {threads}, {}{warmup}",
-            stop_rule(run)
-        ),
+    let warmup = warmup.map_or(String::new(), |w| {
+        format!(" after a {} warm-up", humantime::format_duration(w))
+    });
+    match model {
+        Model::Closed { concurrency } => {
+            let on = if threads.is_empty() {
+                String::new()
+            } else {
+                format!(" on {threads}")
+            };
+            format!(
+                "closed model: {concurrency} workers{on}, {}{warmup}",
+                stop_rule(stop)
+            )
+        }
         Model::Open(open) => {
             let rate = match &open.rate {
-                Rate::Constant(r) => format!("{} {}", rate_text(*r), stop_rule(run)),
+                Rate::Constant(r) => format!("{} {}", rate_text(*r), stop_rule(stop)),
                 Rate::Stages { start, stages } => {
                     let mut ramp = rate_text(*start);
                     for stage in stages {
@@ -79,14 +91,19 @@ fn model_line(run: &RunReport) -> String {
                             humantime::format_duration(stage.duration)
                         ));
                     }
-                    match run.stop.requests {
+                    match stop.requests {
                         Some(n) => format!("{ramp}, at most {} requests", grouped(n)),
                         None => ramp,
                     }
                 }
             };
+            let threads = if threads.is_empty() {
+                String::new()
+            } else {
+                format!(" · {threads}")
+            };
             format!(
-                "open model: {rate}{warmup} · {} connections · at most {} in flight · {threads}",
+                "open model: {rate}{warmup} · {} connections · at most {} in flight{threads}",
                 grouped(u64::from(open.connections)),
                 grouped(open.max_in_flight)
             )
@@ -112,7 +129,17 @@ pub fn write_text(run: &RunReport, out: &mut dyn Write) -> io::Result<()> {
         run.path,
         target_note
     )?;
-    writeln!(out, "{} · seed {}", model_line(run), run.seed)?;
+    writeln!(
+        out,
+        "{} · seed {}",
+        describe_load(
+            &run.model,
+            run.stop,
+            run.warmup.as_ref().map(|(w, _)| *w),
+            Some(run.threads)
+        ),
+        run.seed
+    )?;
     if run.interrupted {
         writeln!(
             out,
@@ -394,6 +421,38 @@ pub fn progress_line(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// One description of a model serves the run's summary (which knows
+    /// its threads) and `mcload validate` (which does not yet).
+    #[test]
+    fn a_load_is_described_the_same_with_or_without_its_threads() {
+        let stop = StopRule {
+            duration: Some(Duration::from_secs(3)),
+            requests: None,
+        };
+        let closed = Model::Closed { concurrency: 8 };
+        assert_eq!(
+            describe_load(&closed, stop, None, Some(2)),
+            "closed model: 8 workers on 2 threads, for 3s"
+        );
+        assert_eq!(
+            describe_load(&closed, stop, Some(Duration::from_secs(1)), None),
+            "closed model: 8 workers, for 3s after a 1s warm-up"
+        );
+        let open = Model::Open(crate::scenario::OpenModel {
+            rate: Rate::Constant(500.0),
+            connections: 64,
+            max_in_flight: 10_000,
+        });
+        assert_eq!(
+            describe_load(&open, stop, None, Some(1)),
+            "open model: 500/s for 3s · 64 connections · at most 10,000 in flight · 1 thread"
+        );
+        assert_eq!(
+            describe_load(&open, stop, None, None),
+            "open model: 500/s for 3s · 64 connections · at most 10,000 in flight"
+        );
+    }
 
     #[test]
     fn the_progress_line_shows_time_requests_rate_and_errors() {
