@@ -56,7 +56,15 @@ fn every_body_over_many_seeds_passes_spec_validation_under_both_rule_sets() {
             for index in 0..1_000 {
                 out.clear();
                 g.write(index, 1_700_000_000_000, &mut out);
-                for rules in RuleSet::ALL {
+                // The documented rules are a subset of the strict ones; every
+                // tenth body is checked under them too, to keep the test quick
+                // in a debug build.
+                let rule_sets: &[RuleSet] = if index % 10 == 0 {
+                    &RuleSet::ALL
+                } else {
+                    &[RuleSet::Strict]
+                };
+                for &rules in rule_sets {
                     if let Err(v) = spec::validate_bytes(&out, rules) {
                         panic!(
                             "seed {seed} body {index} is invalid under {rules}: {v}\n{}",
