@@ -62,6 +62,7 @@ fn the_json_report_has_the_stable_keys() {
         "schema",
         "scenario",
         "target",
+        "rules",
         "seed",
         "started_at",
         "duration_s",
@@ -96,6 +97,7 @@ fn the_json_report_has_the_stable_keys() {
             .unwrap()
             .starts_with("http://127.0.0.1:")
     );
+    assert_eq!(j["rules"], "strict", "the default rule set");
     assert!(j["started_at"].as_str().unwrap().ends_with('Z'));
     assert!(j["duration_s"].as_f64().unwrap() > 0.0);
     let p50 = j["latency_ms"]["p50"].as_f64().unwrap();

@@ -20,6 +20,8 @@ struct Report<'a> {
     schema: &'static str,
     scenario: &'a str,
     target: &'a str,
+    /// The rule set the target was judged by (`strict`, `documented`).
+    rules: &'static str,
     seed: u64,
     started_at: String,
     duration_s: f64,
@@ -361,6 +363,7 @@ pub fn to_json(run: &RunReport) -> serde_json::Value {
         schema: SCHEMA,
         scenario: &run.scenario,
         target: &run.target,
+        rules: run.rules.name(),
         seed: run.seed,
         started_at: humantime::format_rfc3339_millis(run.started_at).to_string(),
         duration_s: (run.elapsed.as_secs_f64() * 1000.0).round() / 1000.0,
