@@ -89,7 +89,7 @@ impl std::fmt::Display for Endpoint {
 /// Why the target cannot be used; nothing has been sent.
 #[derive(Debug, thiserror::Error)]
 pub enum TargetError {
-    #[error("cannot resolve {host}: {source}")]
+    #[error("cannot resolve {host}")]
     Resolve {
         host: String,
         #[source]
