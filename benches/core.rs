@@ -175,7 +175,7 @@ fn schedule(c: &mut Criterion) {
             black_box(ramp.offset(black_box(i)))
         })
     });
-    group.bench_function("open plan request(s) with warm-up", |b| {
+    group.bench_function("open schedule request(s) with warm-up", |b| {
         b.iter(|| {
             i = (i + 1) % 70_000_000;
             black_box(open.request(black_box(i)))

@@ -65,7 +65,7 @@ pub struct OpenSchedule {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Warmup {
     pub duration: Duration,
-    pub plan: RateCurve,
+    pub curve: RateCurve,
     pub requests: u64,
 }
 
@@ -108,7 +108,7 @@ impl OpenSchedule {
             Warmup {
                 duration,
                 requests: warm.total().unwrap_or(0),
-                plan: warm,
+                curve: warm,
             }
         });
         let threads = threads.clamp(1, connections.max(1) as usize);
@@ -148,7 +148,7 @@ impl OpenSchedule {
     /// included.
     pub fn rate_at(&self, offset: Duration) -> f64 {
         match &self.warmup {
-            Some(w) if offset < w.duration => w.plan.rate_at(offset),
+            Some(w) if offset < w.duration => w.curve.rate_at(offset),
             Some(w) => self.rate.rate_at(offset - w.duration),
             None => self.rate.rate_at(offset),
         }
@@ -161,7 +161,7 @@ impl OpenSchedule {
         }
         match &self.warmup {
             Some(w) if s < w.requests => Some(Planned {
-                offset: w.plan.offset(s)?,
+                offset: w.curve.offset(s)?,
                 body: WARMUP_INDEX_BASE | s,
                 warmup: true,
             }),

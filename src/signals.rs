@@ -42,7 +42,7 @@ impl SignalWatch {
                         }
                         if interrupt.request() {
                             eprintln!(
-                                "\nmcload: stopping; waiting for the requests on the wire (each up to its timeout)"
+                                "\nmcload: stopping: no new request starts; those on the wire are awaited (each up to its timeout)"
                             );
                         }
                         ctrl_c.set(tokio::signal::ctrl_c());

@@ -86,13 +86,20 @@ fn a_wrong_value_in_a_scenario_exits_2_pointing_at_the_value() {
 }
 
 #[test]
-fn a_missing_scenario_file_exits_2() {
-    let (code, _, stderr) = output(&["run", "no/such/file.toml"]);
-    assert_eq!(code, 2);
-    assert!(
-        stderr.contains("cannot read scenario file no/such/file.toml"),
-        "{stderr}"
-    );
+fn a_missing_scenario_file_exits_2_saying_why_once() {
+    for command in ["run", "validate"] {
+        let (code, _, stderr) = output(&[command, "no/such/file.toml"]);
+        assert_eq!(code, 2, "{command}");
+        assert!(
+            stderr.contains("cannot read scenario file no/such/file.toml: "),
+            "{command}: {stderr}"
+        );
+        assert_eq!(
+            stderr.matches("No such file").count(),
+            1,
+            "{command}: the cause is said once: {stderr}"
+        );
+    }
 }
 
 #[test]

@@ -73,3 +73,51 @@ fn an_interrupted_open_model_run_has_every_request_accounted_for() {
 fn sigterm_stops_the_run_like_ctrl_c() {
     interrupted_run("-TERM", &[]);
 }
+
+/// Ctrl-C while mcload checks a target that accepts connections but never
+/// answers the TLS handshake: the check is cut short, nothing is sent, and
+/// the exit is 130, not 3 after the whole timeout.
+#[test]
+fn ctrl_c_during_the_start_probe_exits_130_at_once() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    // Keeps each connection open and silent.
+    let _silent = std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().take(4) {
+            held.push(stream);
+        }
+        std::thread::sleep(Duration::from_secs(30));
+    });
+    let child = mcload()
+        .args([
+            "run",
+            "scenarios/smoke.toml",
+            "--requests",
+            "5",
+            "--timeout",
+            "20s",
+        ])
+        .args(["--target", &format!("https://127.0.0.1:{port}")])
+        .current_dir(repo())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(700));
+    let sent = Instant::now();
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        sent.elapsed() < Duration::from_secs(5),
+        "stops long before the 20 s timeout: {stderr}"
+    );
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("nothing was sent"), "{stderr}");
+    assert!(output.stdout.is_empty(), "no summary: nothing ran");
+}

@@ -72,12 +72,16 @@ pub fn run(args: &RunArgs) -> CommandResult {
         &scenario,
         RunOptions {
             hlog,
-            interrupt,
+            interrupt: interrupt.clone(),
             watch,
         },
     );
     signals.finish();
-    let result = result.map_err(failure)?;
+    let mut result = result.map_err(failure)?;
+    // A signal that came after the run looked is still the user's wish.
+    if interrupt.requested() {
+        result.mark_interrupted();
+    }
 
     write_reports(&result.report, args, json_file.as_mut())
         .context("cannot write the report")
@@ -115,6 +119,10 @@ pub fn exit_code(result: &RunResult, err: &mut dyn Write) -> Exit {
 fn failure(e: RunError) -> Failure {
     match e {
         RunError::Target(TargetError::Tls(_)) => Failure::bad_input(e),
+        RunError::Target(TargetError::Stopped) => Failure {
+            exit: Exit::Interrupted,
+            error: e.into(),
+        },
         _ => Failure::unreachable(e),
     }
 }
@@ -216,5 +224,24 @@ mod tests {
                 "only the first"
             );
         }
+    }
+
+    /// A stop that came after the run looked still ends it as interrupted,
+    /// in judging order: after a failed interval log, before the rest.
+    #[test]
+    fn a_late_stop_marks_the_run_interrupted_once_and_in_order() {
+        let hlog = Cause::HlogFailed("disk full".into());
+        let mut late = result(false, vec![hlog.clone(), Cause::ContractBroken]);
+        late.mark_interrupted();
+        late.mark_interrupted();
+        assert!(late.report.interrupted);
+        assert_eq!(
+            late.causes,
+            vec![hlog, Cause::Interrupted, Cause::ContractBroken]
+        );
+        assert_eq!(exit_code(&late, &mut Vec::new()), Exit::Interrupted);
+        let mut passed = result(false, vec![]);
+        passed.mark_interrupted();
+        assert_eq!(passed.causes, vec![Cause::Interrupted]);
     }
 }

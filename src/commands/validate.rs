@@ -35,7 +35,8 @@ pub fn validate(files: &[PathBuf], out: &mut dyn Write, err: &mut dyn Write) -> 
             }
             Err(e) => {
                 failed += 1;
-                let _ = writeln!(err, "{e}\n");
+                // `{:#}` adds the cause of a file that cannot be read.
+                let _ = writeln!(err, "{:#}\n", anyhow::Error::from(e));
             }
         }
     }

@@ -29,24 +29,24 @@ pub(super) struct ClosedWork {
 }
 
 impl ClosedWork {
-    pub(super) fn new(plan: &ClosedSchedule, thread: usize, started: Instant) -> ClosedWork {
-        let (base, stride) = plan.body_indices(thread);
-        let warmup = plan.warmup.unwrap_or_default();
+    pub(super) fn new(schedule: &ClosedSchedule, thread: usize, started: Instant) -> ClosedWork {
+        let (base, stride) = schedule.body_indices(thread);
+        let warmup = schedule.warmup.unwrap_or_default();
         // A duration too long to add to the clock has no deadline in practice.
-        let deadline = plan
+        let deadline = schedule
             .duration
             .and_then(|d| started.checked_add(warmup)?.checked_add(d));
         ClosedWork {
-            workers: plan.threads[thread].workers,
+            workers: schedule.threads[thread].workers,
             deadline,
-            warmup_end: plan.warmup.and_then(|w| started.checked_add(w)),
+            warmup_end: schedule.warmup.and_then(|w| started.checked_add(w)),
             base,
             stride,
-            budget: plan.threads[thread].requests,
+            budget: schedule.threads[thread].requests,
             measured: Cell::new(0),
             warmup: Cell::new(0),
             thread: thread as u64,
-            threads: plan.threads.len() as u64,
+            threads: schedule.threads.len() as u64,
         }
     }
 

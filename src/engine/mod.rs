@@ -103,14 +103,22 @@ pub enum TargetError {
     },
     #[error(transparent)]
     Tls(#[from] TlsSetupError),
+    /// Stopped (Ctrl-C) while the target was being checked; nothing was sent.
+    #[error("stopped before the load started, while checking the target; nothing was sent")]
+    Stopped,
 }
 
+/// How often the start probe looks whether the run was stopped.
+const PROBE_STOP_POLL: Duration = Duration::from_millis(20);
+
 /// Resolves the target, sets up TLS for https, and opens (then closes) one
-/// connection to prove the target answers before any load starts.
+/// connection to prove the target answers before any load starts. A stop
+/// through `control` (Ctrl-C) ends the wait at once.
 pub fn connect_target(
     url: &Endpoint,
     ca_cert: Option<&Path>,
     timeout: Duration,
+    control: &Control,
 ) -> Result<AnyTransport, TargetError> {
     let addrs: Vec<SocketAddr> = (url.host.as_str(), url.port)
         .to_socket_addrs()
@@ -134,6 +142,9 @@ pub fn connect_target(
         } else {
             AnyTransport::Plain(Plain { addr })
         };
+        if control.is_stopped() {
+            return Err(TargetError::Stopped);
+        }
         let attempt = runtime.block_on(async {
             let connect = async {
                 match &transport {
@@ -141,8 +152,19 @@ pub fn connect_target(
                     AnyTransport::Tls(t) => t.connect().await.map(drop),
                 }
             };
-            tokio::time::timeout(timeout, connect).await
+            let stopped = async {
+                while !control.is_stopped() {
+                    tokio::time::sleep(PROBE_STOP_POLL).await;
+                }
+            };
+            tokio::select! {
+                attempt = tokio::time::timeout(timeout, connect) => Some(attempt),
+                () = stopped => None,
+            }
         });
+        let Some(attempt) = attempt else {
+            return Err(TargetError::Stopped);
+        };
         match attempt {
             Ok(Ok(())) => return Ok(transport),
             Ok(Err(e)) => last_error = e.to_string(),
@@ -190,7 +212,7 @@ pub struct Config {
     pub transport: AnyTransport,
     /// From [`request_head`].
     pub head: Vec<u8>,
-    pub plan: Schedule,
+    pub schedule: Schedule,
     pub timeout: Duration,
     pub bodies: BodyGenerator,
 }
@@ -276,7 +298,7 @@ where
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default()
         .as_millis() as u64;
-    let threads: Vec<_> = (0..config.plan.threads())
+    let threads: Vec<_> = (0..config.schedule.threads())
         .map(|t| {
             let ctx = ThreadCtx {
                 transport: transport.clone(),
@@ -290,7 +312,7 @@ where
                 last_start: Cell::new(start.instant),
                 recorder: RefCell::new(make_recorder(t)),
             };
-            let work = ThreadWork::of(&config.plan, t, start.instant);
+            let work = ThreadWork::of(&config.schedule, t, start.instant);
             std::thread::Builder::new()
                 .name(format!("mcload-gen-{t}"))
                 .spawn(move || run_thread(ctx, work))
@@ -341,15 +363,15 @@ where
     })
 }
 
-/// What one thread does: its share of the plan.
+/// What one thread does: its share of the schedule.
 enum ThreadWork {
     Closed(closed::ClosedWork),
     Open(Box<open::OpenWork>),
 }
 
 impl ThreadWork {
-    fn of(plan: &Schedule, thread: usize, started: Instant) -> ThreadWork {
-        match plan {
+    fn of(schedule: &Schedule, thread: usize, started: Instant) -> ThreadWork {
+        match schedule {
             Schedule::Closed(p) => ThreadWork::Closed(closed::ClosedWork::new(p, thread, started)),
             Schedule::Open(p) => ThreadWork::Open(Box::new(open::OpenWork::new(p, thread))),
         }

@@ -48,9 +48,9 @@ fn wake_time(intended: Instant, started: Instant, rate_per_thread: f64) -> Insta
 }
 
 /// One thread's share of an open-model run: requests `thread`,
-/// `thread + threads`, ... of the plan.
+/// `thread + threads`, ... of the schedule.
 pub(super) struct OpenWork {
-    plan: OpenSchedule,
+    schedule: OpenSchedule,
     thread: u64,
     threads: u64,
     connections: u32,
@@ -58,12 +58,12 @@ pub(super) struct OpenWork {
 }
 
 impl OpenWork {
-    pub(super) fn new(plan: &OpenSchedule, thread: usize) -> OpenWork {
-        let share = plan.threads[thread];
+    pub(super) fn new(schedule: &OpenSchedule, thread: usize) -> OpenWork {
+        let share = schedule.threads[thread];
         OpenWork {
-            plan: plan.clone(),
+            schedule: schedule.clone(),
             thread: thread as u64,
-            threads: plan.threads.len() as u64,
+            threads: schedule.threads.len() as u64,
             connections: share.connections,
             max_in_flight: share.max_in_flight,
         }
@@ -118,11 +118,11 @@ async fn schedule<T: Transport, R: Record>(ctx: &ThreadCtx<T, R>, work: &OpenWor
     while let Some((planned, intended)) = k
         .checked_mul(work.threads)
         .and_then(|n| n.checked_add(work.thread))
-        .and_then(|s| work.plan.request(s))
+        .and_then(|s| work.schedule.request(s))
         .and_then(|p| Some((p, ctx.started.checked_add(p.offset)?)))
     {
         let index = planned.body;
-        let rate = work.plan.rate_at(planned.offset) / work.threads as f64;
+        let rate = work.schedule.rate_at(planned.offset) / work.threads as f64;
         let wake = wake_time(intended, ctx.started, rate);
         loop {
             if ctx.control.is_stopped() {

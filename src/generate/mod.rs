@@ -22,10 +22,10 @@ use values::{Number, write_int, write_str};
 
 pub use rng::Rng64;
 
-/// Writes bodies for one run. Cheap to clone: workers share the compiled plan.
+/// Writes bodies for one run. Cheap to clone: workers share the compiled recipe.
 #[derive(Clone, Debug)]
 pub struct BodyGenerator {
-    plan: Arc<Recipe>,
+    recipe: Arc<Recipe>,
     seed: u64,
     invalid: Arc<InvalidMix>,
 }
@@ -74,7 +74,7 @@ fn body_rng(seed: u64, index: u64) -> Rng64 {
 impl BodyGenerator {
     pub fn new(body: &BodySettings, seed: u64) -> BodyGenerator {
         BodyGenerator {
-            plan: Arc::new(Recipe::compile(body)),
+            recipe: Arc::new(Recipe::compile(body)),
             seed,
             invalid: Arc::new(InvalidMix::new(body.invalid_share, &body.mutations)),
         }
@@ -121,16 +121,16 @@ impl BodyGenerator {
 
     /// Appends the valid form of body `index` to `out`.
     pub fn write_valid(&self, index: u64, ts_ms: u64, out: &mut Vec<u8>) {
-        let plan = &*self.plan;
+        let recipe = &*self.recipe;
         let mut rng = body_rng(self.seed, index);
         let rng = &mut rng;
 
         // Chosen first because other values follow from them: the stream
         // type and optional keys from the content type, the playhead from
         // the length.
-        let content = plan.content.pick(rng);
+        let content = recipe.content.pick(rng);
         let profile = content.profile();
-        let length = match &plan.length {
+        let length = match &recipe.length {
             Some(length_gen) => length_gen.pick(rng),
             None if profile.live => Number::Int(data::LIVE_LENGTH as i64),
             None => Number::Float(values::uniform_float(
@@ -139,7 +139,7 @@ impl BodyGenerator {
                 profile.length.1,
             )),
         };
-        let tenant = &data::TENANTS[plan.tenants.pick(rng)];
+        let tenant = &data::TENANTS[recipe.tenants.pick(rng)];
 
         out.extend_from_slice(b"{\"playerTime\":{\"playhead\":");
         Playhead::draw(rng, profile.live, length.as_f64()).write(out);
@@ -148,7 +148,7 @@ impl BodyGenerator {
         out.extend_from_slice(b"},\"eventType\":\"sessionStart\",\"params\":{");
 
         let mut first = true;
-        for param in &plan.params {
+        for param in &recipe.params {
             if !param.chance(profile.audience).roll(rng) {
                 continue;
             }
@@ -184,7 +184,7 @@ impl BodyGenerator {
     }
 
     fn write_metadata(&self, rng: &mut Rng64, index: u64, out: &mut Vec<u8>) {
-        let metadata = &self.plan.metadata;
+        let metadata = &self.recipe.metadata;
         let mark = out.len();
         out.extend_from_slice(b",\"customMetadata\":{");
         let opened = out.len();
@@ -230,7 +230,7 @@ impl BodyGenerator {
     }
 
     fn write_qoe(&self, rng: &mut Rng64, index: u64, out: &mut Vec<u8>) {
-        let qoe = &self.plan.qoe;
+        let qoe = &self.recipe.qoe;
         if !qoe.present.roll(rng) {
             return;
         }

@@ -1,5 +1,5 @@
 //! Compiles a scenario's body settings, merged with realistic defaults, into
-//! a plan of pre-encoded keys and value generators.
+//! a recipe of pre-encoded keys and value generators.
 
 use super::Rng64;
 use super::data::{self, Profile};

@@ -64,14 +64,6 @@ impl Kind {
             Class::Dropped => Kind::Dropped,
         }
     }
-
-    /// Whether this kind is an HTTP answer.
-    pub fn answered(self) -> bool {
-        matches!(
-            self,
-            Kind::Created | Kind::BadRequest | Kind::ServerError | Kind::OtherStatus
-        )
-    }
 }
 
 /// How many requests ended in each [`Kind`] of outcome.

@@ -171,7 +171,7 @@ pub fn endpoint(url: &TargetUrl) -> Endpoint {
 }
 
 /// The load's schedule: the scenario's model cut into `threads` shares.
-fn schedule(scenario: &Scenario) -> Schedule {
+fn schedule_of(scenario: &Scenario) -> Schedule {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let stop = scenario.load.stop_rule();
     let threads = scenario.load.threads.unwrap_or(cores);
@@ -221,10 +221,11 @@ pub fn execute(scenario: &Scenario, options: RunOptions) -> Result<RunResult, Ru
         &address,
         scenario.target.ca_cert.as_deref(),
         scenario.http.timeout,
+        &interrupt.control,
     )?;
 
-    let plan = schedule(scenario);
-    let threads = plan.threads();
+    let schedule = schedule_of(scenario);
+    let threads = schedule.threads();
     let warmup = scenario.load.warmup;
     let stop = scenario.load.stop_rule();
     let request_path = url.request_path(&scenario.target.path);
@@ -235,7 +236,7 @@ pub fn execute(scenario: &Scenario, options: RunOptions) -> Result<RunResult, Ru
             &address.host_header(),
             &scenario.http.headers,
         ),
-        plan,
+        schedule,
         timeout: scenario.http.timeout,
         bodies: BodyGenerator::new(&scenario.body, seed),
     };
@@ -319,6 +320,21 @@ pub fn execute(scenario: &Scenario, options: RunOptions) -> Result<RunResult, Ru
     };
     let causes = judge(&report, summary.sink_error);
     Ok(RunResult { report, causes })
+}
+
+impl RunResult {
+    /// Marks the run interrupted by a stop that came after the load had
+    /// ended but before the caller stopped watching for one: the user asked
+    /// to stop, so the run ends as interrupted.
+    pub fn mark_interrupted(&mut self) {
+        if self.report.interrupted {
+            return;
+        }
+        self.report.interrupted = true;
+        // After a failed interval log, before everything else: judging order.
+        let at = usize::from(matches!(self.causes.first(), Some(Cause::HlogFailed(_))));
+        self.causes.insert(at, Cause::Interrupted);
+    }
 }
 
 /// The verdict's causes, in the order the command judges them.

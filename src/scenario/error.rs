@@ -92,7 +92,7 @@ impl fmt::Display for ScenarioError {
 /// file that could not be read at all.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    #[error("cannot read scenario file {file}: {source}")]
+    #[error("cannot read scenario file {file}")]
     Read {
         file: String,
         #[source]

@@ -1,4 +1,4 @@
-//! The open model's arrival arithmetic: given a rate plan, when request `i`
+//! The open model's arrival arithmetic: given a rate curve, when request `i`
 //! starts and how many requests are due by a given instant.
 //!
 //! It is a pure function of the request number, with no clock, so that a
@@ -9,9 +9,9 @@
 //!
 //! With `N(t)` the integral of the rate from 0 to `t` (the requests expected
 //! by `t`), request `i` starts at the first instant at which `N` exceeds `i`.
-//! Request 0 therefore starts at 0 unless the plan opens at a zero rate, and
+//! Request 0 therefore starts at 0 unless the curve opens at a zero rate, and
 //! after a pause at zero rate the next request starts where the rate picks
-//! up again, not where the pause began. A bounded plan holds exactly the
+//! up again, not where the pause began. A bounded curve holds exactly the
 //! requests numbered below `N(end)`.
 
 use std::time::Duration;
@@ -26,7 +26,7 @@ fn slack(n: f64) -> f64 {
 /// The number of requests numbered below `reach`.
 fn below(reach: f64) -> u64 {
     if reach > 0.0 {
-        // `as` saturates, so an absurd plan counts u64::MAX, not garbage.
+        // `as` saturates, so an absurd curve counts u64::MAX, not garbage.
         reach.ceil() as u64
     } else {
         0
@@ -39,7 +39,7 @@ fn to_duration(secs: f64) -> Duration {
     Duration::try_from_secs_f64(secs.max(0.0)).unwrap_or(Duration::MAX)
 }
 
-/// One piece of a rate plan: the rate moves linearly from `from` to `to`
+/// One piece of a rate curve: the rate moves linearly from `from` to `to`
 /// over `duration`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Segment {
@@ -105,12 +105,12 @@ pub struct RateCurve {
     /// Requests expected before each segment, and one more entry for the
     /// end of the last.
     before: Vec<f64>,
-    /// Seconds from the start of the plan to each segment, and to the end.
+    /// Seconds from the start of the curve to each segment, and to the end.
     starts: Vec<f64>,
     /// Requests numbered below `reach[k]` start by the end of segment `k`:
     /// `before[k + 1]` less the slack, never decreasing.
     reach: Vec<f64>,
-    /// The constant rate after the segments, when the plan has no end.
+    /// The constant rate after the segments, when the curve has no end.
     tail: Option<f64>,
 }
 
@@ -177,7 +177,7 @@ impl RateCurve {
     }
 
     /// When request `i` (from 0) should start, counted from the start of
-    /// the plan; `None` if the plan ends before it.
+    /// the plan; `None` if the curve ends before it.
     pub fn offset(&self, i: u64) -> Option<Duration> {
         let n = i as f64;
         // Segments that hold no requests (zero rate, zero length) are
@@ -325,7 +325,7 @@ mod tests {
             .count()
     }
 
-    /// A rate plan written out independently of the module: pieces of
+    /// A rate curve written out independently of the module: pieces of
     /// (seconds, from, to) and an optional endless rate after them.
     struct Reference {
         pieces: Vec<(f64, f64, f64)>,
