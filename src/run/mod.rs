@@ -142,6 +142,7 @@ pub struct RunResult {
 }
 
 impl RunResult {
+    /// Whether the verdict passed: no cause fails it.
     pub fn passed(&self) -> bool {
         self.causes.is_empty()
     }
@@ -192,6 +193,15 @@ fn schedule_of(scenario: &Scenario) -> Schedule {
 }
 
 /// Runs `scenario` and returns what it measured and how it is judged.
+///
+/// ```no_run
+/// # fn main() -> anyhow::Result<()> {
+/// let scenario = mcload::scenario::Scenario::load("scenarios/smoke.toml".as_ref())?;
+/// let result = mcload::run::execute(&scenario, mcload::run::RunOptions::default())?;
+/// let json = mcload::report::to_json(&result.report); // what --json writes
+/// assert!(result.passed()); // no cause fails the verdict
+/// # Ok(()) }
+/// ```
 pub fn execute(scenario: &Scenario, options: RunOptions) -> Result<RunResult, RunError> {
     let RunOptions {
         hlog,
