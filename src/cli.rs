@@ -27,7 +27,7 @@ use crate::scenario::{FlagSettings, Ramp, TargetUrl, parse_duration, parse_numbe
   mcload validate scenarios/*.toml                     check scenario files
   mcload serve --listen 127.0.0.1:8080                 start the reference endpoint
 
-Exit codes: 0 ran and every check held · 1 a check failed · 2 bad usage or input ·
+Exit codes: 0 ran and the verdict passed · 1 a threshold or check failed · 2 bad usage or input ·
 3 target unreachable at start · 130 interrupted (the report is still written)"
 )]
 pub struct Cli {
@@ -46,11 +46,14 @@ enum Command {
   mcload run scenarios/constant-rate.toml --rate 2000 --duration 30s --hlog run.hlog
   mcload run scenarios/ramp.toml --stages 100,10s:5000 --warmup 2s
   mcload run my.toml --target https://acme.hb-api.omtrdc.net --ca-cert ca.pem --duration 1m
+  mcload run scenarios/smoke.toml --threshold \"latency.p99 < 250ms\" --threshold \"status.201 >= 99.5%\"
 
 Flags override the scenario file. --duration or --requests replaces the file's
 stop rule as a whole. --concurrency chooses the closed model; --rate or --stages
 the open model, where latency counts from each request's intended start. Without a target in the file or flags, mcload starts its
-embedded reference server on 127.0.0.1 and checks its counts against mcload's.")]
+embedded reference server on 127.0.0.1 and checks its counts against mcload's.
+The run exits 1 when a threshold fails; unless a threshold is on `unexpected`
+(or the file says `[thresholds] defaults = false`), \"unexpected <= 1%\" applies.")]
     Run(RunFlags),
     /// Print the bodies `run` would send, one JSON document per line.
     #[command(after_help = "Examples:
@@ -126,6 +129,12 @@ struct RunFlags {
     /// Write the per-second latency histograms as an HdrHistogram interval log.
     #[arg(long, value_name = "PATH")]
     hlog: Option<PathBuf>,
+    /// A threshold the run must meet, besides the file's (repeatable):
+    /// METRIC [over D] OP VALUE, e.g. "latency.p99 < 250ms", "status.201 >= 99.5%",
+    /// "latency.p99 over 10s < 400ms", "rate > 500/s". Unless one is on `unexpected`,
+    /// "unexpected <= 1%" applies too.
+    #[arg(long = "threshold", value_name = "EXPR")]
+    thresholds: Vec<String>,
     /// No progress line and no text summary.
     #[arg(long, short)]
     quiet: bool,
@@ -149,6 +158,7 @@ impl RunFlags {
             seed: self.seed,
             ca_cert: self.ca_cert.clone(),
             invalid_share: self.invalid_share,
+            thresholds: self.thresholds.clone(),
         }
     }
 }

@@ -17,6 +17,10 @@
 //!   per-second series, merged losslessly; it records, never judges or writes.
 //! - [`checks`]: the response contract (status per body kind, `Location`,
 //!   unique session ids), fed through the same recording trait.
+//! - [`verdict`]: thresholds (grammar, evaluation over the run or every
+//!   window) and the causes that fail a run; it judges, never prints. Its
+//!   grammar is also what [`scenario`] reads `[thresholds]` and
+//!   `--threshold` with.
 //! - [`report`]: every output: the text summary, the JSON report, the
 //!   interval log, the progress line.
 //! - [`reference`](mod@reference): the embedded reference server (`mcload serve`).
@@ -39,3 +43,4 @@ pub mod scenario;
 pub mod schedule;
 pub mod signals;
 pub mod spec;
+pub mod verdict;

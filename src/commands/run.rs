@@ -89,29 +89,19 @@ pub fn run(args: &RunArgs) -> CommandResult {
     Ok(exit_code(&result, &mut io::stderr().lock()))
 }
 
-/// The exit code a run's verdict calls for, with a line on `err` for the
-/// cause that decided it (and for a failed interval log, always).
+/// The exit code a run's verdict calls for, with a line on `err` for each
+/// cause that fails it (a failed interval log is said even when the run
+/// was interrupted, which exits 130 all the same).
 pub fn exit_code(result: &RunResult, err: &mut dyn Write) -> Exit {
-    let mut say = |cause: &Cause| {
-        let _ = writeln!(err, "mcload: {}", cause.message());
-    };
-    for cause in &result.causes {
-        match cause {
-            Cause::HlogFailed(_) => {
-                say(cause);
-                // An interrupted run exits 130 all the same.
-                if !result.report.interrupted {
-                    return Exit::CheckFailed;
-                }
-            }
-            Cause::Interrupted => return Exit::Interrupted,
-            Cause::NotAccounted | Cause::ServerCountsDiffer | Cause::ContractBroken => {
-                say(cause);
-                return Exit::CheckFailed;
-            }
+    let mut exit = Exit::Ok;
+    for cause in result.causes() {
+        if *cause == Cause::Interrupted {
+            return Exit::Interrupted;
         }
+        let _ = writeln!(err, "mcload: {}", cause.message());
+        exit = Exit::CheckFailed;
     }
-    Exit::Ok
+    exit
 }
 
 /// A run that could not be made: a bad certificate is bad input (2), any
@@ -185,8 +175,9 @@ mod tests {
                 checks: CheckTally::default(),
                 server: None,
                 interrupted,
+                thresholds: Vec::new(),
+                causes,
             },
-            causes,
         }
     }
 
@@ -202,7 +193,11 @@ mod tests {
         let hlog = Cause::HlogFailed("disk full".into());
         // A failed interval log fails the run, and is said even when a
         // later cause decides the code.
-        let (code, err) = exit(false, vec![hlog.clone(), Cause::ContractBroken]);
+        let broken = Cause::CheckFailed {
+            check: crate::checks::Check::ValidRejected,
+            count: 2,
+        };
+        let (code, err) = exit(false, vec![hlog.clone()]);
         assert_eq!(code, Exit::CheckFailed);
         assert_eq!(err, "mcload: cannot write the interval log: disk full\n");
         let (code, err) = exit(true, vec![hlog, Cause::Interrupted, Cause::NotAccounted]);
@@ -211,17 +206,27 @@ mod tests {
             err.contains("interval log") && !err.contains("add up"),
             "{err}"
         );
+        let threshold = Cause::Threshold {
+            expression: "latency.p99 < 5ms".into(),
+            measured: "31.000 ms".into(),
+            source: "--threshold".into(),
+        };
         for cause in [
             Cause::NotAccounted,
             Cause::ServerCountsDiffer,
-            Cause::ContractBroken,
+            broken.clone(),
+            threshold.clone(),
         ] {
-            let (code, err) = exit(false, vec![cause.clone(), Cause::ContractBroken]);
+            let (code, err) = exit(false, vec![cause.clone(), threshold.clone()]);
             assert_eq!(code, Exit::CheckFailed);
             assert_eq!(
                 err,
-                format!("mcload: {}\n", cause.message()),
-                "only the first"
+                format!(
+                    "mcload: {}\nmcload: {}\n",
+                    cause.message(),
+                    threshold.message()
+                ),
+                "each cause, in order"
             );
         }
     }
@@ -231,17 +236,18 @@ mod tests {
     #[test]
     fn a_late_stop_marks_the_run_interrupted_once_and_in_order() {
         let hlog = Cause::HlogFailed("disk full".into());
-        let mut late = result(false, vec![hlog.clone(), Cause::ContractBroken]);
+        let broken = Cause::CheckFailed {
+            check: crate::checks::Check::LocationInvalid,
+            count: 1,
+        };
+        let mut late = result(false, vec![hlog.clone(), broken.clone()]);
         late.mark_interrupted();
         late.mark_interrupted();
         assert!(late.report.interrupted);
-        assert_eq!(
-            late.causes,
-            vec![hlog, Cause::Interrupted, Cause::ContractBroken]
-        );
+        assert_eq!(late.causes(), [hlog, Cause::Interrupted, broken]);
         assert_eq!(exit_code(&late, &mut Vec::new()), Exit::Interrupted);
         let mut passed = result(false, vec![]);
         passed.mark_interrupted();
-        assert_eq!(passed.causes, vec![Cause::Interrupted]);
+        assert_eq!(passed.causes(), [Cause::Interrupted]);
     }
 }

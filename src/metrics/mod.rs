@@ -5,11 +5,13 @@
 
 mod counts;
 mod series;
+pub mod windows;
 
 pub use counts::{Counts, Kind, LiveCounts, live_total};
 pub use series::{
     Interval, IntervalSink, IntervalWriter, LatestSecond, SeriesCollector, SeriesSink, Summary,
 };
+pub use windows::{LatencyStats, Window, WindowSeries};
 
 use std::collections::BTreeMap;
 use std::ops::AddAssign;

@@ -14,6 +14,7 @@ use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use super::windows::{WindowBuilder, WindowSeries};
 use super::{Counts, Latency, micros_between, new_latency};
 use crate::engine::{Class, Outcome};
 
@@ -144,6 +145,8 @@ pub struct LatestSecond {
 #[derive(Debug, Default)]
 pub struct Summary {
     pub intervals: Vec<Interval>,
+    /// Every window of each length asked for, in the order asked.
+    pub windows: Vec<WindowSeries>,
     /// Why the interval sink failed, when it did; the series itself is
     /// complete.
     pub sink_error: Option<String>,
@@ -177,13 +180,17 @@ pub struct SeriesCollector {
 impl SeriesCollector {
     /// Starts the collector for `threads` sinks whose seconds count from
     /// `started`. Seconds that end before `measure_from` (the warm-up) are
-    /// left out; `sink` receives every other second's histogram.
+    /// left out; `sink` receives every other second's histogram. For each
+    /// length in `windows` (seconds), every window of that many measured
+    /// seconds is kept (see [`super::windows`]).
     pub fn start(
         threads: usize,
         started: Instant,
         measure_from: Duration,
         sink: Option<Box<dyn IntervalSink>>,
+        windows: &[u64],
     ) -> io::Result<(SeriesCollector, Vec<SeriesSink>)> {
+        let builders: Vec<WindowBuilder> = windows.iter().map(|&w| WindowBuilder::new(w)).collect();
         let (tx, rx) = mpsc::channel();
         let mut returns = Vec::with_capacity(threads);
         let sinks = (0..threads)
@@ -216,6 +223,7 @@ impl SeriesCollector {
                     latest: shared,
                     summary: Summary::default(),
                     empty: new_latency(),
+                    windows: builders,
                 };
                 let mut rx = Some(rx);
                 match sink {
@@ -235,6 +243,10 @@ impl SeriesCollector {
                     }
                     None => collector.run(rx.take().expect("not taken yet"), None),
                 }
+                collector.summary.windows = std::mem::take(&mut collector.windows)
+                    .into_iter()
+                    .map(WindowBuilder::finish)
+                    .collect();
                 collector.summary
             })?;
         Ok((SeriesCollector { thread, latest }, sinks))
@@ -244,6 +256,7 @@ impl SeriesCollector {
     pub fn finish(self) -> Summary {
         self.thread.join().unwrap_or_else(|_| Summary {
             intervals: Vec::new(),
+            windows: Vec::new(),
             sink_error: Some("the series collector panicked".into()),
         })
     }
@@ -265,6 +278,7 @@ struct Collector {
     latest: Arc<LatestSecond>,
     summary: Summary,
     empty: Latency,
+    windows: Vec<WindowBuilder>,
 }
 
 impl Collector {
@@ -316,6 +330,9 @@ impl Collector {
                 self.summary.sink_error.get_or_insert(e);
                 *log = None;
             }
+            for window in &mut self.windows {
+                window.push(second, &p.counts, p.latency.as_ref().map(|(h, _)| h));
+            }
             let interval = Interval {
                 second,
                 started: p.started,
@@ -366,7 +383,8 @@ mod tests {
     #[test]
     fn seconds_from_all_threads_merge_and_empty_seconds_are_kept() {
         let started = Instant::now();
-        let (collector, sinks) = SeriesCollector::start(2, started, Duration::ZERO, None).unwrap();
+        let (collector, sinks) =
+            SeriesCollector::start(2, started, Duration::ZERO, None, &[]).unwrap();
         let [mut a, mut b]: [SeriesSink; 2] = sinks.try_into().unwrap();
         // Second 0: thread a answers twice, thread b fails once.
         a.started(started);
@@ -405,7 +423,7 @@ mod tests {
     fn warm_up_seconds_are_left_out() {
         let started = Instant::now();
         let (collector, sinks) =
-            SeriesCollector::start(1, started, Duration::from_secs(2), None).unwrap();
+            SeriesCollector::start(1, started, Duration::from_secs(2), None, &[]).unwrap();
         let [mut a]: [SeriesSink; 1] = sinks.try_into().unwrap();
         a.add(&outcome(started, 3_500, 1, Class::Status(201)));
         a.finish();
@@ -448,7 +466,8 @@ mod tests {
             let started = Instant::now();
             let sink = Keep(kept.clone(), failure.clone());
             let (collector, sinks) =
-                SeriesCollector::start(1, started, Duration::ZERO, Some(Box::new(sink))).unwrap();
+                SeriesCollector::start(1, started, Duration::ZERO, Some(Box::new(sink)), &[])
+                    .unwrap();
             let [mut a]: [SeriesSink; 1] = sinks.try_into().unwrap();
             let mut expected = new_latency();
             for i in 0..3_000u64 {

@@ -12,6 +12,7 @@ use crate::checks::{Check, CheckTally};
 use crate::metrics::{Bucket, Counts, Interval, Latency, Tally};
 use crate::scenario::{Model, Rate};
 use crate::spec::Mutation;
+use crate::verdict::{Cause, Evaluated};
 
 pub const SCHEMA: &str = "mcload.report/v1";
 
@@ -54,6 +55,101 @@ struct Report<'a> {
     latency_ms_by_kind: BTreeMap<&'static str, Latency3>,
     #[serde(skip_serializing_if = "Option::is_none")]
     server: Option<Server>,
+    /// Every threshold the run was judged by, the default one included.
+    thresholds: Vec<ThresholdJson>,
+    verdict: VerdictJson,
+}
+
+#[derive(Serialize)]
+struct ThresholdJson {
+    metric: String,
+    /// `latency.p99 < 250ms`, as it would be written.
+    expression: String,
+    operator: &'static str,
+    /// In `unit`: `ms`, `%` (of the requests scheduled), `requests`, `/s`.
+    limit: f64,
+    unit: &'static str,
+    /// `null` when there was nothing to measure.
+    measured: Option<f64>,
+    pass: bool,
+    /// `FILE:LINE`, `--threshold` or `default`.
+    source: String,
+    /// For `over D`: the windows' length and the worst one.
+    window: Option<WindowJson>,
+}
+
+#[derive(Serialize)]
+struct WindowJson {
+    duration_s: u64,
+    /// The worst window's first second (from the start of the run) and
+    /// length; `null` when no window had anything to measure.
+    worst_t: Option<u64>,
+    worst_duration_s: Option<u64>,
+}
+
+#[derive(Serialize)]
+struct VerdictJson {
+    pass: bool,
+    causes: Vec<CauseJson>,
+}
+
+#[derive(Serialize)]
+struct CauseJson {
+    /// `threshold`, `check`, `server_counts`, `not_accounted`,
+    /// `interrupted` or `hlog`.
+    kind: &'static str,
+    message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    threshold: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    check: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    count: Option<u64>,
+}
+
+fn threshold_json(e: &Evaluated) -> ThresholdJson {
+    let t = &e.threshold;
+    ThresholdJson {
+        metric: t.metric.name(),
+        expression: t.expression(),
+        operator: t.op.symbol(),
+        limit: t.limit.reported(),
+        unit: t.limit.unit_name(),
+        measured: e.measured,
+        pass: e.pass,
+        source: t.source.to_string(),
+        window: t.window.map(|duration_s| WindowJson {
+            duration_s,
+            worst_t: e.worst_window.map(|(start, _)| start),
+            worst_duration_s: e.worst_window.map(|(_, seconds)| seconds),
+        }),
+    }
+}
+
+fn cause_json(cause: &Cause) -> CauseJson {
+    let mut c = CauseJson {
+        kind: "",
+        message: cause.message(),
+        threshold: None,
+        check: None,
+        count: None,
+    };
+    match cause {
+        Cause::HlogFailed(_) => c.kind = "hlog",
+        Cause::Interrupted => c.kind = "interrupted",
+        Cause::NotAccounted => c.kind = "not_accounted",
+        Cause::ServerCountsDiffer => c.kind = "server_counts",
+        Cause::CheckFailed { check, count } => {
+            c.kind = "check";
+            c.check = Some(check.name());
+            c.count = Some(*count);
+        }
+        Cause::Threshold { expression, .. } => {
+            c.kind = "threshold";
+            c.threshold = Some(expression.clone());
+        }
+    }
+    c
 }
 
 #[derive(Serialize)]
@@ -424,6 +520,11 @@ pub fn to_json(run: &RunReport) -> serde_json::Value {
             },
             matches: run.server_check().is_some_and(ServerCheck::holds),
         }),
+        thresholds: run.thresholds.iter().map(threshold_json).collect(),
+        verdict: VerdictJson {
+            pass: run.passed(),
+            causes: run.causes.iter().map(cause_json).collect(),
+        },
     };
     serde_json::to_value(report).expect("the report always serializes")
 }

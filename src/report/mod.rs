@@ -19,6 +19,7 @@ use crate::checks::CheckTally;
 use crate::metrics::{Counts, Interval, Latency, Tally};
 use crate::scenario::{Model, StopRule};
 use crate::spec::RuleSet;
+use crate::verdict::{Cause, Evaluated};
 
 /// A server's own counts, where mcload can know them (the embedded server).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -65,9 +66,18 @@ pub struct RunReport {
     pub server: Option<ServerCounts>,
     /// Stopped early by Ctrl-C or SIGTERM.
     pub interrupted: bool,
+    /// Every threshold the run was judged by, judged.
+    pub thresholds: Vec<Evaluated>,
+    /// Why the verdict fails, in judging order; empty when it passes.
+    pub causes: Vec<Cause>,
 }
 
 impl RunReport {
+    /// Whether the verdict passed: no cause fails it.
+    pub fn passed(&self) -> bool {
+        self.causes.is_empty()
+    }
+
     /// Answers per second over the run.
     pub fn throughput(&self) -> f64 {
         let secs = self.measured_elapsed().as_secs_f64();

@@ -8,6 +8,7 @@ use crate::checks::Check;
 use crate::metrics::{Bucket, Counts};
 use crate::scenario::{Model, Rate, StopRule};
 use crate::spec::{MUTATIONS, RuleSet};
+use crate::verdict::{Cause, Source, measured_text};
 
 /// `1234567` as `1,234,567`.
 pub fn grouped(n: u64) -> String {
@@ -253,14 +254,17 @@ pub fn write_text(run: &RunReport, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "  {note}")?;
     writeln!(out)?;
     write_checks(run, out)?;
+    // A ✓ only when the verdict passes: a line that holds in a failed run
+    // must not read as a pass.
+    let tick = if run.passed() { " ✓" } else { "" };
     let (relation, mark) = if run.accounted() {
-        ("=", "✓")
+        ("=", tick)
     } else {
-        ("≠", "✗ (a request was lost: this is a bug in mcload)")
+        ("≠", " ✗ (a request was lost: this is a bug in mcload)")
     };
     writeln!(
         out,
-        "accounted  {} scheduled {relation} {} (201) + {} (400) + {} (500) + {} (other) + {} (errors) + {} (dropped){} {mark}",
+        "accounted  {} scheduled {relation} {} (201) + {} (400) + {} (500) + {} (other) + {} (errors) + {} (dropped){}{mark}",
         grouped(run.scheduled),
         grouped(c.created()),
         grouped(c.bad_request()),
@@ -275,9 +279,9 @@ pub fn write_text(run: &RunReport, out: &mut dyn Write) -> io::Result<()> {
     )?;
     if let (Some(s), Some(check)) = (run.server, run.server_check()) {
         let verdict = match check {
-            ServerCheck::Equal => "equal to mcload's counts ✓".to_string(),
+            ServerCheck::Equal => format!("equal to mcload's counts{tick}"),
             ServerCheck::Consistent { unseen } => format!(
-                "consistent with mcload's counts ✓ ({} answered after mcload gave up on them)",
+                "consistent with mcload's counts{tick} ({} answered after mcload gave up on them)",
                 grouped(unseen)
             ),
             ServerCheck::Different => "DIFFERENT from mcload's counts ✗".to_string(),
@@ -292,7 +296,49 @@ pub fn write_text(run: &RunReport, out: &mut dyn Write) -> io::Result<()> {
             grouped(s.answers.other())
         )?;
     }
-    Ok(())
+    write_verdict(run, out)
+}
+
+/// The thresholds, each with its measured value, PASS or FAIL and where
+/// it was given, then the verdict.
+fn write_verdict(run: &RunReport, out: &mut dyn Write) -> io::Result<()> {
+    if !run.thresholds.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "thresholds")?;
+        let width = run
+            .thresholds
+            .iter()
+            .map(|e| e.threshold.expression().chars().count())
+            .max()
+            .unwrap_or(0);
+        for e in &run.thresholds {
+            let measured = match e.worst_window {
+                Some((start, seconds)) => format!(
+                    "{} (worst window {start}–{} s)",
+                    measured_text(e),
+                    start + seconds
+                ),
+                None => measured_text(e),
+            };
+            let source = match &e.threshold.source {
+                Source::Default => "(default)".to_string(),
+                other => other.to_string(),
+            };
+            writeln!(
+                out,
+                "  {:<width$}  {:>14}  {}  {source}",
+                e.threshold.expression(),
+                measured,
+                if e.pass { "PASS" } else { "FAIL" },
+            )?;
+        }
+    }
+    writeln!(out)?;
+    if run.passed() {
+        return writeln!(out, "verdict    passed ✓");
+    }
+    let causes: Vec<String> = run.causes.iter().map(Cause::message).collect();
+    writeln!(out, "verdict    FAILED: {}", causes.join("; "))
 }
 
 /// Timeouts, with those that never got a connection named apart.
@@ -337,11 +383,11 @@ fn write_checks(run: &RunReport, out: &mut dyn Write) -> io::Result<()> {
     let mark = if c.contract_broken() {
         "✗ (the endpoint broke the response contract)"
     } else if c.all_clear() {
-        "✓"
+        if run.passed() { "✓" } else { "" }
     } else {
-        "(unexpected statuses are left to thresholds)"
+        "(unexpected statuses count in `unexpected`, judged by the thresholds)"
     };
-    writeln!(out, "checks     {line} {mark}")?;
+    writeln!(out, "{}", format!("checks     {line} {mark}").trim_end())?;
     for check in Check::ALL {
         if c.count(check) == 0 {
             continue;

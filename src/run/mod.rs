@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use crate::checks::{self, IdChecker};
+use crate::checks::{self, Check, IdChecker};
 use crate::engine::{self, Control, Endpoint, RunStart, TargetError};
 use crate::generate::BodyGenerator;
 use crate::metrics::{self, Counts, Kind, LatestSecond, LiveCounts, Recorder, SeriesCollector};
@@ -17,6 +17,8 @@ use crate::reference::{Embedded, Faults, StatsSnapshot};
 use crate::report::{HlogFile, RunReport, ServerCheck, ServerCounts};
 use crate::scenario::{Model, Scenario, Scheme, TargetUrl};
 use crate::schedule::{ClosedSchedule, OpenSchedule, Schedule};
+pub use crate::verdict::Cause;
+use crate::verdict::{self, Measured};
 
 /// How to run, beyond what the scenario says.
 #[derive(Default)]
@@ -102,49 +104,23 @@ pub enum RunError {
     Engine(#[source] std::io::Error),
 }
 
-/// What makes a finished run's verdict fail, in the order they are judged.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Cause {
-    /// The interval log could not be written (the run itself is complete).
-    HlogFailed(String),
-    /// Stopped early by an [`Interrupt`].
-    Interrupted,
-    /// The outcomes do not add up to the requests scheduled.
-    NotAccounted,
-    /// The embedded server's counts differ from mcload's.
-    ServerCountsDiffer,
-    /// The endpoint broke the response contract (see the report's checks).
-    ContractBroken,
-}
-
-impl Cause {
-    /// The cause in one line, for people.
-    pub fn message(&self) -> String {
-        match self {
-            Cause::HlogFailed(e) => format!("cannot write the interval log: {e}"),
-            Cause::Interrupted => "interrupted".into(),
-            Cause::NotAccounted => "the outcomes do not add up to the requests scheduled".into(),
-            Cause::ServerCountsDiffer => "the embedded server's counts differ from mcload's".into(),
-            Cause::ContractBroken => {
-                "the endpoint broke the response contract (see `checks` in the report)".into()
-            }
-        }
-    }
-}
-
 /// A finished run.
 #[derive(Debug)]
 pub struct RunResult {
-    /// Everything the text summary and the JSON report show.
+    /// Everything the text summary and the JSON report show, the judged
+    /// thresholds and the verdict's causes included.
     pub report: RunReport,
-    /// Why the verdict fails, in judging order; empty when it passes.
-    pub causes: Vec<Cause>,
 }
 
 impl RunResult {
     /// Whether the verdict passed: no cause fails it.
     pub fn passed(&self) -> bool {
-        self.causes.is_empty()
+        self.report.causes.is_empty()
+    }
+
+    /// Why the verdict fails, in judging order; empty when it passes.
+    pub fn causes(&self) -> &[Cause] {
+        &self.report.causes
     }
 }
 
@@ -254,13 +230,25 @@ pub fn execute(scenario: &Scenario, options: RunOptions) -> Result<RunResult, Ru
     let start = RunStart::now();
     let hlog = hlog
         .map(|file| Box::new(HlogFile::new(file, start.wall)) as Box<dyn metrics::IntervalSink>);
-    let (collector, series) =
-        SeriesCollector::start(threads, start.instant, warmup.unwrap_or_default(), hlog).map_err(
-            |source| RunError::Start {
-                what: "series collector",
-                source,
-            },
-        )?;
+    // The window lengths the thresholds judge `over`, each built once.
+    let mut windows: Vec<u64> = scenario
+        .thresholds
+        .iter()
+        .filter_map(|t| t.window)
+        .collect();
+    windows.sort_unstable();
+    windows.dedup();
+    let (collector, series) = SeriesCollector::start(
+        threads,
+        start.instant,
+        warmup.unwrap_or_default(),
+        hlog,
+        &windows,
+    )
+    .map_err(|source| RunError::Start {
+        what: "series collector",
+        source,
+    })?;
     let (id_checker, id_sinks) = IdChecker::start(threads).map_err(|source| RunError::Start {
         what: "session-id checker",
         source,
@@ -305,7 +293,7 @@ pub fn execute(scenario: &Scenario, options: RunOptions) -> Result<RunResult, Ru
     let summary = collector.finish();
     let mut checks = checks::merge(check_parts);
     checks.add_duplicates(&id_checker.finish());
-    let report = RunReport {
+    let mut report = RunReport {
         scenario: scenario.name.clone(),
         target: url.to_string(),
         path: scenario.target.path.clone(),
@@ -327,9 +315,22 @@ pub fn execute(scenario: &Scenario, options: RunOptions) -> Result<RunResult, Ru
             .as_ref()
             .map(|e| server_counts(&e.state.stats.snapshot())),
         interrupted,
+        thresholds: Vec::new(),
+        causes: Vec::new(),
     };
-    let causes = judge(&report, summary.sink_error);
-    Ok(RunResult { report, causes })
+    report.thresholds = verdict::evaluate(
+        &scenario.thresholds,
+        &Measured {
+            tally: &report.tally,
+            checks: &report.checks,
+            windows: &summary.windows,
+            elapsed_s: report.measured_elapsed().as_secs_f64(),
+            measured_from_s: warmup.unwrap_or_default().as_secs_f64(),
+            end_s: report.elapsed.as_secs_f64(),
+        },
+    );
+    report.causes = judge(&report, summary.sink_error);
+    Ok(RunResult { report })
 }
 
 impl RunResult {
@@ -342,8 +343,9 @@ impl RunResult {
         }
         self.report.interrupted = true;
         // After a failed interval log, before everything else: judging order.
-        let at = usize::from(matches!(self.causes.first(), Some(Cause::HlogFailed(_))));
-        self.causes.insert(at, Cause::Interrupted);
+        let causes = &mut self.report.causes;
+        let at = usize::from(matches!(causes.first(), Some(Cause::HlogFailed(_))));
+        causes.insert(at, Cause::Interrupted);
     }
 }
 
@@ -362,8 +364,20 @@ fn judge(report: &RunReport, hlog_error: Option<String>) -> Vec<Cause> {
     if report.server_check() == Some(ServerCheck::Different) {
         causes.push(Cause::ServerCountsDiffer);
     }
-    if report.checks.contract_broken() {
-        causes.push(Cause::ContractBroken);
+    // Every check but `unexpected_status`, which the thresholds judge
+    // (through `unexpected`), fails the run when it is not zero.
+    for check in Check::ALL {
+        let count = report.checks.count(check);
+        if check != Check::UnexpectedStatus && count > 0 {
+            causes.push(Cause::CheckFailed { check, count });
+        }
     }
+    causes.extend(
+        report
+            .thresholds
+            .iter()
+            .filter(|e| !e.pass)
+            .map(Cause::threshold),
+    );
     causes
 }

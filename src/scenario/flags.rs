@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::file::reader::parse_duration;
-use super::raw::{Located, RawSettings, RawStage};
+use super::raw::{Located, RawSettings, RawStage, RawThreshold};
 use super::{Stage, TargetUrl};
 
 /// The values of `run`'s (and `sample`'s) flags that override the file's.
@@ -28,6 +28,8 @@ pub struct FlagSettings {
     pub seed: Option<u64>,
     pub ca_cert: Option<PathBuf>,
     pub invalid_share: Option<f64>,
+    /// `--threshold EXPR`, in the order given; they add to the file's.
+    pub thresholds: Vec<String>,
 }
 
 /// The `--stages` flag: a starting rate and the stages that follow it.
@@ -70,6 +72,18 @@ impl FlagSettings {
         raw.http.timeout = at(&self.timeout, "--timeout");
         raw.body.seed = at(&self.seed, "--seed");
         raw.body.invalid_share = at(&self.invalid_share, "--invalid-share");
+        raw.thresholds.entries = self
+            .thresholds
+            .iter()
+            .map(|expression| {
+                let (metric, check) = crate::verdict::threshold::split(expression);
+                RawThreshold {
+                    metric: Located::flag(metric.to_string(), "--threshold"),
+                    check: Located::flag(check.to_string(), "--threshold"),
+                    expression: Some(expression.clone()),
+                }
+            })
+            .collect();
         raw
     }
 }

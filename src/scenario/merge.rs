@@ -8,6 +8,7 @@
 //! - a concurrency chooses the closed model, a rate or stages the open one,
 //!   whatever the base chose; the closed model drops the base's open-model
 //!   bounds, and stages drop the base's duration (stages set the length);
+//! - thresholds given by flag add to the file's;
 //! - connections raise the base's max_in_flight to at least their number,
 //!   unless max_in_flight is given too.
 
@@ -94,6 +95,9 @@ pub fn merge(mut base: RawSettings, over: RawSettings) -> RawSettings {
 
     replace(&mut base.body.seed, over.body.seed);
     replace(&mut base.body.invalid_share, over.body.invalid_share);
+    // Thresholds given by flag apply besides the file's.
+    base.thresholds.entries.extend(over.thresholds.entries);
+    replace(&mut base.thresholds.defaults, over.thresholds.defaults);
     base.unreadable.extend(over.unreadable);
     base
 }

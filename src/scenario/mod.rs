@@ -75,6 +75,10 @@ pub struct Scenario {
     pub load: LoadSettings,
     pub http: HttpSettings,
     pub body: BodySettings,
+    /// What the run is judged by: the file's thresholds, then those given
+    /// by flag, then the default `unexpected <= 1%` unless one of them is
+    /// on `unexpected` or `[thresholds] defaults = false`.
+    pub thresholds: Vec<crate::verdict::Threshold>,
 }
 
 /// Where requests go.

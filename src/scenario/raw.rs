@@ -43,6 +43,7 @@ pub struct RawSettings {
     pub load: RawLoad,
     pub http: RawHttp,
     pub body: RawBody,
+    pub thresholds: RawThresholds,
     /// Dotted keys that were given but could not be read (a wrong type, a
     /// bad duration): the reader has reported them already, and the
     /// validation step counts them as present without judging them again,
@@ -111,4 +112,25 @@ pub struct RawBody {
     pub metadata_fields: Vec<MetadataField>,
     pub qoe_present: Field<f64>,
     pub qoe_fields: Vec<QoeField>,
+}
+
+/// `[thresholds]` and `--threshold`: each threshold's two parts, the
+/// metric (`latency.p99 over 10s`, the key in the file) and the check
+/// (`< 250ms`, the value), each located; read with the one grammar of
+/// [`crate::verdict::threshold`] by the validation step.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RawThresholds {
+    /// In the order given: the file's, then the flags'.
+    pub entries: Vec<RawThreshold>,
+    /// `defaults = false` turns the default verdict off.
+    pub defaults: Field<bool>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct RawThreshold {
+    pub metric: Located<String>,
+    pub check: Located<String>,
+    /// The whole expression as given on the command line, to name it in
+    /// a message (a flag has no line to point at).
+    pub expression: Option<String>,
 }

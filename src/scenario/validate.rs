@@ -17,6 +17,7 @@ use super::{
     Rate, Scenario, Stage, TargetSettings, check_endpoint_path,
 };
 use crate::spec::MAX_HEADERS;
+use crate::verdict::threshold::{self, Part, Source, Threshold};
 
 /// The most workers a closed-model run may have (and the most connections
 /// of the open model).
@@ -134,6 +135,7 @@ pub fn validate(raw: &RawSettings, origin: &str) -> Result<Scenario, Vec<Scenari
     let load = load(&mut c, raw);
     let http = http(&mut c, raw);
     let body = body(&mut c, raw);
+    let thresholds = thresholds(&mut c, raw);
     if !c.errors.is_empty() {
         return Err(c.errors);
     }
@@ -145,7 +147,43 @@ pub fn validate(raw: &RawSettings, origin: &str) -> Result<Scenario, Vec<Scenari
         load,
         http,
         body,
+        thresholds,
     })
+}
+
+/// Each threshold read with the verdict's grammar, a mistake located at
+/// the metric (the key) or the check (the value); then the default
+/// verdict, unless a threshold on `unexpected` or `defaults = false`
+/// replaces it.
+fn thresholds(c: &mut Check, raw: &RawSettings) -> Vec<Threshold> {
+    let t = &raw.thresholds;
+    let mut out = Vec::with_capacity(t.entries.len() + 1);
+    for entry in &t.entries {
+        let source = match &entry.metric.place {
+            Place::File(p) => Source::File {
+                file: p.file.clone(),
+                line: p.line,
+            },
+            Place::Flag(_) => Source::Flag,
+        };
+        match threshold::parse(&entry.metric.value, &entry.check.value, source) {
+            Ok(threshold) => out.push(threshold),
+            Err(e) => {
+                let place = match e.part {
+                    Part::Metric => &entry.metric.place,
+                    Part::Check => &entry.check.place,
+                };
+                let message = match &entry.expression {
+                    Some(expression) => format!("`{expression}`: {}", e.message),
+                    None => e.message,
+                };
+                let key = format!("thresholds.{}", entry.metric.value);
+                c.error(place, &key, message, e.hint.as_deref());
+            }
+        }
+    }
+    let defaults = t.defaults.as_ref().is_none_or(|d| d.value);
+    crate::verdict::with_default(out, defaults)
 }
 
 fn target(c: &mut Check, raw: &RawSettings) -> TargetSettings {

@@ -11,6 +11,7 @@ mod http;
 mod load;
 pub(crate) mod reader;
 mod target;
+mod thresholds;
 mod values;
 
 use std::path::Path;
@@ -61,6 +62,9 @@ pub(crate) fn read(
     section(&mut r, &mut top, "body", |r, t| {
         body::read(r, t, &mut raw.body)
     });
+    if let Some(v) = top.get("thresholds") {
+        thresholds::read(&mut r, v, &mut raw.thresholds);
+    }
     top.finish(&mut r);
     raw.unreadable = std::mem::take(&mut r.unreadable);
     (raw, r.errors)

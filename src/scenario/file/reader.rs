@@ -98,6 +98,16 @@ impl<'s> Reader<'s> {
         }
     }
 
+    pub fn boolean(&mut self, value: &Value<'_>, key: &str) -> Option<bool> {
+        match value.get_ref() {
+            DeValue::Boolean(b) => Some(*b),
+            _ => {
+                self.wrong_type(value, key, "true or false");
+                None
+            }
+        }
+    }
+
     pub fn integer(&mut self, value: &Value<'_>, key: &str) -> Option<i64> {
         match value.get_ref() {
             DeValue::Integer(i) => match i64::from_str_radix(i.as_str(), i.radix()) {

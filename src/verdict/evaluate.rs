@@ -1,0 +1,213 @@
+//! Judging thresholds after a run, from what the run measured: latency
+//! statistics from the HdrHistograms, counts as shares of every request
+//! scheduled in the measured part, and for `over D` every window of the
+//! per-second series.
+
+use super::metric::{Count, Metric, Stat, Timing};
+use super::threshold::{Limit, Threshold};
+use crate::checks::{Check, CheckTally};
+use crate::metrics::{Counts, LatencyStats, Tally, WindowSeries};
+
+/// What a run measured, as thresholds read it.
+#[derive(Clone, Copy, Debug)]
+pub struct Measured<'a> {
+    pub tally: &'a Tally,
+    pub checks: &'a CheckTally,
+    /// The windows of each length the thresholds asked for.
+    pub windows: &'a [WindowSeries],
+    /// Seconds the measured part sent for (the rate's denominator).
+    pub elapsed_s: f64,
+    /// Where the measured part begins and ends, in seconds from the start
+    /// of the run: a window's rate counts only the time inside it.
+    pub measured_from_s: f64,
+    pub end_s: f64,
+}
+
+/// A judged threshold.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Evaluated {
+    pub threshold: Threshold,
+    /// In the limit's reported unit (ms, %, requests, /s); `None` when
+    /// there was nothing to measure.
+    pub measured: Option<f64>,
+    pub pass: bool,
+    /// For `over D`: the worst window's first second and its length.
+    pub worst_window: Option<(u64, u64)>,
+}
+
+/// Judges each threshold.
+pub fn evaluate(thresholds: &[Threshold], m: &Measured<'_>) -> Vec<Evaluated> {
+    thresholds.iter().map(|t| judge(t, m)).collect()
+}
+
+fn judge(t: &Threshold, m: &Measured<'_>) -> Evaluated {
+    let limit = t.limit.reported();
+    let Some(length) = t.window else {
+        let measured = whole_run(t, m);
+        return Evaluated {
+            threshold: t.clone(),
+            measured,
+            pass: pass(t, measured),
+            worst_window: None,
+        };
+    };
+    let windows = m
+        .windows
+        .iter()
+        .find(|s| s.length == length)
+        .map_or(&[][..], |s| &s.windows[..]);
+    // The worst window: the first that fails by the most, else the one
+    // nearest to failing.
+    let mut worst: Option<(f64, (u64, u64))> = None;
+    for w in windows {
+        let Some(value) = window_value(t, m, w) else {
+            continue;
+        };
+        let worse = match worst {
+            None => true,
+            Some((current, _)) => further(t, value, limit) > further(t, current, limit),
+        };
+        if worse {
+            worst = Some((value, (w.start, w.seconds)));
+        }
+    }
+    match worst {
+        Some((value, window)) => Evaluated {
+            threshold: t.clone(),
+            measured: Some(value),
+            pass: t.op.holds(value, limit),
+            worst_window: Some(window),
+        },
+        // No window had anything to measure: judged as the whole run is.
+        None => {
+            let measured = whole_run(t, m);
+            Evaluated {
+                threshold: t.clone(),
+                measured,
+                pass: pass(t, measured),
+                worst_window: None,
+            }
+        }
+    }
+}
+
+/// How far `value` is on the failing side of `limit` (larger is worse).
+fn further(t: &Threshold, value: f64, limit: f64) -> f64 {
+    use super::threshold::Op;
+    match t.op {
+        Op::Lt | Op::Le => value - limit,
+        Op::Gt | Op::Ge => limit - value,
+        Op::Eq => (value - limit).abs(),
+        Op::Ne => -(value - limit).abs(),
+    }
+}
+
+/// No measurement: the latency of the whole run with no answer to
+/// measure does not meet its threshold; a latency of one outcome or body
+/// kind that never occurred has nothing to be slow, and holds.
+fn pass(t: &Threshold, measured: Option<f64>) -> bool {
+    match measured {
+        Some(value) => t.op.holds(value, t.limit.reported()),
+        None => !matches!(
+            t.metric,
+            Metric::Latency(Timing::Latency | Timing::ServiceTime, _)
+        ),
+    }
+}
+
+fn stat(s: &LatencyStats, stat: Stat) -> f64 {
+    match stat {
+        Stat::Min => s.min as f64,
+        Stat::P50 => s.p50 as f64,
+        Stat::P90 => s.p90 as f64,
+        Stat::P95 => s.p95 as f64,
+        Stat::P99 => s.p99 as f64,
+        Stat::P999 => s.p999 as f64,
+        Stat::Max => s.max as f64,
+        Stat::Mean => s.mean,
+    }
+}
+
+/// A count or latency over the whole measured part.
+fn whole_run(t: &Threshold, m: &Measured<'_>) -> Option<f64> {
+    let c = &m.tally.counts;
+    match t.metric {
+        Metric::Latency(timing, s) => {
+            let h = match timing {
+                Timing::Latency => &m.tally.all,
+                Timing::ServiceTime => &m.tally.service,
+                Timing::Outcome(bucket) => m.tally.bucket(bucket),
+                Timing::Valid => &m.checks.latency_valid,
+                Timing::Invalid => m.checks.latency_invalid(),
+            };
+            LatencyStats::of(h).map(|l| stat(&l, s) / 1000.0)
+        }
+        Metric::Count(count) => {
+            let n = match count {
+                Count::Unexpected => unexpected(c, m.checks),
+                Count::Checks => Check::ALL.iter().map(|&k| m.checks.count(k)).sum(),
+                Count::Check(k) => m.checks.count(k),
+                other => outcome_count(other, c),
+            };
+            Some(amount(t.limit, n, c.total()))
+        }
+        Metric::Rate => Some(if m.elapsed_s > 0.0 {
+            c.completed() as f64 / m.elapsed_s
+        } else {
+            0.0
+        }),
+    }
+}
+
+fn window_value(t: &Threshold, m: &Measured<'_>, w: &crate::metrics::Window) -> Option<f64> {
+    match t.metric {
+        Metric::Latency(_, s) => w.latency.map(|l| stat(&l, s) / 1000.0),
+        Metric::Count(count) => Some(amount(
+            t.limit,
+            outcome_count(count, &w.counts),
+            w.counts.total(),
+        )),
+        Metric::Rate => {
+            let from = (w.start as f64).max(m.measured_from_s);
+            let to = ((w.start + w.seconds) as f64).min(m.end_s);
+            (to > from).then(|| w.counts.completed() as f64 / (to - from))
+        }
+    }
+}
+
+/// A count as the limit reads it: a share in percent of `total`, or the
+/// count itself.
+fn amount(limit: Limit, n: u64, total: u64) -> f64 {
+    match limit {
+        Limit::Share(_) if total == 0 => 0.0,
+        Limit::Share(_) => n as f64 * 100.0 / total as f64,
+        _ => n as f64,
+    }
+}
+
+/// Errors plus answers off the status their body expects.
+pub fn unexpected(c: &Counts, checks: &CheckTally) -> u64 {
+    c.errors()
+        + checks.count(Check::ValidRejected)
+        + checks.count(Check::InvalidAccepted)
+        + checks.count(Check::UnexpectedStatus)
+}
+
+/// The counts the outcome counts alone give (also per window).
+fn outcome_count(count: Count, c: &Counts) -> u64 {
+    match count {
+        Count::Status201 => c.created(),
+        Count::Status400 => c.bad_request(),
+        Count::Status500 => c.server_error(),
+        Count::StatusOther => c.other(),
+        Count::Errors => c.errors(),
+        Count::Connect => c.connect(),
+        Count::Timeout => c.timeouts(),
+        Count::Io => c.io(),
+        Count::Protocol => c.protocol(),
+        Count::Dropped => c.dropped(),
+        Count::Requests => c.total(),
+        // Not kept per second: the grammar refuses them with `over`.
+        Count::Unexpected | Count::Checks | Count::Check(_) => 0,
+    }
+}
