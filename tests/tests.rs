@@ -27,5 +27,7 @@ mod run_external;
 mod sample_validate;
 /// `mcload serve`: the reference endpoint's answers, faults and counts.
 mod serve;
+/// Thresholds and the default verdict: judged, shown, and mistakes refused.
+mod thresholds;
 /// https targets with a certificate made in the test.
 mod tls;

@@ -193,7 +193,7 @@ pub fn parse(metric_part: &str, check: &str, source: Source) -> Result<Threshold
     if value.is_empty() {
         return Err(error(
             Part::Check,
-            format!("`{check}` has no value after `{}`", op.symbol()),
+            format!("no value after `{}`", op.symbol()),
             Some(format!("write e.g. `{} {}`", op.symbol(), example(metric))),
         ));
     }
