@@ -1,6 +1,8 @@
 use std::sync::atomic::Ordering::SeqCst;
 
-use crate::util::{Misbehaviour, RawServer, Run, aimed, assert_accounted, execute};
+use crate::util::{
+    Misbehaviour, RawServer, Run, aimed, assert_accounted, assert_fails_unexpected, execute,
+};
 
 /// Four workers on two threads against `server`, with `extra` load and
 /// http settings.
@@ -15,7 +17,7 @@ fn closed_run(server: &RawServer, load: &str, http: &str) -> Run {
 fn an_answer_that_is_not_http_is_a_protocol_error() {
     let server = RawServer::start(Misbehaviour::Garbage);
     let run = closed_run(&server, "requests = 40", "");
-    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert_fails_unexpected(&run);
     assert_accounted(&run);
     assert_eq!(run.count("/errors/protocol"), 40);
     assert_eq!(server.requests.load(SeqCst), 40);
@@ -25,7 +27,7 @@ fn an_answer_that_is_not_http_is_a_protocol_error() {
 fn a_server_that_hangs_up_gives_io_errors() {
     let server = RawServer::start(Misbehaviour::Hangup);
     let run = closed_run(&server, "requests = 40", "");
-    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert_fails_unexpected(&run);
     assert_accounted(&run);
     assert_eq!(run.count("/errors/io"), 40);
     assert_eq!(server.requests.load(SeqCst), 40);
@@ -36,7 +38,7 @@ fn a_stalled_server_gives_timeouts_after_the_timeout() {
     let server = RawServer::start(Misbehaviour::Stall);
     let started = std::time::Instant::now();
     let run = closed_run(&server, "requests = 8", "timeout = \"200ms\"");
-    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert_fails_unexpected(&run);
     assert_accounted(&run);
     assert_eq!(run.count("/errors/timeout"), 8);
     // 4 workers, 2 requests each, 200 ms apiece.
@@ -78,7 +80,7 @@ fn a_stall_after_many_quick_answers_times_out_at_the_stalled_requests_own_deadli
 fn when_the_target_dies_mid_run_every_request_is_still_accounted_for() {
     let server = RawServer::start(Misbehaviour::DieAfter(300));
     let run = closed_run(&server, "requests = 2000", "");
-    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert_fails_unexpected(&run);
     assert_accounted(&run);
     assert_eq!(run.count("/requests/scheduled"), 2_000);
     // mcload counted exactly the answers the server gave before dying ...
@@ -99,7 +101,7 @@ fn in_the_open_model_a_dying_target_leaves_every_request_accounted_for() {
         &server.url(),
         "[load]\nrate = 1000\nrequests = 1500\nconnections = 4\nthreads = 2\n",
     ));
-    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert_fails_unexpected(&run);
     assert_accounted(&run);
     assert_eq!(run.count("/requests/scheduled"), 1_500);
     assert_eq!(run.count("/status/201"), server.answered.load(SeqCst));
@@ -116,7 +118,7 @@ fn in_the_open_model_a_stalled_server_times_out_waiting_requests_too() {
         &server.url(),
         "[load]\nrate = 100\nduration = \"500ms\"\nconnections = 2\n[http]\ntimeout = \"300ms\"\n",
     ));
-    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert_fails_unexpected(&run);
     assert_accounted(&run);
     assert_eq!(run.count("/requests/scheduled"), 50);
     // Two on the wire at a time; the others wait, and the timeout counts

@@ -9,7 +9,8 @@ use serde_json::Value;
 use mcload::run::RunOptions;
 
 use crate::util::{
-    CountingServer, Run, Serve, aimed, assert_accounted, execute, execute_with, temp_dir,
+    CountingServer, Run, Serve, aimed, assert_accounted, assert_fails_unexpected, execute,
+    execute_with, temp_dir,
 };
 
 fn decode(base64_text: &str) -> Histogram<u64> {
@@ -35,7 +36,7 @@ fn a_constant_rate_schedules_exactly_and_every_request_is_accounted() {
         &server.url(),
         "[load]\nrate = 500\nduration = \"2s\"\nthreads = 2\n",
     ));
-    assert_eq!(r.code(), 0, "{}", r.stderr());
+    assert_fails_unexpected(&r);
     assert_accounted(&r);
     let scheduled = r.count("/requests/scheduled");
     assert!((999..=1_001).contains(&scheduled), "{scheduled}");
@@ -70,7 +71,7 @@ fn a_stalled_target_shows_in_latency_not_in_service_time() {
         server.freeze(Duration::from_secs(1));
         run.join().unwrap()
     });
-    assert_eq!(r.code(), 0, "{}", r.stderr());
+    assert_fails_unexpected(&r);
     assert_accounted(&r);
     assert_eq!(r.count("/dropped"), 0);
     let latency_p99 = ms(&r, "/latency_ms/p99");

@@ -1,6 +1,6 @@
 use std::sync::atomic::Ordering::SeqCst;
 
-use crate::util::{CountingServer, aimed, assert_accounted, execute};
+use crate::util::{CountingServer, aimed, assert_accounted, assert_fails_unexpected, execute};
 
 #[test]
 fn counts_against_an_external_server_equal_that_servers_own() {
@@ -9,7 +9,7 @@ fn counts_against_an_external_server_equal_that_servers_own() {
         &server.url(),
         "[load]\nconcurrency = 16\nrequests = 5000\n[body]\nseed = 5\n",
     ));
-    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert_fails_unexpected(&run);
     assert_accounted(&run);
     let c = &server.counts;
     assert_eq!(run.count("/requests/scheduled"), 5_000);
@@ -36,7 +36,7 @@ fn a_duration_run_awaits_the_requests_on_the_wire() {
         &server.url(),
         "[load]\nconcurrency = 4\nduration = \"700ms\"\n",
     ));
-    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert_fails_unexpected(&run);
     assert_accounted(&run);
     // Nothing is cut off at the deadline: every request sent was answered
     // and counted on both sides.

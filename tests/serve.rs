@@ -1,6 +1,6 @@
 use serde_json::Value;
 
-use crate::util::{Serve, assert_accounted, http, run, scenario};
+use crate::util::{Serve, assert_accounted, assert_fails_unexpected, http, run, scenario};
 
 /// A valid body from mcload's own generator.
 fn valid_body() -> Vec<u8> {
@@ -88,7 +88,7 @@ fn injected_errors_are_counted_alike_by_server_and_harness() {
     let serve = Serve::start(&["--error-rate", "0.25"]);
     let s = scenario("serve-errors", "[load]\nconcurrency = 8\n");
     let run = run(&s, &["--target", &serve.url(), "--requests", "4000"]);
-    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert_fails_unexpected(&run);
     assert_accounted(&run);
     let stats = serve.stats();
     assert_eq!(stats["requests"], 4_000);

@@ -76,7 +76,7 @@ fn a_slow_target_fails_its_latency_threshold_and_every_output_names_it() {
     assert_eq!(causes[0]["threshold"], "latency.p99 < 5ms");
     assert!(
         r.stderr()
-            .contains("mcload: threshold failed: latency.p99 < 5ms (measured 3"),
+            .contains("mcload: threshold failed: latency.p99 < 5ms (measured "),
         "{}",
         r.stderr()
     );

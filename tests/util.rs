@@ -143,6 +143,20 @@ pub fn execute_with(text: &str, options: RunOptions) -> Run {
     Run::from_result(&result)
 }
 
+/// A run whose traffic went wrong beyond the default verdict's 1%
+/// (errors, or answers off the expected status): it exits 1 naming
+/// `unexpected`, however well every request was accounted for.
+pub fn assert_fails_unexpected(run: &Run) {
+    assert_eq!(run.code(), 1, "{}", run.stderr());
+    assert!(
+        run.stderr()
+            .contains("mcload: threshold failed: unexpected <= 1% (measured "),
+        "{}",
+        run.stderr()
+    );
+    assert_eq!(run.json["verdict"]["pass"], false);
+}
+
 /// Checks the accounting identity: every scheduled request has exactly one
 /// outcome.
 pub fn assert_accounted(run: &Run) {
