@@ -305,31 +305,32 @@ fn write_verdict(run: &RunReport, out: &mut dyn Write) -> io::Result<()> {
     if !run.thresholds.is_empty() {
         writeln!(out)?;
         writeln!(out, "thresholds")?;
-        let width = run
+        let rows: Vec<[String; 4]> = run
             .thresholds
             .iter()
-            .map(|e| e.threshold.expression().chars().count())
-            .max()
-            .unwrap_or(0);
-        for e in &run.thresholds {
-            let measured = match e.worst_window {
-                Some((start, seconds)) => format!(
-                    "{} (worst window {start}–{} s)",
-                    measured_text(e),
-                    start + seconds
-                ),
-                None => measured_text(e),
-            };
-            let source = match &e.threshold.source {
-                Source::Default => "(default)".to_string(),
-                other => other.to_string(),
-            };
+            .map(|e| {
+                let measured = match e.worst_window {
+                    Some((start, seconds)) => format!(
+                        "{} (worst window {start}–{} s)",
+                        measured_text(e),
+                        start + seconds
+                    ),
+                    None => measured_text(e),
+                };
+                let source = match &e.threshold.source {
+                    Source::Default => "(default)".to_string(),
+                    other => other.to_string(),
+                };
+                let verdict = if e.pass { "PASS" } else { "FAIL" };
+                [e.threshold.expression(), measured, verdict.into(), source]
+            })
+            .collect();
+        let width = |i: usize| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0);
+        let (expression, measured) = (width(0), width(1));
+        for [e, m, verdict, source] in &rows {
             writeln!(
                 out,
-                "  {:<width$}  {:>14}  {}  {source}",
-                e.threshold.expression(),
-                measured,
-                if e.pass { "PASS" } else { "FAIL" },
+                "  {e:<expression$}  {m:>measured$}  {verdict}  {source}"
             )?;
         }
     }
