@@ -229,7 +229,8 @@ fn mistakes_in_the_thresholds_table_are_located_at_the_key_or_the_value() {
         shown[2]
     );
     assert!(
-        shown[3].contains("unknown key") && shown[3].contains("known keys here: check"),
+        shown[3].contains("unknown key")
+            && shown[3].contains("known keys here: abort, after, check"),
         "{}",
         shown[3]
     );
@@ -241,4 +242,76 @@ fn mistakes_in_the_thresholds_table_are_located_at_the_key_or_the_value() {
     // The same grammar on the command line and in the file.
     let ok = parse("[thresholds]\n\"latency.p99\" = \"< 250ms\"\n");
     assert_eq!(ok.thresholds.len(), 2, "the file's and the default");
+}
+
+#[test]
+fn an_abort_threshold_stops_the_run_early_with_a_full_report_and_exit_1() {
+    let server = Serve::start(&["--error-rate", "0.5"]);
+    let file = scenario(
+        "abort",
+        &aimed(
+            &server.url(),
+            "[load]\nconcurrency = 2\nduration = \"30s\"\n[thresholds]\n\
+             \"status.500\" = { check = \"< 5%\", abort = true, after = \"1s\" }\n",
+        ),
+    );
+    let started = std::time::Instant::now();
+    let r = run(&file, &[]);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(15),
+        "stopped early"
+    );
+    assert_eq!(r.code(), 1, "{}{}", r.stdout(), r.stderr());
+    assert_eq!(r.json["interrupted"], false, "an abort is not an interrupt");
+    assert_eq!(
+        r.json["accounted"], true,
+        "every request started is accounted for"
+    );
+    let t = threshold(&r.json, "status.500 < 5%");
+    assert_eq!(t["abort"]["stopped_run"], true, "{t}");
+    assert_eq!(t["abort"]["after_s"], 1.0);
+    let causes = r.json["verdict"]["causes"].as_array().unwrap();
+    assert_eq!(causes[0]["kind"], "abort", "{causes:?}");
+    assert_eq!(causes[0]["threshold"], "status.500 < 5%");
+    assert!(
+        causes
+            .iter()
+            .filter(|c| c["threshold"] == "status.500 < 5%")
+            .count()
+            == 1,
+        "said once: {causes:?}"
+    );
+    assert!(r.stdout().contains("STOPPED EARLY at "), "{}", r.stdout());
+    assert!(
+        r.stderr().contains("mcload: stopped early at "),
+        "{}",
+        r.stderr()
+    );
+    assert!(r.json["duration_s"].as_f64().unwrap() < 15.0);
+}
+
+#[test]
+fn abort_needs_a_metric_the_series_keeps_and_after_needs_abort() {
+    let text = "[thresholds]\n\"unexpected\" = { check = \"< 1%\", abort = true }\n\"errors\" = { check = \"< 1%\", after = \"5s\" }\n";
+    let e = mcload::scenario::Scenario::parse(text, "t.toml", None).unwrap_err();
+    let shown: Vec<String> = e.problems().iter().map(|p| p.to_string()).collect();
+    assert_eq!(shown.len(), 2, "{shown:#?}");
+    assert!(shown[0].starts_with("t.toml:2:"), "{}", shown[0]);
+    assert!(
+        shown[0].contains("`unexpected` is judged after the run, so it cannot stop it early"),
+        "{}",
+        shown[0]
+    );
+    assert!(
+        shown[1].starts_with("t.toml:3:") && shown[1].contains("needs `abort = true`"),
+        "{}",
+        shown[1]
+    );
+    let ok = parse(
+        "[thresholds]\n\"latency.p99 over 5s\" = { check = \"< 1s\", abort = true, after = \"10s\" }\n",
+    );
+    assert_eq!(
+        ok.thresholds[0].abort,
+        Some(std::time::Duration::from_secs(10))
+    );
 }

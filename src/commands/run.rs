@@ -176,6 +176,7 @@ mod tests {
                 server: None,
                 interrupted,
                 thresholds: Vec::new(),
+                aborted: None,
                 causes,
             },
         }

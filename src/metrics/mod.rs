@@ -9,7 +9,8 @@ pub mod windows;
 
 pub use counts::{Counts, Kind, LiveCounts, live_total};
 pub use series::{
-    Interval, IntervalSink, IntervalWriter, LatestSecond, SeriesCollector, SeriesSink, Summary,
+    Interval, IntervalSink, IntervalWriter, LatestSecond, SecondWatch, SeriesCollector, SeriesSink,
+    SoFar, Summary,
 };
 pub use windows::{LatencyStats, Window, WindowSeries};
 

@@ -14,7 +14,7 @@ use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::windows::{WindowBuilder, WindowSeries};
+use super::windows::{Window, WindowBuilder, WindowSeries};
 use super::{Counts, Latency, micros_between, new_latency};
 use crate::engine::{Class, Outcome};
 
@@ -171,6 +171,29 @@ pub trait IntervalSink: Send {
     ) -> Result<(), String>;
 }
 
+/// What a [`SecondWatch`] sees after each measured second.
+#[derive(Debug)]
+pub struct SoFar<'a> {
+    /// The second that just ended, from the start of the run.
+    pub second: u64,
+    /// Measured seconds so far, this one included.
+    pub seconds: u64,
+    /// The measured part's outcomes so far.
+    pub counts: &'a Counts,
+    /// The latency of its answers so far, from the intended start.
+    pub latency: &'a Latency,
+    /// For each window length asked for, the window that ended with this
+    /// second, once there is a full one.
+    pub windows: Vec<(u64, Option<&'a Window>)>,
+}
+
+/// Watches the series as each measured second completes, on the
+/// collector's thread (off the hot path): the run's early stop on a failed
+/// threshold reads it.
+pub trait SecondWatch: Send {
+    fn second(&mut self, so_far: &SoFar<'_>);
+}
+
 /// The collector thread.
 pub struct SeriesCollector {
     thread: JoinHandle<Summary>,
@@ -189,6 +212,7 @@ impl SeriesCollector {
         measure_from: Duration,
         sink: Option<Box<dyn IntervalSink>>,
         windows: &[u64],
+        watch: Option<Box<dyn SecondWatch>>,
     ) -> io::Result<(SeriesCollector, Vec<SeriesSink>)> {
         let builders: Vec<WindowBuilder> = windows.iter().map(|&w| WindowBuilder::new(w)).collect();
         let (tx, rx) = mpsc::channel();
@@ -224,6 +248,7 @@ impl SeriesCollector {
                     summary: Summary::default(),
                     empty: new_latency(),
                     windows: builders,
+                    so_far: watch.map(|w| (w, Counts::default(), new_latency(), 0)),
                 };
                 let mut rx = Some(rx);
                 match sink {
@@ -279,6 +304,9 @@ struct Collector {
     summary: Summary,
     empty: Latency,
     windows: Vec<WindowBuilder>,
+    /// The watch, with the measured part's counts and latency so far and
+    /// its seconds.
+    so_far: Option<(Box<dyn SecondWatch>, Counts, Latency, u64)>,
 }
 
 impl Collector {
@@ -333,6 +361,24 @@ impl Collector {
             for window in &mut self.windows {
                 window.push(second, &p.counts, p.latency.as_ref().map(|(h, _)| h));
             }
+            if let Some((watch, counts, latency, seconds)) = &mut self.so_far {
+                *counts += &p.counts;
+                if let Some((h, _)) = &p.latency {
+                    latency.add(h).expect("histograms share bounds");
+                }
+                *seconds += 1;
+                watch.second(&SoFar {
+                    second,
+                    seconds: *seconds,
+                    counts,
+                    latency,
+                    windows: self
+                        .windows
+                        .iter()
+                        .map(|w| (w.length(), w.latest()))
+                        .collect(),
+                });
+            }
             let interval = Interval {
                 second,
                 started: p.started,
@@ -384,7 +430,7 @@ mod tests {
     fn seconds_from_all_threads_merge_and_empty_seconds_are_kept() {
         let started = Instant::now();
         let (collector, sinks) =
-            SeriesCollector::start(2, started, Duration::ZERO, None, &[]).unwrap();
+            SeriesCollector::start(2, started, Duration::ZERO, None, &[], None).unwrap();
         let [mut a, mut b]: [SeriesSink; 2] = sinks.try_into().unwrap();
         // Second 0: thread a answers twice, thread b fails once.
         a.started(started);
@@ -423,7 +469,7 @@ mod tests {
     fn warm_up_seconds_are_left_out() {
         let started = Instant::now();
         let (collector, sinks) =
-            SeriesCollector::start(1, started, Duration::from_secs(2), None, &[]).unwrap();
+            SeriesCollector::start(1, started, Duration::from_secs(2), None, &[], None).unwrap();
         let [mut a]: [SeriesSink; 1] = sinks.try_into().unwrap();
         a.add(&outcome(started, 3_500, 1, Class::Status(201)));
         a.finish();
@@ -466,7 +512,7 @@ mod tests {
             let started = Instant::now();
             let sink = Keep(kept.clone(), failure.clone());
             let (collector, sinks) =
-                SeriesCollector::start(1, started, Duration::ZERO, Some(Box::new(sink)), &[])
+                SeriesCollector::start(1, started, Duration::ZERO, Some(Box::new(sink)), &[], None)
                     .unwrap();
             let [mut a]: [SeriesSink; 1] = sinks.try_into().unwrap();
             let mut expected = new_latency();

@@ -56,12 +56,15 @@ pub struct WindowSeries {
     pub windows: Vec<Window>,
 }
 
+/// One second in a window: its number, its counts, and its latency as
+/// (value, count) pairs of its non-empty buckets.
+type Second = (u64, Counts, Vec<(u64, u64)>);
+
 /// Builds the windows of one length as seconds arrive.
 pub(super) struct WindowBuilder {
     length: u64,
-    /// The seconds in the current window: number, counts, and the latency
-    /// as (value, count) pairs of its non-empty buckets.
-    ring: VecDeque<(u64, Counts, Vec<(u64, u64)>)>,
+    /// The seconds in the current window.
+    ring: VecDeque<Second>,
     merged: Latency,
     scratch: Latency,
     out: Vec<Window>,
@@ -127,6 +130,17 @@ impl WindowBuilder {
             counts,
             latency: LatencyStats::of(&self.merged),
         });
+    }
+
+    /// The window that ended with the last second pushed, if it was full.
+    pub fn latest(&self) -> Option<&Window> {
+        self.out
+            .last()
+            .filter(|w| Some(&w.start) == self.ring.front().map(|(s, _, _)| s))
+    }
+
+    pub fn length(&self) -> u64 {
+        self.length
     }
 
     /// The windows; a run shorter than one window is one window, as long

@@ -12,7 +12,7 @@ use crate::checks::{Check, CheckTally};
 use crate::metrics::{Bucket, Counts, Interval, Latency, Tally};
 use crate::scenario::{Model, Rate};
 use crate::spec::Mutation;
-use crate::verdict::{Cause, Evaluated};
+use crate::verdict::{Aborted, Cause, Evaluated};
 
 pub const SCHEMA: &str = "mcload.report/v1";
 
@@ -76,6 +76,17 @@ struct ThresholdJson {
     source: String,
     /// For `over D`: the windows' length and the worst one.
     window: Option<WindowJson>,
+    /// With `abort = true`: the grace, and whether this threshold stopped
+    /// the run (at `stopped_at_s` from its start).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    abort: Option<AbortJson>,
+}
+
+#[derive(Serialize)]
+struct AbortJson {
+    after_s: f64,
+    stopped_run: bool,
+    stopped_at_s: Option<u64>,
 }
 
 #[derive(Serialize)]
@@ -95,8 +106,8 @@ struct VerdictJson {
 
 #[derive(Serialize)]
 struct CauseJson {
-    /// `threshold`, `check`, `server_counts`, `not_accounted`,
-    /// `interrupted` or `hlog`.
+    /// `threshold`, `abort` (a threshold stopped the run early), `check`,
+    /// `server_counts`, `not_accounted`, `interrupted` or `hlog`.
     kind: &'static str,
     message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -107,8 +118,9 @@ struct CauseJson {
     count: Option<u64>,
 }
 
-fn threshold_json(e: &Evaluated) -> ThresholdJson {
+fn threshold_json(e: &Evaluated, aborted: Option<&Aborted>) -> ThresholdJson {
     let t = &e.threshold;
+    let fired = aborted.filter(|a| a.threshold == *t);
     ThresholdJson {
         metric: t.metric.name(),
         expression: t.expression(),
@@ -122,6 +134,11 @@ fn threshold_json(e: &Evaluated) -> ThresholdJson {
             duration_s,
             worst_t: e.worst_window.map(|(start, _)| start),
             worst_duration_s: e.worst_window.map(|(_, seconds)| seconds),
+        }),
+        abort: t.abort.map(|after| AbortJson {
+            after_s: after.as_secs_f64(),
+            stopped_run: fired.is_some(),
+            stopped_at_s: fired.map(|a| a.second + 1),
         }),
     }
 }
@@ -146,6 +163,10 @@ fn cause_json(cause: &Cause) -> CauseJson {
         }
         Cause::Threshold { expression, .. } => {
             c.kind = "threshold";
+            c.threshold = Some(expression.clone());
+        }
+        Cause::Aborted { expression, .. } => {
+            c.kind = "abort";
             c.threshold = Some(expression.clone());
         }
     }
@@ -520,7 +541,11 @@ pub fn to_json(run: &RunReport) -> serde_json::Value {
             },
             matches: run.server_check().is_some_and(ServerCheck::holds),
         }),
-        thresholds: run.thresholds.iter().map(threshold_json).collect(),
+        thresholds: run
+            .thresholds
+            .iter()
+            .map(|e| threshold_json(e, run.aborted.as_ref()))
+            .collect(),
         verdict: VerdictJson {
             pass: run.passed(),
             causes: run.causes.iter().map(cause_json).collect(),

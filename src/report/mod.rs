@@ -19,7 +19,7 @@ use crate::checks::CheckTally;
 use crate::metrics::{Counts, Interval, Latency, Tally};
 use crate::scenario::{Model, StopRule};
 use crate::spec::RuleSet;
-use crate::verdict::{Cause, Evaluated};
+use crate::verdict::{Aborted, Cause, Evaluated};
 
 /// A server's own counts, where mcload can know them (the embedded server).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -68,6 +68,8 @@ pub struct RunReport {
     pub interrupted: bool,
     /// Every threshold the run was judged by, judged.
     pub thresholds: Vec<Evaluated>,
+    /// The `abort = true` threshold that stopped the run early, if one did.
+    pub aborted: Option<Aborted>,
     /// Why the verdict fails, in judging order; empty when it passes.
     pub causes: Vec<Cause>,
 }

@@ -141,6 +141,14 @@ pub fn write_text(run: &RunReport, out: &mut dyn Write) -> io::Result<()> {
         ),
         run.seed
     )?;
+    if let Some(a) = &run.aborted {
+        writeln!(
+            out,
+            "STOPPED EARLY at {} s: `{}` failed (abort = true); the counts cover every request started until then",
+            a.second + 1,
+            a.threshold.expression()
+        )?;
+    }
     if run.interrupted {
         writeln!(
             out,
@@ -317,10 +325,21 @@ fn write_verdict(run: &RunReport, out: &mut dyn Write) -> io::Result<()> {
                     ),
                     None => measured_text(e),
                 };
-                let source = match &e.threshold.source {
+                let mut source = match &e.threshold.source {
                     Source::Default => "(default)".to_string(),
                     other => other.to_string(),
                 };
+                if let Some(after) = e.threshold.abort {
+                    let stopped = run
+                        .aborted
+                        .as_ref()
+                        .is_some_and(|a| a.threshold == e.threshold);
+                    source.push_str(&format!(
+                        " · abort after {}{}",
+                        humantime::format_duration(after),
+                        if stopped { ": stopped the run" } else { "" }
+                    ));
+                }
                 let verdict = if e.pass { "PASS" } else { "FAIL" };
                 [e.threshold.expression(), measured, verdict.into(), source]
             })

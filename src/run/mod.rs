@@ -238,12 +238,24 @@ pub fn execute(scenario: &Scenario, options: RunOptions) -> Result<RunResult, Ru
         .collect();
     windows.sort_unstable();
     windows.dedup();
+    // Thresholds with `abort = true` are watched as the run goes, and stop
+    // it as an interrupt would, without marking it interrupted.
+    let control = interrupt.control.clone();
+    let abort = verdict::AbortWatch::new(&scenario.thresholds, Box::new(move || control.stop()));
+    let (abort_watch, aborted) = match abort {
+        Some((watch, slot)) => (
+            Some(Box::new(watch) as Box<dyn metrics::SecondWatch>),
+            Some(slot),
+        ),
+        None => (None, None),
+    };
     let (collector, series) = SeriesCollector::start(
         threads,
         start.instant,
         warmup.unwrap_or_default(),
         hlog,
         &windows,
+        abort_watch,
     )
     .map_err(|source| RunError::Start {
         what: "series collector",
@@ -316,6 +328,7 @@ pub fn execute(scenario: &Scenario, options: RunOptions) -> Result<RunResult, Ru
             .map(|e| server_counts(&e.state.stats.snapshot())),
         interrupted,
         thresholds: Vec::new(),
+        aborted: aborted.and_then(|slot| slot.lock().ok().and_then(|mut a| a.take())),
         causes: Vec::new(),
     };
     report.thresholds = verdict::evaluate(
@@ -372,11 +385,16 @@ fn judge(report: &RunReport, hlog_error: Option<String>) -> Vec<Cause> {
             causes.push(Cause::CheckFailed { check, count });
         }
     }
+    // A threshold that stopped the run is its cause, said once.
+    if let Some(aborted) = &report.aborted {
+        causes.push(Cause::aborted(aborted));
+    }
+    let stopper = report.aborted.as_ref().map(|a| &a.threshold);
     causes.extend(
         report
             .thresholds
             .iter()
-            .filter(|e| !e.pass)
+            .filter(|e| !e.pass && Some(&e.threshold) != stopper)
             .map(Cause::threshold),
     );
     causes

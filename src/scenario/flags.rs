@@ -81,6 +81,8 @@ impl FlagSettings {
                     metric: Located::flag(metric.to_string(), "--threshold"),
                     check: Located::flag(check.to_string(), "--threshold"),
                     expression: Some(expression.clone()),
+                    abort: None,
+                    after: None,
                 }
             })
             .collect();

@@ -133,4 +133,7 @@ pub struct RawThreshold {
     /// The whole expression as given on the command line, to name it in
     /// a message (a flag has no line to point at).
     pub expression: Option<String>,
+    /// The table form's `abort = true` and its grace `after`.
+    pub abort: Field<bool>,
+    pub after: Field<Duration>,
 }

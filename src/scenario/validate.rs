@@ -166,8 +166,36 @@ fn thresholds(c: &mut Check, raw: &RawSettings) -> Vec<Threshold> {
             },
             Place::Flag(_) => Source::Flag,
         };
+        let key = format!("thresholds.{}", entry.metric.value);
         match threshold::parse(&entry.metric.value, &entry.check.value, source) {
-            Ok(threshold) => out.push(threshold),
+            Ok(mut threshold) => {
+                let abort = entry.abort.as_ref().filter(|a| a.value);
+                if let (Some(after), None) = (&entry.after, abort) {
+                    c.error(
+                        &after.place,
+                        &format!("{key}.after"),
+                        "`after` is the grace before `abort`; it needs `abort = true`",
+                        None,
+                    );
+                }
+                if let Some(a) = abort {
+                    if threshold.metric.windowed() {
+                        threshold.abort =
+                            Some(entry.after.as_ref().map_or(Duration::ZERO, |f| f.value));
+                    } else {
+                        c.error(
+                            &a.place,
+                            &format!("{key}.abort"),
+                            format!(
+                                "`{}` is judged after the run, so it cannot stop it early",
+                                threshold.metric
+                            ),
+                            Some("`abort` watches what the per-second series keeps: latency.<stat>, status.*, errors, errors.*, dropped, requests and rate"),
+                        );
+                    }
+                }
+                out.push(threshold);
+            }
             Err(e) => {
                 let place = match e.part {
                     Part::Metric => &entry.metric.place,
@@ -177,7 +205,6 @@ fn thresholds(c: &mut Check, raw: &RawSettings) -> Vec<Threshold> {
                     Some(expression) => format!("`{expression}`: {}", e.message),
                     None => e.message,
                 };
-                let key = format!("thresholds.{}", entry.metric.value);
                 c.error(place, &key, message, e.hint.as_deref());
             }
         }

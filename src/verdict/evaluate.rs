@@ -115,7 +115,7 @@ fn pass(t: &Threshold, measured: Option<f64>) -> bool {
     }
 }
 
-fn stat(s: &LatencyStats, stat: Stat) -> f64 {
+pub(super) fn stat(s: &LatencyStats, stat: Stat) -> f64 {
     match stat {
         Stat::Min => s.min as f64,
         Stat::P50 => s.p50 as f64,
@@ -177,7 +177,7 @@ fn window_value(t: &Threshold, m: &Measured<'_>, w: &crate::metrics::Window) -> 
 
 /// A count as the limit reads it: a share in percent of `total`, or the
 /// count itself.
-fn amount(limit: Limit, n: u64, total: u64) -> f64 {
+pub(super) fn amount(limit: Limit, n: u64, total: u64) -> f64 {
     match limit {
         Limit::Share(_) if total == 0 => 0.0,
         Limit::Share(_) => n as f64 * 100.0 / total as f64,
@@ -194,7 +194,7 @@ pub fn unexpected(c: &Counts, checks: &CheckTally) -> u64 {
 }
 
 /// The counts the outcome counts alone give (also per window).
-fn outcome_count(count: Count, c: &Counts) -> u64 {
+pub(super) fn outcome_count(count: Count, c: &Counts) -> u64 {
     match count {
         Count::Status201 => c.created(),
         Count::Status400 => c.bad_request(),

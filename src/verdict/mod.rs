@@ -7,10 +7,12 @@
 //! buckets, so the scenario reads thresholds with it; judging reads the
 //! metrics and checks of a finished run.
 
+pub mod abort;
 pub mod evaluate;
 pub mod metric;
 pub mod threshold;
 
+pub use abort::{AbortWatch, Aborted};
 pub use evaluate::{Evaluated, Measured, evaluate};
 pub use metric::Metric;
 pub use threshold::{Limit, Op, Source, Threshold, ThresholdError};
@@ -30,6 +32,15 @@ pub enum Cause {
     ServerCountsDiffer,
     /// The endpoint broke the response contract: this check is not zero.
     CheckFailed { check: Check, count: u64 },
+    /// A threshold with `abort = true` failed while the run went on, and
+    /// stopped it.
+    Aborted {
+        expression: String,
+        measured: String,
+        /// When it failed, in whole seconds from the start of the run.
+        second: u64,
+        source: String,
+    },
     /// A threshold does not hold.
     Threshold {
         /// `latency.p99 < 5ms`.
@@ -53,11 +64,29 @@ impl Cause {
                 "the endpoint broke the response contract: {} {count} (see `checks` in the report)",
                 check.name()
             ),
+            Cause::Aborted {
+                expression,
+                measured,
+                second,
+                source,
+            } => format!(
+                "stopped early at {second} s: threshold failed: {expression} (measured {measured}; {source})"
+            ),
             Cause::Threshold {
                 expression,
                 measured,
                 source,
             } => format!("threshold failed: {expression} (measured {measured}; {source})"),
+        }
+    }
+
+    /// The threshold that stopped the run, as a cause.
+    pub fn aborted(a: &Aborted) -> Cause {
+        Cause::Aborted {
+            expression: a.threshold.expression(),
+            measured: value_text(a.threshold.limit, a.measured),
+            second: a.second + 1,
+            source: a.threshold.source.to_string(),
         }
     }
 
@@ -74,10 +103,14 @@ impl Cause {
 /// A judged threshold's measured value with its unit (`31.2 ms`, `0.52%`,
 /// `12 requests`, `1,234.5/s`), `none` when there was nothing to measure.
 pub fn measured_text(e: &Evaluated) -> String {
-    let Some(v) = e.measured else {
+    value_text(e.threshold.limit, e.measured)
+}
+
+fn value_text(limit: Limit, measured: Option<f64>) -> String {
+    let Some(v) = measured else {
         return "none".into();
     };
-    match e.threshold.limit {
+    match limit {
         Limit::Duration(_) => format!("{v:.3} ms"),
         Limit::Share(_) => format!("{v:.2}%"),
         Limit::Count(_) => format!("{v:.0}"),

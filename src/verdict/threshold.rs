@@ -6,6 +6,7 @@
 //! command line the whole expression is one string, split at its operator.
 
 use std::fmt;
+use std::time::Duration;
 
 use super::metric::{Count, Metric, Unit};
 
@@ -121,6 +122,9 @@ pub struct Threshold {
     /// The limit as written (`250ms`, `99.5%`).
     pub limit_text: String,
     pub source: Source,
+    /// `abort = true`: the run stops as soon as the threshold fails, once
+    /// this grace (`after`, from the start of the measured part) has passed.
+    pub abort: Option<Duration>,
 }
 
 impl Threshold {
@@ -133,6 +137,7 @@ impl Threshold {
             limit: Limit::Share(1.0),
             limit_text: "1%".into(),
             source: Source::Default,
+            abort: None,
         }
     }
 
@@ -205,6 +210,7 @@ pub fn parse(metric_part: &str, check: &str, source: Source) -> Result<Threshold
         limit,
         limit_text: value.to_string(),
         source,
+        abort: None,
     })
 }
 

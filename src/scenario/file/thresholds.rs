@@ -1,5 +1,5 @@
 //! `[thresholds]`: `"METRIC [over D]" = "OP VALUE"`, or the table form
-//! `"METRIC" = { check = "OP VALUE" }`, and `defaults = false` to turn the
+//! `"METRIC" = { check = "OP VALUE", abort = true, after = "10s" }`, and `defaults = false` to turn the
 //! default verdict off. The expressions are read by the validation step
 //! with the grammar `--threshold` uses too.
 
@@ -18,11 +18,18 @@ pub(super) fn read(r: &mut Reader<'_>, v: &Value<'_>, raw: &mut RawThresholds) {
             raw.defaults = r.field(value, &path, Reader::boolean);
             continue;
         }
+        let (mut abort, mut after) = (None, None);
         let check = match value.get_ref() {
             DeValue::Table(_) => {
                 let Some(mut entry) = r.table(value, &path) else {
                     continue;
                 };
+                if let Some(v) = entry.get("abort") {
+                    abort = r.field(v, &entry.key_path("abort"), Reader::boolean);
+                }
+                if let Some(v) = entry.get("after") {
+                    after = r.field(v, &entry.key_path("after"), Reader::duration);
+                }
                 let check = match entry.get("check") {
                     Some(c) => r
                         .string(c, &entry.key_path("check"))
@@ -47,6 +54,8 @@ pub(super) fn read(r: &mut Reader<'_>, v: &Value<'_>, raw: &mut RawThresholds) {
                 metric: Located::new(name.to_string(), r.place(key.span())),
                 check: Located::new(text, r.place(span)),
                 expression: None,
+                abort,
+                after,
             });
         }
     }
