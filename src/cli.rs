@@ -47,6 +47,7 @@ enum Command {
   mcload run scenarios/ramp.toml --stages 100,10s:5000 --warmup 2s
   mcload run my.toml --target https://acme.hb-api.omtrdc.net --ca-cert ca.pem --duration 1m
   mcload run scenarios/smoke.toml --threshold \"latency.p99 < 250ms\" --threshold \"status.201 >= 99.5%\"
+  mcload run scenarios/constant-rate.toml --junit junit.xml --json report.json
 
 Flags override the scenario file. --duration or --requests replaces the file's
 stop rule as a whole. --concurrency chooses the closed model; --rate or --stages
@@ -135,6 +136,9 @@ struct RunFlags {
     /// "unexpected <= 1%" applies too.
     #[arg(long = "threshold", value_name = "EXPR")]
     thresholds: Vec<String>,
+    /// Write a JUnit XML report: one test case per threshold and per check.
+    #[arg(long, value_name = "PATH")]
+    junit: Option<PathBuf>,
     /// No progress line and no text summary.
     #[arg(long, short)]
     quiet: bool,
@@ -266,6 +270,7 @@ pub fn main_with(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) ->
                 }
             }),
             hlog: f.hlog,
+            junit: f.junit,
             quiet: f.quiet,
         }),
         Command::Sample(f) => commands::sample::sample(

@@ -64,8 +64,54 @@ fn a_slow_target_fails_its_latency_threshold_and_every_output_names_it() {
         "slow",
         &aimed(&server.url(), "[load]\nconcurrency = 4\nrequests = 24\n"),
     );
-    let r = run(&file, &["--threshold", "latency.p99 < 5ms"]);
+    let junit = crate::util::temp_dir("junit").join("junit.xml");
+    let r = run(
+        &file,
+        &[
+            "--threshold",
+            "latency.p99 < 5ms",
+            "--junit",
+            junit.to_str().unwrap(),
+        ],
+    );
     assert_eq!(r.code(), 1, "{}{}", r.stdout(), r.stderr());
+    // JUnit: one case per threshold and per check; the failure says the
+    // measured value and the limit.
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let report = quick_junit::Report::deserialize_from_str(&xml).unwrap();
+    let suite = &report.test_suites[0];
+    assert_eq!((suite.tests, suite.failures), (2 + 5, 1), "{xml}");
+    let case = |name: &str| {
+        suite
+            .test_cases
+            .iter()
+            .find(|c| c.name.as_str() == name)
+            .unwrap_or_else(|| panic!("no case {name} in {xml}"))
+    };
+    match &case("latency.p99 < 5ms").status {
+        quick_junit::TestCaseStatus::NonSuccess { message, .. } => {
+            let message = message.as_ref().unwrap().as_str();
+            assert!(
+                message.starts_with("measured ")
+                    && message.contains(" ms; limit < 5ms (--threshold)"),
+                "{message}"
+            );
+        }
+        other => panic!("the failed threshold is a failed case: {other:?}"),
+    }
+    for name in [
+        "unexpected <= 1%",
+        "checks.valid_rejected",
+        "checks.duplicate_session_ids",
+    ] {
+        assert!(
+            matches!(
+                case(name).status,
+                quick_junit::TestCaseStatus::Success { .. }
+            ),
+            "{name}"
+        );
+    }
     let t = threshold(&r.json, "latency.p99 < 5ms");
     assert_eq!(t["pass"], false);
     assert!(t["measured"].as_f64().unwrap() >= 30.0, "{t}");
@@ -314,4 +360,44 @@ fn abort_needs_a_metric_the_series_keeps_and_after_needs_abort() {
         ok.thresholds[0].abort,
         Some(std::time::Duration::from_secs(10))
     );
+}
+
+#[test]
+fn a_broken_check_is_a_failed_junit_case_and_a_cause_of_its_own() {
+    let server = Serve::start(&["--bad-location", "1"]);
+    let file = scenario(
+        "bad-location",
+        &aimed(&server.url(), "[load]\nrequests = 20\n"),
+    );
+    let junit = crate::util::temp_dir("junit").join("junit.xml");
+    let r = run(&file, &["--junit", junit.to_str().unwrap()]);
+    assert_eq!(r.code(), 1, "{}{}", r.stdout(), r.stderr());
+    let causes = r.json["verdict"]["causes"].as_array().unwrap();
+    assert_eq!(causes.len(), 1, "{causes:?}");
+    assert_eq!(
+        (
+            causes[0]["kind"].as_str(),
+            causes[0]["check"].as_str(),
+            causes[0]["count"].as_u64()
+        ),
+        (Some("check"), Some("location_invalid"), Some(20))
+    );
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let report = quick_junit::Report::deserialize_from_str(&xml).unwrap();
+    let case = report.test_suites[0]
+        .test_cases
+        .iter()
+        .find(|c| c.name.as_str() == "checks.location_invalid")
+        .unwrap();
+    match &case.status {
+        quick_junit::TestCaseStatus::NonSuccess { message, .. } => {
+            let message = message.as_ref().unwrap().as_str();
+            assert!(
+                message.starts_with("measured 20; limit == 0 (e.g. 201 for a valid body"),
+                "{message}"
+            );
+        }
+        other => panic!("a broken check is a failed case: {other:?}"),
+    }
+    assert_eq!(report.test_suites[0].failures, 1, "{xml}");
 }

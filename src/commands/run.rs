@@ -33,6 +33,8 @@ pub struct RunArgs {
     pub json: Option<JsonDest>,
     /// Where the per-second HdrHistogram interval log goes.
     pub hlog: Option<PathBuf>,
+    /// Where the JUnit XML report goes.
+    pub junit: Option<PathBuf>,
     /// No live line and no text summary: only errors and the JSON report.
     pub quiet: bool,
 }
@@ -54,6 +56,14 @@ pub fn run(args: &RunArgs) -> CommandResult {
                 .map_err(Failure::bad_input)?,
         ),
         _ => None,
+    };
+    let mut junit_file = match &args.junit {
+        Some(path) => Some(
+            File::create(path)
+                .with_context(|| format!("cannot write the JUnit report to {}", path.display()))
+                .map_err(Failure::bad_input)?,
+        ),
+        None => None,
     };
     let hlog = match &args.hlog {
         Some(path) => Some(
@@ -83,9 +93,14 @@ pub fn run(args: &RunArgs) -> CommandResult {
         result.mark_interrupted();
     }
 
-    write_reports(&result.report, args, json_file.as_mut())
-        .context("cannot write the report")
-        .map_err(Failure::bad_input)?;
+    write_reports(
+        &result.report,
+        args,
+        json_file.as_mut(),
+        junit_file.as_mut(),
+    )
+    .context("cannot write the report")
+    .map_err(Failure::bad_input)?;
     Ok(exit_code(&result, &mut io::stderr().lock()))
 }
 
@@ -117,7 +132,12 @@ fn failure(e: RunError) -> Failure {
     }
 }
 
-fn write_reports(run: &RunReport, args: &RunArgs, json_file: Option<&mut File>) -> io::Result<()> {
+fn write_reports(
+    run: &RunReport,
+    args: &RunArgs,
+    json_file: Option<&mut File>,
+    junit_file: Option<&mut File>,
+) -> io::Result<()> {
     let json_to_stdout = args.json == Some(JsonDest::Stdout);
     if !args.quiet {
         // With the JSON on stdout, the text goes to stderr so that stdout
@@ -137,6 +157,10 @@ fn write_reports(run: &RunReport, args: &RunArgs, json_file: Option<&mut File>) 
     if let Some(file) = json_file {
         serde_json::to_writer_pretty(&mut *file, &json)?;
         writeln!(file)?;
+        file.flush()?;
+    }
+    if let Some(file) = junit_file {
+        report::write_junit(run, file)?;
         file.flush()?;
     }
     Ok(())

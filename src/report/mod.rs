@@ -1,15 +1,18 @@
 //! Every output of a run: the text summary for people, the JSON report for
-//! machines, the `--hlog` interval log and the live progress line. It
+//! machines, the JUnit XML report for CI, the `--hlog` interval log and
+//! the live progress line. It
 //! reads measured numbers and run facts; it never runs load.
 
 mod hlog;
 mod json;
+mod junit;
 mod text;
 
 use std::time::{Duration, SystemTime};
 
 pub use hlog::HlogFile;
 pub use json::{SCHEMA, histogram_base64, to_json};
+pub use junit::{to_junit, write_junit};
 pub use text::{
     LastSecond, clear_progress, describe_load, grouped, progress_line, rate_text, redraw_progress,
     write_text,
