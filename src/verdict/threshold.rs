@@ -199,7 +199,11 @@ pub fn parse(metric_part: &str, check: &str, source: Source) -> Result<Threshold
         return Err(error(
             Part::Check,
             format!("no value after `{}`", op.symbol()),
-            Some(format!("write e.g. `{} {}`", op.symbol(), example(metric))),
+            Some(format!(
+                "write e.g. `{metric} {} {}`",
+                op.symbol(),
+                example(metric)
+            )),
         ));
     }
     let limit = parse_limit(value, metric)?;
