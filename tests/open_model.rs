@@ -62,7 +62,8 @@ fn a_stalled_target_shows_in_latency_not_in_service_time() {
     let server = CountingServer::start();
     let text = aimed(
         &server.url(),
-        "[load]\nrate = 200\nduration = \"4s\"\nconnections = 4\n",
+        "[load]\nrate = 200\nduration = \"4s\"\nconnections = 4\n\
+         [thresholds]\n\"latency.p99 over 1s\" = \"< 300ms\"\n\"latency.p99 over 2s\" = \"< 10s\"\n",
     );
     let r = std::thread::scope(|scope| {
         let run = scope.spawn(|| execute(&text));
@@ -91,6 +92,33 @@ fn a_stalled_target_shows_in_latency_not_in_service_time() {
         .filter_map(|i| i["latency_ms"]["p99"].as_f64())
         .fold(0.0, f64::max);
     assert!(worst >= 800.0, "{}", r.json["intervals"]);
+    // A threshold over 1-second windows judges each second of the series:
+    // its worst window is the stalled second, with the same p99.
+    let thresholds = r.json["thresholds"].as_array().unwrap();
+    let by_second = &thresholds[0];
+    assert_eq!(by_second["expression"], "latency.p99 over 1s < 300ms");
+    assert_eq!(by_second["pass"], false);
+    assert_eq!(by_second["measured"].as_f64(), Some(worst), "{by_second}");
+    let t = by_second["window"]["worst_t"].as_u64().unwrap();
+    let stalled = r.json["intervals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["t"] == t)
+        .unwrap();
+    assert_eq!(stalled["latency_ms"]["p99"].as_f64(), Some(worst));
+    // The worst two-second window holds that second, and passes a loose limit.
+    let two = &thresholds[1];
+    assert_eq!(two["pass"], true);
+    assert!(two["measured"].as_f64().unwrap() >= 800.0, "{two}");
+    let start = two["window"]["worst_t"].as_u64().unwrap();
+    assert!(start == t || start + 1 == t, "{two} vs second {t}");
+    assert!(
+        r.stderr()
+            .contains("threshold failed: latency.p99 over 1s < 300ms"),
+        "{}",
+        r.stderr()
+    );
     // Every request started in some second of the series, stall or not
     // (a 1 s stall is too short to show as a second without answers).
     let started: u64 = r.json["intervals"]
