@@ -6,7 +6,10 @@
 //! Each module owns one thing and uses only the ones listed above it:
 //!
 //! - [`spec`]: the API contract: the sessionStart param catalogue, the
-//!   validity rules and rule sets, the mutation table, the endpoint path.
+//!   validity rules and rule sets, the mutation table, the endpoint path,
+//!   the names of the outcome classes and of the contract's checks.
+//! - [`threshold`]: the threshold grammar and the metrics it names, which
+//!   [`scenario`] reads `[thresholds]` and `--threshold` with.
 //! - [`scenario`]: the TOML scenario format, its defaults and its errors.
 //! - [`generate`]: seeded, randomized bodies written into a reused buffer.
 //! - [`schedule`]: when requests start (closed and open models).
@@ -17,10 +20,8 @@
 //!   per-second series, merged losslessly; it records, never judges or writes.
 //! - [`checks`]: the response contract (status per body kind, `Location`,
 //!   unique session ids), fed through the same recording trait.
-//! - [`verdict`]: thresholds (grammar, evaluation over the run or every
-//!   window) and the causes that fail a run; it judges, never prints. Its
-//!   grammar is also what [`scenario`] reads `[thresholds]` and
-//!   `--threshold` with.
+//! - [`verdict`]: thresholds judged over the run or every window, the early
+//!   stop, and the causes that fail a run; it judges, never prints.
 //! - [`report`]: every output: the text summary, the JSON report, the
 //!   interval log, the progress line.
 //! - [`reference`](mod@reference): the embedded reference server (`mcload serve`).
@@ -43,4 +44,5 @@ pub mod scenario;
 pub mod schedule;
 pub mod signals;
 pub mod spec;
+pub mod threshold;
 pub mod verdict;

@@ -10,6 +10,7 @@
 mod ids;
 mod location;
 
+pub use crate::spec::Check;
 pub use ids::{Duplicates, IdChecker, IdSink, SESSION_ID_WINDOW, SessionIds};
 pub use location::{session_id, session_id_in};
 
@@ -21,41 +22,6 @@ use crate::spec::{BodyKind, MUTATIONS, RuleSet};
 
 /// Offending cases kept per check, for the report.
 pub const SAMPLES_PER_CHECK: usize = 5;
-
-/// The checks, by name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Check {
-    /// A valid body answered 400.
-    ValidRejected,
-    /// An invalid body answered 2xx.
-    InvalidAccepted,
-    /// Any other status than the one expected.
-    UnexpectedStatus,
-    /// A 201 without a `Location` of the form `[scheme://host]PATH/<id>`.
-    LocationInvalid,
-    /// A 201 whose session id was already given out in this run.
-    DuplicateSessionId,
-}
-
-impl Check {
-    pub const ALL: [Check; 5] = [
-        Check::ValidRejected,
-        Check::InvalidAccepted,
-        Check::UnexpectedStatus,
-        Check::LocationInvalid,
-        Check::DuplicateSessionId,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Check::ValidRejected => "valid_rejected",
-            Check::InvalidAccepted => "invalid_accepted",
-            Check::UnexpectedStatus => "unexpected_status",
-            Check::LocationInvalid => "location_invalid",
-            Check::DuplicateSessionId => "duplicate_session_ids",
-        }
-    }
-}
 
 /// One offending case.
 #[derive(Clone, Debug, PartialEq, Eq)]

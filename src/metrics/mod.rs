@@ -7,6 +7,7 @@ mod counts;
 mod series;
 pub mod windows;
 
+pub use crate::spec::Bucket;
 pub use counts::{Counts, Kind, LiveCounts, live_total};
 pub use series::{
     Interval, IntervalSink, IntervalWriter, LatestSecond, SecondWatch, SeriesCollector, SeriesSink,
@@ -52,25 +53,7 @@ pub fn merge_optional(mine: &mut Option<Latency>, theirs: &Option<Latency>) {
     }
 }
 
-/// The outcome classes that get their own latency histogram.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Bucket {
-    Created,
-    BadRequest,
-    ServerError,
-    OtherStatus,
-    Error,
-}
-
 impl Bucket {
-    pub const ALL: [Bucket; 5] = [
-        Bucket::Created,
-        Bucket::BadRequest,
-        Bucket::ServerError,
-        Bucket::OtherStatus,
-        Bucket::Error,
-    ];
-
     /// The bucket of an outcome; `None` for a dropped request, which was
     /// never sent and so has no latency.
     #[inline]
@@ -83,17 +66,6 @@ impl Bucket {
             Kind::Dropped => return None,
             _ => Bucket::Error,
         })
-    }
-
-    /// The name used in reports (`status.201`, `errors`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Bucket::Created => "status.201",
-            Bucket::BadRequest => "status.400",
-            Bucket::ServerError => "status.500",
-            Bucket::OtherStatus => "status.other",
-            Bucket::Error => "errors",
-        }
     }
 }
 

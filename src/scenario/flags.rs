@@ -76,7 +76,7 @@ impl FlagSettings {
             .thresholds
             .iter()
             .map(|expression| {
-                let (metric, check) = crate::verdict::threshold::split(expression);
+                let (metric, check) = crate::threshold::split(expression);
                 RawThreshold {
                     metric: Located::flag(metric.to_string(), "--threshold"),
                     check: Located::flag(check.to_string(), "--threshold"),

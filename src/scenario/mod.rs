@@ -78,7 +78,7 @@ pub struct Scenario {
     /// What the run is judged by: the file's thresholds, then those given
     /// by flag, then the default `unexpected <= 1%` unless one of them is
     /// on `unexpected` or `[thresholds] defaults = false`.
-    pub thresholds: Vec<crate::verdict::Threshold>,
+    pub thresholds: Vec<crate::threshold::Threshold>,
 }
 
 /// Where requests go.

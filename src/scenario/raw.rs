@@ -117,7 +117,7 @@ pub struct RawBody {
 /// `[thresholds]` and `--threshold`: each threshold's two parts, the
 /// metric (`latency.p99 over 10s`, the key in the file) and the check
 /// (`< 250ms`, the value), each located; read with the one grammar of
-/// [`crate::verdict::threshold`] by the validation step.
+/// [`crate::threshold`] by the validation step.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RawThresholds {
     /// In the order given: the file's, then the flags'.

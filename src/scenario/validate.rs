@@ -17,7 +17,7 @@ use super::{
     Rate, Scenario, Stage, TargetSettings, check_endpoint_path,
 };
 use crate::spec::MAX_HEADERS;
-use crate::verdict::threshold::{self, Part, Source, Threshold};
+use crate::threshold::{self, Part, Source, Threshold};
 
 /// The most workers a closed-model run may have (and the most connections
 /// of the open model).
@@ -210,7 +210,7 @@ fn thresholds(c: &mut Check, raw: &RawSettings) -> Vec<Threshold> {
         }
     }
     let defaults = t.defaults.as_ref().is_none_or(|d| d.value);
-    crate::verdict::with_default(out, defaults)
+    crate::threshold::with_default(out, defaults)
 }
 
 fn target(c: &mut Check, raw: &RawSettings) -> TargetSettings {

@@ -10,6 +10,7 @@
 
 mod catalogue;
 mod mutations;
+mod outcomes;
 mod rules;
 mod validate;
 
@@ -19,6 +20,7 @@ pub use catalogue::{
     check_metadata_key, param, param_index, qoe_key,
 };
 pub use mutations::{BodyKind, MUTATIONS, Mutation, MutationDef, Strength};
+pub use outcomes::{Bucket, Check};
 pub use rules::{RuleSet, UnknownRuleSet};
 pub use validate::{Rule, Violation, validate, validate_bytes};
 

@@ -7,9 +7,9 @@
 use std::sync::{Arc, Mutex};
 
 use super::evaluate::{amount, outcome_count, stat};
-use super::metric::Metric;
-use super::threshold::Threshold;
 use crate::metrics::{Counts, LatencyStats, SecondWatch, SoFar, Window};
+use crate::threshold::Threshold;
+use crate::threshold::metric::Metric;
 
 /// The threshold that stopped a run.
 #[derive(Clone, Debug, PartialEq)]
@@ -121,7 +121,7 @@ mod tests {
     use super::*;
     use crate::engine::Class;
     use crate::metrics::new_latency;
-    use crate::verdict::threshold::{Source, parse, split};
+    use crate::threshold::{Source, parse, split};
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::time::Duration;
 

@@ -2,8 +2,8 @@
 
 use super::abort::Aborted;
 use super::evaluate::Evaluated;
-use super::threshold::Limit;
 use crate::checks::Check;
+use crate::threshold::Limit;
 
 /// What makes a finished run's verdict fail, in the order they are judged.
 #[derive(Clone, Debug, PartialEq, Eq)]

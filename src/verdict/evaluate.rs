@@ -3,10 +3,10 @@
 //! scheduled in the measured part, and for `over D` every window of the
 //! per-second series.
 
-use super::metric::{Count, Metric, Stat, Timing};
-use super::threshold::{Limit, Threshold};
 use crate::checks::{Check, CheckTally};
 use crate::metrics::{Counts, LatencyStats, Tally, WindowSeries};
+use crate::threshold::metric::{Count, Metric, Stat, Timing};
+use crate::threshold::{Limit, Threshold};
 
 /// What a run measured, as thresholds read it.
 #[derive(Clone, Copy, Debug)]
@@ -93,7 +93,7 @@ fn judge(t: &Threshold, m: &Measured<'_>) -> Evaluated {
 
 /// How far `value` is on the failing side of `limit` (larger is worse).
 fn further(t: &Threshold, value: f64, limit: f64) -> f64 {
-    use super::threshold::Op;
+    use crate::threshold::Op;
     match t.op {
         Op::Lt | Op::Le => value - limit,
         Op::Gt | Op::Ge => limit - value,
@@ -212,23 +212,13 @@ pub(super) fn outcome_count(count: Count, c: &Counts) -> u64 {
     }
 }
 
-/// The thresholds a run is judged by: those given, and unless one of them
-/// is on `unexpected` or `defaults` is off, the default `unexpected <= 1%`.
-pub fn with_default(mut given: Vec<Threshold>, defaults: bool) -> Vec<Threshold> {
-    let unexpected = Metric::Count(Count::Unexpected);
-    if defaults && !given.iter().any(|t| t.metric == unexpected) {
-        given.push(Threshold::default_unexpected());
-    }
-    given
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::checks::CheckTally;
     use crate::engine::Class;
     use crate::metrics::{Tally, Window, WindowSeries, windows::LatencyStats};
-    use crate::verdict::threshold::{self, Source};
+    use crate::threshold::{self, Source, with_default};
     use crate::verdict::{Cause, measured_text};
 
     fn threshold(text: &str) -> Threshold {

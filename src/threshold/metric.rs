@@ -6,8 +6,8 @@
 
 use std::fmt;
 
-use crate::checks::Check;
-use crate::metrics::Bucket;
+use crate::spec::Bucket;
+use crate::spec::Check;
 
 /// A statistic of a latency histogram.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -8,7 +8,10 @@
 use std::fmt;
 use std::time::Duration;
 
-use super::metric::{Count, Metric, Unit};
+pub mod metric;
+
+pub use metric::Metric;
+use metric::{Count, Unit};
 
 /// A comparison operator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -433,10 +436,20 @@ fn parse_limit(value: &str, metric: Metric) -> Result<Limit, ThresholdError> {
     Ok(limit)
 }
 
+/// The thresholds a run is judged by: those given, and unless one of them
+/// is on `unexpected` or `defaults` is off, the default `unexpected <= 1%`.
+pub fn with_default(mut given: Vec<Threshold>, defaults: bool) -> Vec<Threshold> {
+    let unexpected = Metric::Count(Count::Unexpected);
+    if defaults && !given.iter().any(|t| t.metric == unexpected) {
+        given.push(Threshold::default_unexpected());
+    }
+    given
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::verdict::metric::{Stat, Timing};
+    use crate::threshold::metric::{Stat, Timing};
 
     fn expr(text: &str) -> Result<Threshold, ThresholdError> {
         let (metric, check) = split(text);
