@@ -17,6 +17,7 @@
 //!   per-second series, merged losslessly; it records, never judges or writes.
 //! - [`checks`]: the response contract (status per body kind, `Location`,
 //!   unique session ids), fed through the same recording trait.
+//! - [`verdict`]: judging saved runs: `compare`'s statistics.
 //! - [`report`]: every output: the text summary, the JSON report, the
 //!   interval log, the progress line.
 //! - [`reference`](mod@reference): the embedded reference server (`mcload serve`).
@@ -39,3 +40,4 @@ pub mod scenario;
 pub mod schedule;
 pub mod signals;
 pub mod spec;
+pub mod verdict;
