@@ -2,6 +2,7 @@
 //! machines, the `--hlog` interval log and the live progress line. It
 //! reads measured numbers and run facts; it never runs load.
 
+pub mod compare;
 mod hlog;
 mod json;
 mod text;
