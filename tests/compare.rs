@@ -213,8 +213,16 @@ fn files_that_are_not_mcload_reports_exit_2_naming_the_file() {
     ] {
         let name = file.file_name().unwrap().to_str().unwrap();
         // On either side.
-        assert_refused(&compare(&[good.clone()], &[file.clone()], &[]), name, says);
-        assert_refused(&compare(&[file.clone()], &[good.clone()], &[]), name, says);
+        assert_refused(
+            &compare(std::slice::from_ref(&good), std::slice::from_ref(file), &[]),
+            name,
+            says,
+        );
+        assert_refused(
+            &compare(std::slice::from_ref(file), std::slice::from_ref(&good), &[]),
+            name,
+            says,
+        );
     }
 }
 
@@ -235,12 +243,13 @@ fn an_empty_side_or_an_unknown_metric_exits_2() {
         );
     }
     let out = compare(
-        &[good.clone()],
-        &[good.clone()],
+        std::slice::from_ref(&good),
+        std::slice::from_ref(&good),
         &["--metric", "lateny.p99"],
     );
     assert_refused(&out, "\"lateny.p99\"", "unknown metric");
-    let out = compare(&[good.clone()], &[good], &["--tolerance", "5"]);
+    let both = [good];
+    let out = compare(&both, &both, &["--tolerance", "5"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("5% or 0.05"));
 }
@@ -254,7 +263,11 @@ fn different_scenarios_warn_and_strict_refuses_them() {
         v["model"]["concurrency"] = 64.into();
     });
     let good = fixture();
-    let out = compare(&[good.clone()], &[other.clone()], &[]);
+    let out = compare(
+        std::slice::from_ref(&good),
+        std::slice::from_ref(&other),
+        &[],
+    );
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(
