@@ -77,6 +77,7 @@ on purpose under \"faults\" (the fault flags exist to prove mcload's checks).")]
   mcload compare --base base/*.json --cand cand/*.json
   mcload compare --base a1.json a2.json a3.json --cand b1.json b2.json b3.json --tolerance 10%
   mcload compare --base base/*.json --cand cand/*.json --metric latency.p99 --markdown cmp.md
+  mcload compare --base base/*.json --cand cand/*.json --json cmp.json --junit cmp.xml
 
 Each report gives one value per metric (the run is the unit of replication).
 With at least 3 reports per side, each row is a Welch t-test on the logarithms
@@ -271,6 +272,9 @@ struct CompareFlags {
     /// Write the comparison as a Markdown table to PATH.
     #[arg(long, value_name = "PATH")]
     markdown: Option<PathBuf>,
+    /// Write a JUnit XML report to PATH: one test case per metric.
+    #[arg(long, value_name = "PATH")]
+    junit: Option<PathBuf>,
 }
 
 fn parse_tolerance(text: &str) -> Result<f64, String> {
@@ -379,6 +383,7 @@ pub fn main_with(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) ->
                 fail_on_inconclusive: f.fail_on_inconclusive,
                 json: f.json,
                 markdown: f.markdown,
+                junit: f.junit,
             },
             &mut std::io::stdout().lock(),
             &mut std::io::stderr().lock(),

@@ -10,7 +10,8 @@ use anyhow::{Context as _, anyhow};
 
 use super::{CommandResult, Exit, Failure};
 use crate::report::compare::{
-    CompareView, compare_to_json, compare_warnings, write_compare_markdown, write_compare_text,
+    CompareView, compare_to_json, compare_warnings, write_compare_junit, write_compare_markdown,
+    write_compare_text,
 };
 use crate::verdict::compare::{self, RunSample, Settings};
 
@@ -27,6 +28,8 @@ pub struct CompareArgs {
     pub fail_on_inconclusive: bool,
     pub json: Option<PathBuf>,
     pub markdown: Option<PathBuf>,
+    /// Write a JUnit XML report here: one test case per metric.
+    pub junit: Option<PathBuf>,
 }
 
 fn read(path: &Path) -> Result<RunSample, Failure> {
@@ -81,6 +84,7 @@ pub fn compare(args: &CompareArgs, out: &mut impl Write, err: &mut impl Write) -
     }
     let mut json = create(&args.json, "comparison (JSON)")?;
     let mut markdown = create(&args.markdown, "comparison (Markdown)")?;
+    let mut junit = create(&args.junit, "JUnit report")?;
     let (base_files, cand_files) = (names(&args.base), names(&args.cand));
     let view = CompareView {
         comparison: &comparison,
@@ -91,9 +95,13 @@ pub fn compare(args: &CompareArgs, out: &mut impl Write, err: &mut impl Write) -
     for w in compare_warnings(&comparison) {
         let _ = writeln!(err, "mcload: warning: {w}");
     }
-    write_outputs(&view, out, json.as_mut(), markdown.as_mut())
-        .context("cannot write the comparison")
-        .map_err(Failure::bad_input)?;
+    write_outputs(
+        &view,
+        out,
+        [json.as_mut(), markdown.as_mut(), junit.as_mut()],
+    )
+    .context("cannot write the comparison")
+    .map_err(Failure::bad_input)?;
     Ok(if comparison.fails(args.fail_on_inconclusive) {
         Exit::CheckFailed
     } else {
@@ -104,8 +112,7 @@ pub fn compare(args: &CompareArgs, out: &mut impl Write, err: &mut impl Write) -
 fn write_outputs(
     view: &CompareView,
     out: &mut impl Write,
-    json: Option<&mut File>,
-    markdown: Option<&mut File>,
+    [json, markdown, junit]: [Option<&mut File>; 3],
 ) -> io::Result<()> {
     write_compare_text(view, out)?;
     if let Some(file) = json {
@@ -115,6 +122,10 @@ fn write_outputs(
     }
     if let Some(file) = markdown {
         write_compare_markdown(view, file)?;
+        file.flush()?;
+    }
+    if let Some(file) = junit {
+        write_compare_junit(view, file)?;
         file.flush()?;
     }
     Ok(())

@@ -299,3 +299,94 @@ pub fn compare_to_json(view: &CompareView) -> Value {
         "pass": !c.fails(view.fail_on_inconclusive),
     })
 }
+
+/// The limit a row's ratio is held to, in words.
+fn limit(row: &Row, tolerance: f64) -> String {
+    if row.metric.higher_is_better() {
+        format!("ratio at least {}", ratio((1.0 - tolerance).max(0.0)))
+    } else {
+        format!("ratio at most {}", ratio(1.0 + tolerance))
+    }
+}
+
+/// What a row measured and what it was held to, in one sentence.
+fn measured(row: &Row, c: &Comparison) -> String {
+    let unit = row.metric.unit();
+    let mut s = format!(
+        "{}: candidate {} against base {}",
+        verdict(row),
+        value(unit, row.cand_center),
+        value(unit, row.base_center)
+    );
+    if row.appeared {
+        return s;
+    }
+    if let Some(r) = row.ratio {
+        s.push_str(&format!(", ratio {}", ratio(r)));
+    }
+    if let Some((lo, hi)) = row.ci {
+        s.push_str(&format!(
+            " ({} [{}, {}])",
+            ci_header(c),
+            ratio(lo),
+            ratio(hi)
+        ));
+    }
+    s.push_str(&format!(
+        "; limit: {} (tolerance {})",
+        limit(row, c.settings.tolerance),
+        percent(c.settings.tolerance)
+    ));
+    if let Some(p) = row.p_adjusted {
+        s.push_str(&format!(
+            ", p {} (Holm-Bonferroni, alpha {})",
+            p_value(p),
+            c.settings.alpha
+        ));
+    }
+    s
+}
+
+/// The comparison as a JUnit report (`--junit`): one test case per metric.
+/// A regression fails its case (an inconclusive row too, with
+/// `fail_on_inconclusive`); a row that could not be judged is skipped.
+pub fn compare_junit(view: &CompareView) -> quick_junit::Report {
+    use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+    let c = view.comparison;
+    let mut suite = TestSuite::new("mcload compare");
+    for row in &c.rows {
+        let message = measured(row, c);
+        let fails = row.verdict == Verdict::Regressed
+            || (view.fail_on_inconclusive && row.verdict == Verdict::Inconclusive);
+        let status = if fails {
+            let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            s.set_message(message.clone())
+                .set_type(verdict_key(row.verdict));
+            s
+        } else if matches!(
+            row.verdict,
+            Verdict::TooFewAnswers { .. } | Verdict::Missing
+        ) {
+            let mut s = TestCaseStatus::skipped();
+            s.set_message(message.clone());
+            s
+        } else {
+            TestCaseStatus::success()
+        };
+        let mut case = TestCase::new(row.metric.name(), status);
+        case.set_classname("mcload.compare");
+        case.set_system_out(message);
+        suite.add_test_case(case);
+    }
+    suite.set_system_out(headline(view));
+    let mut report = Report::new("mcload");
+    report.add_test_suite(suite);
+    report
+}
+
+/// Writes [`compare_junit`]'s XML.
+pub fn write_compare_junit(view: &CompareView, out: &mut impl Write) -> io::Result<()> {
+    compare_junit(view)
+        .serialize(out)
+        .map_err(|e| io::Error::other(e.to_string()))
+}
