@@ -83,8 +83,10 @@ Each report gives one value per metric (the run is the unit of replication).
 With at least 3 reports per side, each row is a Welch t-test on the logarithms
 of the values, its p-value corrected with Holm-Bonferroni over the table, so the
 chance of any false regression is at most --alpha. A row regressed when it is
-significantly worse and its ratio is beyond the tolerance; inconclusive when
-significant but its interval straddles the tolerance. With fewer reports, the
+significantly worse and its ratio is beyond the tolerance; inconclusive when it
+is significant, its ratio within the tolerance and its interval reaching beyond
+it; `~` otherwise. A check that was 0 in every base run and is not in a
+candidate regressed whatever the statistics. With fewer reports, the
 tolerance alone judges. A percentile is judged only when every run has 10/(1-q)
 answers (1,000 for p99). Metrics: latency.{p50,p90,p95,p99,p999,mean}, the same
 under service_time., rate, unexpected, errors, checks.<name>.

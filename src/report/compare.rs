@@ -390,3 +390,88 @@ pub fn write_compare_junit(view: &CompareView, out: &mut impl Write) -> io::Resu
         .serialize(out)
         .map_err(|e| io::Error::other(e.to_string()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verdict::compare::{Metric, Observation, RowInput, Settings, Stat, judge};
+
+    fn comparison() -> Comparison {
+        let obs = |v: &[f64]| v.iter().map(|&x| Observation::of(x)).collect::<Vec<_>>();
+        let mut c = judge(
+            vec![
+                RowInput {
+                    metric: Metric::Latency(Stat::P50),
+                    base: obs(&[10.0, 10.1, 9.9]),
+                    cand: obs(&[20.0, 20.2, 19.8]),
+                },
+                RowInput {
+                    metric: Metric::Rate,
+                    base: obs(&[100.0, 101.0, 99.0]),
+                    cand: obs(&[100.0, 101.0, 99.0]),
+                },
+            ],
+            3,
+            3,
+            &Settings::default(),
+        )
+        .unwrap();
+        let mut missing = c.rows[1].clone();
+        missing.metric = Metric::Check("new_check".into());
+        missing.verdict = Verdict::Missing;
+        missing.ratio = None;
+        missing.base_center = f64::NAN;
+        c.rows.push(missing);
+        c
+    }
+
+    fn view(c: &Comparison) -> CompareView<'_> {
+        CompareView {
+            comparison: c,
+            base_files: &[],
+            cand_files: &[],
+            fail_on_inconclusive: false,
+        }
+    }
+
+    #[test]
+    fn the_json_names_each_rows_verdict_and_has_no_nan() {
+        let c = comparison();
+        let json = compare_to_json(&view(&c));
+        let rows = json["rows"].as_array().unwrap();
+        assert_eq!(rows[0]["verdict"], "regressed");
+        assert!((rows[0]["ratio"].as_f64().unwrap() - 2.0).abs() < 1e-9);
+        assert_eq!(rows[1]["verdict"], "same");
+        assert_eq!(rows[1]["higher_is_better"], true);
+        assert_eq!(rows[2]["verdict"], "missing");
+        assert!(rows[2]["base"]["center"].is_null() && rows[2]["ratio"].is_null());
+        assert_eq!(json["pass"], false);
+        assert!(
+            serde_json::to_string(&json)
+                .unwrap()
+                .parse::<serde_json::Value>()
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn the_text_table_aligns_its_columns_and_markdown_escapes_the_tilde() {
+        let c = comparison();
+        let mut text = Vec::new();
+        write_compare_text(&view(&c), &mut text).unwrap();
+        let text = String::from_utf8(text).unwrap();
+        let lines: Vec<&str> = text
+            .lines()
+            .filter(|l| l.starts_with("latency.p50") || l.starts_with("rate"))
+            .collect();
+        assert_eq!(lines.len(), 2, "{text}");
+        // Right-aligned numbers end in the same column.
+        let end = |l: &str, cell: &str| l.find(cell).unwrap() + cell.len();
+        assert_eq!(end(lines[0], "2.000"), end(lines[1], "1.000"), "{text}");
+        assert!(text.contains("FAIL: regressed: latency.p50"), "{text}");
+        let mut md = Vec::new();
+        write_compare_markdown(&view(&c), &mut md).unwrap();
+        let md = String::from_utf8(md).unwrap();
+        assert!(md.contains("| \\~ |") && !md.contains("| ~ |"), "{md}");
+    }
+}
