@@ -289,8 +289,17 @@ fn different_scenarios_warn_and_strict_refuses_them() {
         "{stderr}"
     );
     assert!(stderr.contains("warning: the model differs"), "{stderr}");
-    let out = compare(&[good], &[other], &["--strict"]);
+    let out = compare(std::slice::from_ref(&good), &[other], &["--strict"]);
     assert_refused(&out, "--strict", "the scenario differs");
+    // A run stopped early is said, naming its file.
+    let cut = edited(&dir, "cut.json", |v| v["interrupted"] = true.into());
+    let out = compare(&[good], &[cut], &[]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("cut.json: the run was interrupted"),
+        "{stderr}"
+    );
 }
 
 /// One report per side: the tolerance alone, with a warning that noise is

@@ -68,6 +68,20 @@ fn names(paths: &[PathBuf]) -> Vec<String> {
 pub fn compare(args: &CompareArgs, out: &mut impl Write, err: &mut impl Write) -> CommandResult {
     let base = read_side(&args.base, "--base")?;
     let cand = read_side(&args.cand, "--cand")?;
+    for (path, run) in args
+        .base
+        .iter()
+        .chain(&args.cand)
+        .zip(base.iter().chain(&cand))
+    {
+        if run.interrupted {
+            let _ = writeln!(
+                err,
+                "mcload: warning: {}: the run was interrupted; its values cover part of it",
+                path.display()
+            );
+        }
+    }
     let metrics = compare::metrics(&args.metrics, &base, &cand).map_err(Failure::bad_input)?;
     let comparison =
         compare::compare(&base, &cand, &metrics, &args.settings).map_err(Failure::bad_input)?;

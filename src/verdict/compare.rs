@@ -63,6 +63,8 @@ pub struct RunSample {
     pub model: Value,
     /// The mcload version that wrote the report, when it says.
     pub version: Option<String>,
+    /// The run was stopped early (Ctrl-C or SIGTERM).
+    pub interrupted: bool,
     latency: Histogram<u64>,
     service: Histogram<u64>,
     rate: f64,
@@ -143,6 +145,7 @@ impl RunSample {
             target: string(&v, "/target")?,
             model: field(&v, "/model")?.clone(),
             version: v.get("version").and_then(Value::as_str).map(str::to_owned),
+            interrupted: v.get("interrupted").and_then(Value::as_bool) == Some(true),
             latency: histogram(&v, "/histograms/all")?,
             service: histogram(&v, "/histograms/service_time")?,
             rate: field(&v, "/throughput_rps")?
