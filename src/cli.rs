@@ -76,6 +76,29 @@ Answers POST /api/v1/sessions with 201 and a Location, or 400 naming the rule a
 body breaks; GET /stats answers its counts as JSON, with the faults it committed
 on purpose under \"faults\" (the fault flags exist to prove mcload's checks).")]
     Serve(ServeFlags),
+    /// Compare two sets of saved runs (JSON reports); exit 1 on a regression.
+    #[command(after_help = "Examples:
+  mcload compare --base base/*.json --cand cand/*.json
+  mcload compare --base a1.json a2.json a3.json --cand b1.json b2.json b3.json --tolerance 10%
+  mcload compare --base base/*.json --cand cand/*.json --metric latency.p99 --markdown cmp.md
+  mcload compare --base base/*.json --cand cand/*.json --json cmp.json --junit cmp.xml
+
+Each report gives one value per metric (the run is the unit of replication).
+With at least 3 reports per side, each row is a Welch t-test on the logarithms
+of the values, its p-value corrected with Holm-Bonferroni over the table, so the
+chance of any false regression is at most --alpha. A row regressed when it is
+significantly worse and its ratio is beyond the tolerance; inconclusive when it
+is significant, its ratio within the tolerance and its interval reaching beyond
+it; `~` otherwise. A check that was 0 in every base run and is not in a
+candidate regressed whatever the statistics. With fewer reports, the
+tolerance alone judges. A percentile is judged only when every run has 10/(1-q)
+answers (1,000 for p99). Metrics: latency.{p50,p90,p95,p99,p999,mean}, the same
+under service_time., rate, unexpected, errors, checks.<name>.
+
+Exit codes: 0 no regression · 1 a row regressed (or was inconclusive, with
+--fail-on-inconclusive) · 2 a file is not an mcload report, or --strict and the
+sides ran different scenarios, targets, models or versions")]
+    Compare(CompareFlags),
 }
 
 #[derive(Debug, Args)]
@@ -235,6 +258,66 @@ struct ServeFlags {
     threads: Option<u16>,
 }
 
+#[derive(Debug, Args)]
+struct CompareFlags {
+    /// The base runs' JSON reports (`mcload run --json`).
+    #[arg(long, value_name = "FILE", num_args = 1.., required = true)]
+    base: Vec<PathBuf>,
+    /// The candidate runs' JSON reports.
+    #[arg(long, value_name = "FILE", num_args = 1.., required = true)]
+    cand: Vec<PathBuf>,
+    /// A change smaller than this is no regression (`5%` or `0.05`).
+    #[arg(long, value_name = "T", default_value = "5%", value_parser = parse_tolerance)]
+    tolerance: f64,
+    /// Compare only this metric (repeatable); default: latency p50/p90/p99/p999,
+    /// service_time p50/p99, rate, unexpected and each check.
+    #[arg(long = "metric", value_name = "NAME")]
+    metrics: Vec<String>,
+    /// The chance of any false regression across the table.
+    #[arg(long, value_name = "A", default_value_t = 0.05, value_parser = parse_alpha)]
+    alpha: f64,
+    /// Exit 2 when the sides ran different scenarios, targets, models or versions.
+    #[arg(long)]
+    strict: bool,
+    /// Inconclusive rows fail the comparison too (exit 1).
+    #[arg(long)]
+    fail_on_inconclusive: bool,
+    /// Write the comparison as JSON to PATH.
+    #[arg(long, value_name = "PATH")]
+    json: Option<PathBuf>,
+    /// Write the comparison as a Markdown table to PATH.
+    #[arg(long, value_name = "PATH")]
+    markdown: Option<PathBuf>,
+    /// Write a JUnit XML report to PATH: one test case per metric.
+    #[arg(long, value_name = "PATH")]
+    junit: Option<PathBuf>,
+}
+
+fn parse_tolerance(text: &str) -> Result<f64, String> {
+    let bad = || format!("{text:?} is not a tolerance: write a share such as 5% or 0.05");
+    let value = match text.trim().strip_suffix('%') {
+        Some(p) => p.trim().parse::<f64>().map_err(|_| bad())? / 100.0,
+        None => match text.trim().parse::<f64>() {
+            Ok(x) if x <= 1.0 => x,
+            _ => return Err(bad()),
+        },
+    };
+    if value.is_finite() && value >= 0.0 {
+        Ok(value)
+    } else {
+        Err(bad())
+    }
+}
+
+fn parse_alpha(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(a) if a > 0.0 && a < 1.0 => Ok(a),
+        _ => Err(format!(
+            "{text:?} is not a level between 0 and 1 (e.g. 0.05)"
+        )),
+    }
+}
+
 fn parse_target(text: &str) -> Result<TargetUrl, String> {
     TargetUrl::parse(text).map_err(|e| e.reason)
 }
@@ -304,6 +387,24 @@ pub fn main_with(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) ->
             },
             threads: f.threads.map(usize::from),
         }),
+        Command::Compare(f) => commands::compare::compare(
+            &commands::compare::CompareArgs {
+                base: f.base,
+                cand: f.cand,
+                settings: crate::verdict::compare::Settings {
+                    tolerance: f.tolerance,
+                    alpha: f.alpha,
+                },
+                metrics: f.metrics,
+                strict: f.strict,
+                fail_on_inconclusive: f.fail_on_inconclusive,
+                json: f.json,
+                markdown: f.markdown,
+                junit: f.junit,
+            },
+            &mut std::io::stdout().lock(),
+            &mut std::io::stderr().lock(),
+        ),
     };
     let exit = match result {
         Ok(exit) => exit,

@@ -21,7 +21,8 @@
 //! - [`checks`]: the response contract (status per body kind, `Location`,
 //!   unique session ids), fed through the same recording trait.
 //! - [`verdict`]: thresholds judged over the run or every window, the early
-//!   stop, and the causes that fail a run; it judges, never prints.
+//!   stop, the causes that fail a run, and `compare`'s statistics over saved
+//!   runs; it judges, never prints.
 //! - [`report`]: every output: the text summary, the JSON report, the
 //!   interval log, the progress line.
 //! - [`reference`](mod@reference): the embedded reference server (`mcload serve`).

@@ -10,6 +10,8 @@ mod util;
 /// Invalid bodies by mutation, and the response checks against servers
 /// that misbehave on purpose.
 mod checks;
+/// `mcload compare`: saved runs judged against each other.
+mod compare;
 /// Exit codes and messages for bad input and unreachable targets.
 mod errors;
 /// Targets that misbehave or die: every request still accounted for.

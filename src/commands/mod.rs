@@ -2,6 +2,7 @@
 //! flags into these functions' arguments and maps their results to exit
 //! codes; nothing here parses flags or exits.
 
+pub mod compare;
 pub mod run;
 pub mod sample;
 pub mod serve;

@@ -3,6 +3,7 @@
 //! the live progress line. It
 //! reads measured numbers and run facts; it never runs load.
 
+pub mod compare;
 mod hlog;
 mod json;
 mod junit;

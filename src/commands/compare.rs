@@ -1,0 +1,146 @@
+//! `mcload compare`: read two sets of saved reports, judge them with
+//! [`crate::verdict::compare`], print the table and write its files, and
+//! map the verdict to an exit code.
+
+use std::fs::File;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, anyhow};
+
+use super::{CommandResult, Exit, Failure};
+use crate::report::compare::{
+    CompareView, compare_to_json, compare_warnings, write_compare_junit, write_compare_markdown,
+    write_compare_text,
+};
+use crate::verdict::compare::{self, RunSample, Settings};
+
+/// The arguments of `mcload compare`.
+#[derive(Clone, Debug, Default)]
+pub struct CompareArgs {
+    pub base: Vec<PathBuf>,
+    pub cand: Vec<PathBuf>,
+    pub settings: Settings,
+    /// `--metric` names; empty for the default rows.
+    pub metrics: Vec<String>,
+    /// Sides that ran different things are an error, not a warning.
+    pub strict: bool,
+    pub fail_on_inconclusive: bool,
+    pub json: Option<PathBuf>,
+    pub markdown: Option<PathBuf>,
+    /// Write a JUnit XML report here: one test case per metric.
+    pub junit: Option<PathBuf>,
+}
+
+fn read(path: &Path) -> Result<RunSample, Failure> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read {}", path.display()))
+        .map_err(Failure::bad_input)?;
+    RunSample::parse(&text)
+        .with_context(|| path.display().to_string())
+        .map_err(Failure::bad_input)
+}
+
+fn read_side(paths: &[PathBuf], flag: &str) -> Result<Vec<RunSample>, Failure> {
+    if paths.is_empty() {
+        return Err(Failure::bad_input(anyhow!(
+            "{flag} names no report: give at least one JSON report of `mcload run --json`"
+        )));
+    }
+    paths.iter().map(|p| read(p)).collect()
+}
+
+fn create(path: &Option<PathBuf>, what: &str) -> Result<Option<File>, Failure> {
+    path.as_ref()
+        .map(|p| {
+            File::create(p)
+                .with_context(|| format!("cannot write the {what} to {}", p.display()))
+                .map_err(Failure::bad_input)
+        })
+        .transpose()
+}
+
+fn names(paths: &[PathBuf]) -> Vec<String> {
+    paths.iter().map(|p| p.display().to_string()).collect()
+}
+
+/// Runs the comparison, the table on `out` and warnings on `err`.
+pub fn compare(args: &CompareArgs, out: &mut impl Write, err: &mut impl Write) -> CommandResult {
+    let base = read_side(&args.base, "--base")?;
+    let cand = read_side(&args.cand, "--cand")?;
+    for (path, run) in args
+        .base
+        .iter()
+        .chain(&args.cand)
+        .zip(base.iter().chain(&cand))
+    {
+        if run.interrupted {
+            let _ = writeln!(
+                err,
+                "mcload: warning: {}: the run was interrupted; its values cover part of it",
+                path.display()
+            );
+        }
+    }
+    let metrics = compare::metrics(&args.metrics, &base, &cand).map_err(Failure::bad_input)?;
+    let comparison =
+        compare::compare(&base, &cand, &metrics, &args.settings).map_err(Failure::bad_input)?;
+    if args.strict && !comparison.mismatches.is_empty() {
+        let list: Vec<String> = comparison
+            .mismatches
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        return Err(Failure::bad_input(anyhow!(
+            "--strict: the sides ran different things: {}",
+            list.join("; ")
+        )));
+    }
+    let mut json = create(&args.json, "comparison (JSON)")?;
+    let mut markdown = create(&args.markdown, "comparison (Markdown)")?;
+    let mut junit = create(&args.junit, "JUnit report")?;
+    let (base_files, cand_files) = (names(&args.base), names(&args.cand));
+    let view = CompareView {
+        comparison: &comparison,
+        base_files: &base_files,
+        cand_files: &cand_files,
+        fail_on_inconclusive: args.fail_on_inconclusive,
+    };
+    for w in compare_warnings(&comparison) {
+        let _ = writeln!(err, "mcload: warning: {w}");
+    }
+    write_outputs(
+        &view,
+        out,
+        [json.as_mut(), markdown.as_mut(), junit.as_mut()],
+    )
+    .context("cannot write the comparison")
+    .map_err(Failure::bad_input)?;
+    Ok(if comparison.fails(args.fail_on_inconclusive) {
+        Exit::CheckFailed
+    } else {
+        Exit::Ok
+    })
+}
+
+fn write_outputs(
+    view: &CompareView,
+    out: &mut impl Write,
+    [json, markdown, junit]: [Option<&mut File>; 3],
+) -> io::Result<()> {
+    write_compare_text(view, out)?;
+    if let Some(file) = json {
+        serde_json::to_writer_pretty(&mut *file, &compare_to_json(view))?;
+        writeln!(file)?;
+        file.flush()?;
+    }
+    if let Some(file) = markdown {
+        write_compare_markdown(view, file)?;
+        file.flush()?;
+    }
+    if let Some(file) = junit {
+        write_compare_junit(view, file)?;
+        file.flush()?;
+    }
+    Ok(())
+}
