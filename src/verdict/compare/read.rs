@@ -1,0 +1,132 @@
+//! Reading a saved report: what one run contributes to a comparison.
+
+use std::collections::BTreeMap;
+
+use base64::Engine as _;
+use hdrhistogram::Histogram;
+use hdrhistogram::serialization::Deserializer;
+use serde_json::Value;
+
+/// The report schema this reads (any `mcload.report/v1…`).
+pub const SCHEMA: &str = "mcload.report/v1";
+
+/// Why a file is not a report `compare` can read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("not JSON ({0}); is the file complete?")]
+    NotJson(serde_json::Error),
+    #[error("not an mcload report (it has no \"schema\": \"{SCHEMA}\")")]
+    Foreign,
+    #[error("its schema is {0:?}, and this mcload reads {SCHEMA} reports")]
+    Schema(String),
+    #[error("not a complete mcload report: {0} is missing or not {1}")]
+    Missing(&'static str, &'static str),
+    #[error("its histogram {0} cannot be decoded: {1}")]
+    Histogram(&'static str, String),
+}
+
+/// What one saved report contributes to a comparison.
+#[derive(Clone, Debug)]
+pub struct RunSample {
+    pub scenario: String,
+    pub target: String,
+    /// The load model as the report states it.
+    pub model: Value,
+    /// The mcload version that wrote the report, when it says.
+    pub version: Option<String>,
+    /// The run was stopped early (Ctrl-C or SIGTERM).
+    pub interrupted: bool,
+    pub(super) latency: Histogram<u64>,
+    pub(super) service: Histogram<u64>,
+    pub(super) rate: f64,
+    pub(super) scheduled: u64,
+    pub(super) completed: u64,
+    pub(super) errors: u64,
+    /// Errors plus answers off the expected status.
+    pub(super) unexpected: u64,
+    pub(super) checks: BTreeMap<String, u64>,
+}
+
+fn field<'a>(v: &'a Value, pointer: &'static str) -> Result<&'a Value, ReadError> {
+    v.pointer(pointer)
+        .ok_or(ReadError::Missing(pointer, "present"))
+}
+
+fn string(v: &Value, pointer: &'static str) -> Result<String, ReadError> {
+    field(v, pointer)?
+        .as_str()
+        .map(str::to_owned)
+        .ok_or(ReadError::Missing(pointer, "a string"))
+}
+
+fn count(v: &Value, pointer: &'static str) -> Result<u64, ReadError> {
+    field(v, pointer)?
+        .as_u64()
+        .ok_or(ReadError::Missing(pointer, "a count"))
+}
+
+fn counts(v: &Value, pointer: &'static str) -> Result<BTreeMap<String, u64>, ReadError> {
+    let map = field(v, pointer)?
+        .as_object()
+        .ok_or(ReadError::Missing(pointer, "an object of counts"))?;
+    map.iter()
+        .map(|(k, n)| {
+            n.as_u64()
+                .map(|n| (k.clone(), n))
+                .ok_or(ReadError::Missing(pointer, "an object of counts"))
+        })
+        .collect()
+}
+
+fn histogram(v: &Value, pointer: &'static str) -> Result<Histogram<u64>, ReadError> {
+    let text = field(v, pointer)?
+        .as_str()
+        .ok_or(ReadError::Missing(pointer, "a string"))?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .map_err(|e| ReadError::Histogram(pointer, e.to_string()))?;
+    Deserializer::new()
+        .deserialize(&mut bytes.as_slice())
+        .map_err(|e| ReadError::Histogram(pointer, format!("{e:?}")))
+}
+
+impl RunSample {
+    /// Reads a JSON report (`mcload run --json`).
+    pub fn parse(text: &str) -> Result<RunSample, ReadError> {
+        let v: Value = serde_json::from_str(text).map_err(ReadError::NotJson)?;
+        let schema = v
+            .get("schema")
+            .and_then(Value::as_str)
+            .ok_or(ReadError::Foreign)?;
+        let Some(version) = schema.strip_prefix("mcload.report/") else {
+            return Err(ReadError::Foreign);
+        };
+        let major = version.split('.').next().unwrap_or_default();
+        if major != "v1" {
+            return Err(ReadError::Schema(schema.to_owned()));
+        }
+        let checks = counts(&v, "/checks")?;
+        let errors: u64 = counts(&v, "/errors")?.values().sum();
+        let off_status: u64 = ["valid_rejected", "invalid_accepted", "unexpected_status"]
+            .iter()
+            .map(|k| checks.get(*k).copied().unwrap_or(0))
+            .sum();
+        Ok(RunSample {
+            scenario: string(&v, "/scenario")?,
+            target: string(&v, "/target")?,
+            model: field(&v, "/model")?.clone(),
+            version: v.get("version").and_then(Value::as_str).map(str::to_owned),
+            interrupted: v.get("interrupted").and_then(Value::as_bool) == Some(true),
+            latency: histogram(&v, "/histograms/all")?,
+            service: histogram(&v, "/histograms/service_time")?,
+            rate: field(&v, "/throughput_rps")?
+                .as_f64()
+                .ok_or(ReadError::Missing("/throughput_rps", "a number"))?,
+            scheduled: count(&v, "/requests/scheduled")?,
+            completed: count(&v, "/requests/completed")?,
+            errors,
+            unexpected: errors + off_status,
+            checks,
+        })
+    }
+}
