@@ -5,13 +5,13 @@ use serde_json::Value;
 
 use crate::util::{Serve, aimed, mcload, parse, repo, temp_dir};
 
-/// A run long enough for p99 (1,000 answers, closed model, 16 workers:
+/// A run long enough for p99 (1,000 answers, closed model, 32 workers:
 /// well below what a 20 ms server answers on a busy machine), in-process;
 /// its JSON report written to `dir/name.json` as `mcload run --json` would.
 fn report(dir: &Path, name: &str, url: &str) -> PathBuf {
     let scenario = parse(&aimed(
         url,
-        "[load]\nconcurrency = 16\nthreads = 1\nrequests = 1000\n[body]\nseed = 3\n",
+        "[load]\nconcurrency = 32\nthreads = 1\nrequests = 1000\n[body]\nseed = 3\n",
     ));
     let result = mcload::run::execute(&scenario, mcload::run::RunOptions::default())
         .expect("the run starts");
