@@ -13,7 +13,9 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::commands::{self, run::JsonDest};
 use crate::reference::Faults;
-use crate::scenario::{FlagSettings, Ramp, TargetUrl, parse_duration, parse_number, parse_stages};
+use crate::scenario::{
+    FlagSettings, Ramp, TargetUrl, parse_duration, parse_header, parse_number, parse_stages,
+};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -162,9 +164,46 @@ struct RunFlags {
     /// Write a JUnit XML report: one test case per threshold and per check.
     #[arg(long, value_name = "PATH")]
     junit: Option<PathBuf>,
+    /// A request header, adding to or replacing the file's `[http.headers]`
+    /// (repeatable): "Name: value". `${VAR}` in the value is read from the
+    /// environment (`$${` writes a literal `${`); credential headers
+    /// (Authorization, Cookie, names with token/key/secret) are shown redacted.
+    #[arg(long = "header", value_name = "NAME: VALUE", value_parser = HeaderParser)]
+    headers: Vec<(String, String)>,
+    /// When stderr is not a terminal (a CI log), print a progress line this often.
+    #[arg(long, value_name = "D", default_value = "10s", value_parser = parse_duration)]
+    progress_every: Duration,
     /// No progress line and no text summary.
     #[arg(long, short)]
     quiet: bool,
+}
+
+/// `--header`'s form; a mistake is said without repeating the value,
+/// which may hold a secret (clap's own message would quote it).
+#[derive(Clone)]
+struct HeaderParser;
+
+impl clap::builder::TypedValueParser for HeaderParser {
+    type Value = (String, String);
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Self::Value, clap::Error> {
+        let fail = |message: String| {
+            clap::Error::raw(
+                clap::error::ErrorKind::ValueValidation,
+                format!("--header: {message}\n"),
+            )
+            .with_cmd(cmd)
+        };
+        let text = value
+            .to_str()
+            .ok_or_else(|| fail("the header is not valid UTF-8".into()))?;
+        parse_header(text).map_err(fail)
+    }
 }
 
 impl RunFlags {
@@ -186,6 +225,7 @@ impl RunFlags {
             ca_cert: self.ca_cert.clone(),
             invalid_share: self.invalid_share,
             thresholds: self.thresholds.clone(),
+            headers: self.headers.clone(),
         }
     }
 }
@@ -354,6 +394,7 @@ pub fn main_with(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) ->
             }),
             hlog: f.hlog,
             junit: f.junit,
+            progress_every: f.progress_every,
             quiet: f.quiet,
         }),
         Command::Sample(f) => commands::sample::sample(

@@ -8,8 +8,9 @@ use std::ops::RangeInclusive;
 use std::path::Path;
 use std::time::Duration;
 
-use super::error::{Place, ScenarioError};
+use super::error::{Place, Position, ScenarioError};
 use super::file::reader::MAX_DURATION;
+use super::headers;
 use super::raw::{Located, RawSettings};
 use super::{
     BodySettings, DEFAULT_CONCURRENCY, DEFAULT_CONNECTIONS, DEFAULT_MAX_IN_FLIGHT, DEFAULT_PATH,
@@ -474,17 +475,45 @@ fn http(c: &mut Check, raw: &RawSettings) -> HttpSettings {
     for header in &h.headers {
         let (name, value) = (&header.name, &header.value);
         let key = format!("http.headers.{}", name.value);
+        // A credential's source line is not shown under a message.
+        let value_place = if headers::is_credential(&name.value) {
+            redacted(&value.place)
+        } else {
+            value.place.clone()
+        };
         if let Err(message) = check_header_name(&name.value) {
             c.error(&name.place, &key, message, None);
-        } else if let Err(message) = check_header_value(&value.value) {
-            c.error(&value.place, &key, message, None);
+            continue;
+        }
+        let expanded = match headers::expand_env(&value.value) {
+            Ok(expanded) => expanded,
+            Err(e) => {
+                let hint = matches!(e, headers::ExpandError::Unset(_))
+                    .then_some("set it in the environment, or write `$${` for a literal `${`");
+                c.error(&value_place, &key, e.message(), hint);
+                continue;
+            }
+        };
+        if let Err(message) = check_header_value(&expanded) {
+            c.error(&value_place, &key, message, None);
         } else {
-            headers.push((name.value.clone(), value.value.clone()));
+            headers.push((name.value.clone(), expanded));
         }
     }
     HttpSettings {
         timeout: h.timeout.as_ref().map_or(DEFAULT_TIMEOUT, |f| f.value),
         headers,
+    }
+}
+
+/// `place` without its source line, for a value that must not be shown.
+fn redacted(place: &Place) -> Place {
+    match place {
+        Place::File(p) => Place::File(Position {
+            source_line: String::new(),
+            ..p.clone()
+        }),
+        flag => flag.clone(),
     }
 }
 
