@@ -16,6 +16,8 @@ mod compare;
 mod errors;
 /// Targets that misbehave or die: every request still accounted for.
 mod hostile;
+/// `--header`, `${VAR}` in header values, and credentials kept out of the output.
+mod headers;
 /// Ctrl-C and SIGTERM (and the library's interrupt): exit 130 with a
 /// complete report.
 mod interrupt;
