@@ -27,7 +27,12 @@ fn headers_from_the_file_and_the_flag_reach_the_target_and_secrets_never_the_out
     let out = mcload()
         .arg("run")
         .arg(&file)
-        .args(["--header", "x-run: flag", "--header", "X-Api-Key: ${MCLOAD_IT_KEY}"])
+        .args([
+            "--header",
+            "x-run: flag",
+            "--header",
+            "X-Api-Key: ${MCLOAD_IT_KEY}",
+        ])
         .arg("--json")
         .arg(&report)
         .env("MCLOAD_IT_TOKEN", TOKEN)
@@ -43,9 +48,18 @@ fn headers_from_the_file_and_the_flag_reach_the_target_and_secrets_never_the_out
     assert_eq!(heads.len(), 20, "every request recorded");
     for head in &heads {
         let lines = header_lines(head);
-        assert!(lines.contains(&format!("Authorization: Bearer {TOKEN}").as_str()), "{head}");
-        assert!(lines.contains(&format!("X-Api-Key: {KEY}").as_str()), "{head}");
-        assert!(lines.contains(&"x-run: flag"), "the flag replaces the file's: {head}");
+        assert!(
+            lines.contains(&format!("Authorization: Bearer {TOKEN}").as_str()),
+            "{head}"
+        );
+        assert!(
+            lines.contains(&format!("X-Api-Key: {KEY}").as_str()),
+            "{head}"
+        );
+        assert!(
+            lines.contains(&"x-run: flag"),
+            "the flag replaces the file's: {head}"
+        );
         assert!(!head.contains("X-Run: file"), "{head}");
         assert!(lines.contains(&"X-Price: ${literal}"), "{head}");
     }
@@ -119,7 +133,10 @@ fn a_bad_header_flag_exits_2_without_showing_its_value() {
             .unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{flag}: {stderr}");
-        assert!(stderr.contains("--header") && stderr.contains(says), "{flag}: {stderr}");
+        assert!(
+            stderr.contains("--header") && stderr.contains(says),
+            "{flag}: {stderr}"
+        );
         assert!(!stderr.contains("hunter2"), "{flag}: {stderr}");
         assert!(out.stdout.is_empty(), "nothing ran");
     }
@@ -147,7 +164,10 @@ fn validate_never_shows_a_credential() {
         assert_eq!(out.status.code(), Some(code), "{all}");
         assert!(!all.contains("hunter2"), "{all}");
         if code == 2 {
-            assert!(all.contains("cred-bad.toml:2:") && all.contains("control characters"), "{all}");
+            assert!(
+                all.contains("cred-bad.toml:2:") && all.contains("control characters"),
+                "{all}"
+            );
         }
     }
 }

@@ -535,7 +535,8 @@ pub fn plain_progress_line(
     last: Option<LastSecond>,
 ) -> String {
     let time = match planned {
-        Some(p) => format!("{}s/{}s", elapsed.as_secs(), p.as_secs_f64().ceil()),
+        Some(p) if p.subsec_millis() == 0 => format!("{}s/{}s", elapsed.as_secs(), p.as_secs()),
+        Some(p) => format!("{}s/{:.1}s", elapsed.as_secs(), p.as_secs_f64()),
         None => format!("{}s", elapsed.as_secs()),
     };
     let second = match last {
@@ -627,6 +628,13 @@ mod tests {
         );
         let first = plain_progress_line(Duration::from_secs(1), None, &Counts::default(), None);
         assert_eq!(first, "mcload: 1s · 0 requests · -/s · p99 - ms · errors 0");
+        let part = plain_progress_line(
+            Duration::from_millis(1_900),
+            Some(Duration::from_millis(2_500)),
+            &Counts::default(),
+            None,
+        );
+        assert!(part.starts_with("mcload: 1s/2.5s · "), "{part}");
         assert!(!line.contains(['\r', '\x1b', '\n']));
     }
 

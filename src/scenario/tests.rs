@@ -781,7 +781,11 @@ fn a_header_flag_is_checked_by_the_files_rules_at_its_flag() {
         ("Content-Length", "5", "frames each request"),
         ("bad name", "a", "not a valid header name"),
         ("X-A", "a\u{7}b", "control characters"),
-        ("X-A", "${MCLOAD_SURELY_UNSET_VAR}", "`MCLOAD_SURELY_UNSET_VAR` is not set"),
+        (
+            "X-A",
+            "${MCLOAD_SURELY_UNSET_VAR}",
+            "`MCLOAD_SURELY_UNSET_VAR` is not set",
+        ),
         ("X-A", "${unclosed", "no closing"),
     ] {
         let err = resolve("", &header_flags(&[(name, value)])).expect_err(name);
@@ -809,7 +813,8 @@ fn variables_in_header_values_are_read_from_the_environment() {
     // PATH is set wherever tests run; reading it needs no `set_var`,
     // which would race with other tests reading the environment.
     let path = std::env::var("PATH").expect("PATH is set");
-    let text = "[http]\nheaders = { Authorization = \"Bearer ${PATH}\", \"X-Lit\" = \"$${HOME}\" }\n";
+    let text =
+        "[http]\nheaders = { Authorization = \"Bearer ${PATH}\", \"X-Lit\" = \"$${HOME}\" }\n";
     let s = resolve(text, &header_flags(&[("X-Also", "k=${PATH}")])).unwrap();
     assert_eq!(
         s.http.headers,
@@ -828,8 +833,14 @@ fn an_unset_variable_is_named_at_its_place_and_a_credential_line_is_not_shown() 
     let e = problem("[http]\nheaders = { \"X-Run\" = \"${MCLOAD_SURELY_UNSET_VAR}\" }\n");
     assert_eq!((pos(&e).line, pos(&e).column), (2, 23), "{e}");
     assert_eq!(e.key, "http.headers.X-Run");
-    assert!(e.message.contains("`MCLOAD_SURELY_UNSET_VAR` is not set"), "{e}");
-    assert!(e.to_string().contains("X-Run"), "a plain header's line is shown: {e}");
+    assert!(
+        e.message.contains("`MCLOAD_SURELY_UNSET_VAR` is not set"),
+        "{e}"
+    );
+    assert!(
+        e.to_string().contains("X-Run"),
+        "a plain header's line is shown: {e}"
+    );
 
     let e = problem("[http.headers]\nAuthorization = \"Bearer hunter2\\u0007\"\n");
     assert_eq!(pos(&e).line, 2, "{e}");
