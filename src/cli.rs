@@ -50,13 +50,18 @@ enum Command {
   mcload run my.toml --target https://acme.hb-api.omtrdc.net --ca-cert ca.pem --duration 1m
   mcload run scenarios/smoke.toml --threshold \"latency.p99 < 250ms\" --threshold \"status.201 >= 99.5%\"
   mcload run scenarios/constant-rate.toml --junit junit.xml --json report.json
+  mcload run my.toml --header 'Authorization: Bearer ${API_TOKEN}' --header 'X-Run: ci'
 
 Flags override the scenario file. --duration or --requests replaces the file's
 stop rule as a whole. --concurrency chooses the closed model; --rate or --stages
 the open model, where latency counts from each request's intended start. Without a target in the file or flags, mcload starts its
 embedded reference server on 127.0.0.1 and checks its counts against mcload's.
 The run exits 1 when a threshold fails; unless a threshold is on `unexpected`
-(or the file says `[thresholds] defaults = false`), \"unexpected <= 1%\" applies.")]
+(or the file says `[thresholds] defaults = false`), \"unexpected <= 1%\" applies.
+The header prints when the load starts; in a log that is not a terminal, a
+progress line follows every --progress-every. Under GitHub Actions, failed
+thresholds are also ::error annotations, and the thresholds and verdict are
+appended to $GITHUB_STEP_SUMMARY.")]
     Run(RunFlags),
     /// Print the bodies `run` would send, one JSON document per line.
     #[command(after_help = "Examples:
@@ -166,11 +171,11 @@ struct RunFlags {
     junit: Option<PathBuf>,
     /// A request header, adding to or replacing the file's `[http.headers]`
     /// (repeatable): "Name: value". `${VAR}` in the value is read from the
-    /// environment (`$${` writes a literal `${`); credential headers
-    /// (Authorization, Cookie, names with token/key/secret) are shown redacted.
+    /// environment (`$${` writes a literal `${`). The values of credential
+    /// headers (Authorization, Cookie, names with token/key/secret) are never shown.
     #[arg(long = "header", value_name = "NAME: VALUE", value_parser = HeaderParser)]
     headers: Vec<(String, String)>,
-    /// When stderr is not a terminal (a CI log), print a progress line this often.
+    /// When stderr is not a terminal (a CI log), print a progress line this often (0: none).
     #[arg(long, value_name = "D", default_value = "10s", value_parser = parse_duration)]
     progress_every: Duration,
     /// No progress line and no text summary.
