@@ -22,6 +22,19 @@ pub fn shown<'a>(name: &str, value: &'a str) -> &'a str {
     if is_credential(name) { REDACTED } else { value }
 }
 
+/// Whether a line of a scenario file may hold a credential header's value:
+/// one of its `KEY =` pairs (a line, or an inline table's entries) names a
+/// credential. Such a line is never shown under an error message; a line
+/// hidden without need costs only the snippet, the position stays.
+pub fn line_may_hold_credential(line: &str) -> bool {
+    line.split([',', '{']).any(|pair| {
+        pair.split_once('=').is_some_and(|(key, _)| {
+            let key = key.trim().trim_matches(['"', '\'']);
+            !key.is_empty() && is_credential(key)
+        })
+    })
+}
+
 /// Why a header value could not be expanded.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ExpandError {
@@ -144,6 +157,20 @@ mod tests {
         ] {
             assert!(is_credential(name), "{name}");
             assert_eq!(shown(name, "v"), REDACTED);
+        }
+        for line in [
+            "Authorization = \"Bearer x\"",
+            "headers = { \"X-Run\" = \"ci\", Cookie = \"a=b\" }",
+            "  'X-Api-Key'=\"unterminated",
+        ] {
+            assert!(line_may_hold_credential(line), "{line}");
+        }
+        for line in [
+            "concurrency = 8",
+            "headers = { \"X-Run\" = \"ci\" }",
+            "[http.headers]",
+        ] {
+            assert!(!line_may_hold_credential(line), "{line}");
         }
         for name in ["X-Run", "Accept", "User-Agent"] {
             assert!(!is_credential(name), "{name}");

@@ -847,3 +847,15 @@ fn an_unset_variable_is_named_at_its_place_and_a_credential_line_is_not_shown() 
     assert!(e.message.contains("control characters"), "{e}");
     assert!(!e.to_string().contains("hunter2"), "{e}");
 }
+
+/// A TOML syntax error on a credential's line (an unclosed string) shows
+/// the place but not the line, so not the secret; other lines still show.
+#[test]
+fn a_syntax_error_on_a_credentials_line_does_not_show_it() {
+    let err = parse("[http.headers]\nAuthorization = \"Bearer hunter2\n").unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("test.toml:2:"), "{text}");
+    assert!(!text.contains("hunter2"), "{text}");
+    let err = parse("[http.headers]\n\"X-Run\" = \"ci\n").unwrap_err();
+    assert!(err.to_string().contains("\"X-Run\" = \"ci"), "{err}");
+}

@@ -8,7 +8,7 @@ use std::ops::RangeInclusive;
 use std::path::Path;
 use std::time::Duration;
 
-use super::error::{Place, Position, ScenarioError};
+use super::error::{Place, ScenarioError};
 use super::file::reader::MAX_DURATION;
 use super::headers;
 use super::raw::{Located, RawSettings};
@@ -475,12 +475,6 @@ fn http(c: &mut Check, raw: &RawSettings) -> HttpSettings {
     for header in &h.headers {
         let (name, value) = (&header.name, &header.value);
         let key = format!("http.headers.{}", name.value);
-        // A credential's source line is not shown under a message.
-        let value_place = if headers::is_credential(&name.value) {
-            redacted(&value.place)
-        } else {
-            value.place.clone()
-        };
         if let Err(message) = check_header_name(&name.value) {
             c.error(&name.place, &key, message, None);
             continue;
@@ -490,12 +484,12 @@ fn http(c: &mut Check, raw: &RawSettings) -> HttpSettings {
             Err(e) => {
                 let hint = matches!(e, headers::ExpandError::Unset(_))
                     .then_some("set it in the environment, or write `$${` for a literal `${`");
-                c.error(&value_place, &key, e.message(), hint);
+                c.error(&value.place, &key, e.message(), hint);
                 continue;
             }
         };
         if let Err(message) = check_header_value(&expanded) {
-            c.error(&value_place, &key, message, None);
+            c.error(&value.place, &key, message, None);
         } else {
             headers.push((name.value.clone(), expanded));
         }
@@ -503,17 +497,6 @@ fn http(c: &mut Check, raw: &RawSettings) -> HttpSettings {
     HttpSettings {
         timeout: h.timeout.as_ref().map_or(DEFAULT_TIMEOUT, |f| f.value),
         headers,
-    }
-}
-
-/// `place` without its source line, for a value that must not be shown.
-fn redacted(place: &Place) -> Place {
-    match place {
-        Place::File(p) => Place::File(Position {
-            source_line: String::new(),
-            ..p.clone()
-        }),
-        flag => flag.clone(),
     }
 }
 
