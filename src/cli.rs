@@ -13,7 +13,9 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::commands::{self, run::JsonDest};
 use crate::reference::Faults;
-use crate::scenario::{FlagSettings, Ramp, TargetUrl, parse_duration, parse_number, parse_stages};
+use crate::scenario::{
+    FlagSettings, Ramp, TargetUrl, parse_duration, parse_header, parse_number, parse_stages,
+};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -48,13 +50,18 @@ enum Command {
   mcload run my.toml --target https://acme.hb-api.omtrdc.net --ca-cert ca.pem --duration 1m
   mcload run scenarios/smoke.toml --threshold \"latency.p99 < 250ms\" --threshold \"status.201 >= 99.5%\"
   mcload run scenarios/constant-rate.toml --junit junit.xml --json report.json
+  mcload run my.toml --header 'Authorization: Bearer ${API_TOKEN}' --header 'X-Run: ci'
 
 Flags override the scenario file. --duration or --requests replaces the file's
 stop rule as a whole. --concurrency chooses the closed model; --rate or --stages
 the open model, where latency counts from each request's intended start. Without a target in the file or flags, mcload starts its
 embedded reference server on 127.0.0.1 and checks its counts against mcload's.
 The run exits 1 when a threshold fails; unless a threshold is on `unexpected`
-(or the file says `[thresholds] defaults = false`), \"unexpected <= 1%\" applies.")]
+(or the file says `[thresholds] defaults = false`), \"unexpected <= 1%\" applies.
+The header prints when the load starts; in a log that is not a terminal, a
+progress line follows every --progress-every. Under GitHub Actions, failed
+thresholds are also ::error annotations, and the thresholds and verdict are
+appended to $GITHUB_STEP_SUMMARY.")]
     Run(RunFlags),
     /// Print the bodies `run` would send, one JSON document per line.
     #[command(after_help = "Examples:
@@ -162,9 +169,46 @@ struct RunFlags {
     /// Write a JUnit XML report: one test case per threshold and per check.
     #[arg(long, value_name = "PATH")]
     junit: Option<PathBuf>,
+    /// A request header, adding to or replacing the file's `[http.headers]`
+    /// (repeatable): "Name: value". `${VAR}` in the value is read from the
+    /// environment (`$${` writes a literal `${`). The values of credential
+    /// headers (Authorization, Cookie, names with token/key/secret) are never shown.
+    #[arg(long = "header", value_name = "NAME: VALUE", value_parser = HeaderParser)]
+    headers: Vec<(String, String)>,
+    /// When stderr is not a terminal (a CI log), print a progress line this often (0: none).
+    #[arg(long, value_name = "D", default_value = "10s", value_parser = parse_duration)]
+    progress_every: Duration,
     /// No progress line and no text summary.
     #[arg(long, short)]
     quiet: bool,
+}
+
+/// `--header`'s form; a mistake is said without repeating the value,
+/// which may hold a secret (clap's own message would quote it).
+#[derive(Clone)]
+struct HeaderParser;
+
+impl clap::builder::TypedValueParser for HeaderParser {
+    type Value = (String, String);
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Self::Value, clap::Error> {
+        let fail = |message: String| {
+            clap::Error::raw(
+                clap::error::ErrorKind::ValueValidation,
+                format!("--header: {message}\n"),
+            )
+            .with_cmd(cmd)
+        };
+        let text = value
+            .to_str()
+            .ok_or_else(|| fail("the header is not valid UTF-8".into()))?;
+        parse_header(text).map_err(fail)
+    }
 }
 
 impl RunFlags {
@@ -186,6 +230,7 @@ impl RunFlags {
             ca_cert: self.ca_cert.clone(),
             invalid_share: self.invalid_share,
             thresholds: self.thresholds.clone(),
+            headers: self.headers.clone(),
         }
     }
 }
@@ -354,6 +399,7 @@ pub fn main_with(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) ->
             }),
             hlog: f.hlog,
             junit: f.junit,
+            progress_every: f.progress_every,
             quiet: f.quiet,
         }),
         Command::Sample(f) => commands::sample::sample(

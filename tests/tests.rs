@@ -10,10 +10,14 @@ mod util;
 /// Invalid bodies by mutation, and the response checks against servers
 /// that misbehave on purpose.
 mod checks;
+/// Output in CI logs: header at start, plain progress, GitHub Actions.
+mod ci_output;
 /// `mcload compare`: saved runs judged against each other.
 mod compare;
 /// Exit codes and messages for bad input and unreachable targets.
 mod errors;
+/// `--header`, `${VAR}` in header values, and credentials kept out of the output.
+mod headers;
 /// Targets that misbehave or die: every request still accounted for.
 mod hostile;
 /// Ctrl-C and SIGTERM (and the library's interrupt): exit 130 with a

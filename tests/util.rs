@@ -555,3 +555,75 @@ impl Drop for Serve {
         let _ = self.child.wait();
     }
 }
+
+/// A server that answers every request 201 (with a fresh session id) and
+/// records the head of each request it reads, to show what went on the
+/// wire. It counts requests; heads beyond the first 100 are not kept.
+pub struct HeadServer {
+    pub addr: SocketAddr,
+    pub heads: Arc<std::sync::Mutex<Vec<String>>>,
+    pub requests: Arc<AtomicU64>,
+}
+
+impl HeadServer {
+    pub fn start() -> HeadServer {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let heads = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let requests = Arc::new(AtomicU64::new(0));
+        let (h, r) = (heads.clone(), requests.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let (h, r) = (h.clone(), r.clone());
+                std::thread::spawn(move || {
+                    let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
+                    let mut buf = Vec::new();
+                    loop {
+                        // The head as it arrived, before the request is consumed.
+                        let head = loop {
+                            if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                                break Some(String::from_utf8_lossy(&buf[..end]).into_owned());
+                            }
+                            let mut chunk = [0u8; 4096];
+                            match stream.read(&mut chunk) {
+                                Ok(0) | Err(_) => break None,
+                                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                            }
+                        };
+                        let Some(head) = head else { return };
+                        if !read_request(&mut stream, &mut buf) {
+                            return;
+                        }
+                        let n = r.fetch_add(1, SeqCst);
+                        let mut kept = h.lock().unwrap();
+                        if kept.len() < 100 {
+                            kept.push(head);
+                        }
+                        drop(kept);
+                        let answer = format!(
+                            "HTTP/1.1 201 Created\r\nLocation: /api/v1/sessions/{n:064x}\r\nContent-Length: 0\r\n\r\n"
+                        );
+                        if stream.write_all(answer.as_bytes()).is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        HeadServer {
+            addr,
+            heads,
+            requests,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The heads recorded so far.
+    pub fn heads(&self) -> Vec<String> {
+        self.heads.lock().unwrap().clone()
+    }
+}

@@ -6,12 +6,13 @@ use std::fs::File;
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context as _;
 
 use super::{CommandResult, Exit, Failure};
 use crate::engine::TargetError;
-use crate::progress::Progress;
+use crate::progress::{HeaderTo, Live, Progress};
 use crate::report::{self, RunReport};
 use crate::run::{self, Cause, Interrupt, RunError, RunOptions, RunResult};
 use crate::scenario::{FlagSettings, Scenario};
@@ -35,6 +36,9 @@ pub struct RunArgs {
     pub hlog: Option<PathBuf>,
     /// Where the JUnit XML report goes.
     pub junit: Option<PathBuf>,
+    /// How often a plain progress line is printed when stderr is not a
+    /// terminal.
+    pub progress_every: Duration,
     /// No live line and no text summary: only errors and the JSON report.
     pub quiet: bool,
 }
@@ -76,8 +80,19 @@ pub fn run(args: &RunArgs) -> CommandResult {
 
     let interrupt = Arc::new(Interrupt::default());
     let signals = SignalWatch::start(interrupt.clone()).map_err(Failure::unreachable)?;
-    let watch = (!args.quiet && io::stderr().is_terminal())
-        .then(|| Box::new(Progress::default()) as Box<dyn run::Watch>);
+    // The header prints when the load starts, the summary after it.
+    let live = if io::stderr().is_terminal() {
+        Live::Terminal
+    } else {
+        Live::Every(args.progress_every)
+    };
+    let header_to = if args.json == Some(JsonDest::Stdout) {
+        HeaderTo::Stderr
+    } else {
+        HeaderTo::Stdout
+    };
+    let watch =
+        (!args.quiet).then(|| Box::new(Progress::new(live, header_to)) as Box<dyn run::Watch>);
     let result = run::execute(
         &scenario,
         RunOptions {
@@ -101,6 +116,7 @@ pub fn run(args: &RunArgs) -> CommandResult {
     )
     .context("cannot write the report")
     .map_err(Failure::bad_input)?;
+    github_actions(&result.report, args);
     Ok(exit_code(&result, &mut io::stderr().lock()))
 }
 
@@ -143,9 +159,9 @@ fn write_reports(
         // With the JSON on stdout, the text goes to stderr so that stdout
         // stays one parseable document.
         if json_to_stdout {
-            report::write_text(run, &mut io::stderr().lock())?;
+            report::write_summary(run, &mut io::stderr().lock())?;
         } else {
-            report::write_text(run, &mut io::stdout().lock())?;
+            report::write_summary(run, &mut io::stdout().lock())?;
         }
     }
     let json = report::to_json(run);
@@ -164,6 +180,37 @@ fn write_reports(
         file.flush()?;
     }
     Ok(())
+}
+
+/// Under GitHub Actions (`GITHUB_ACTIONS=true`): an `::error` annotation
+/// per cause that fails the verdict (on stdout, or stderr when stdout
+/// holds the JSON report; the runner reads both), and the thresholds and
+/// verdict appended to the file `GITHUB_STEP_SUMMARY` names. A summary
+/// that cannot be written is said on stderr and leaves the exit code be.
+fn github_actions(run: &RunReport, args: &RunArgs) {
+    if std::env::var_os("GITHUB_ACTIONS").is_none_or(|v| v != "true") {
+        return;
+    }
+    let _ = if args.json == Some(JsonDest::Stdout) {
+        report::ci::write_annotations(run, &mut io::stderr().lock())
+    } else {
+        report::ci::write_annotations(run, &mut io::stdout().lock())
+    };
+    let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) else {
+        return;
+    };
+    let path = PathBuf::from(path);
+    let appended = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .and_then(|mut f| f.write_all(report::ci::step_summary(run).as_bytes()));
+    if let Err(e) = appended {
+        eprintln!(
+            "mcload: cannot append to GITHUB_STEP_SUMMARY ({}): {e}",
+            path.display()
+        );
+    }
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! the live progress line. It
 //! reads measured numbers and run facts; it never runs load.
 
+pub mod ci;
 pub mod compare;
 mod hlog;
 mod json;
@@ -15,8 +16,8 @@ pub use hlog::HlogFile;
 pub use json::{SCHEMA, histogram_base64, to_json};
 pub use junit::{to_junit, write_junit};
 pub use text::{
-    LastSecond, clear_progress, describe_load, grouped, progress_line, rate_text, redraw_progress,
-    write_text,
+    LastSecond, RunHeader, clear_progress, describe_load, grouped, plain_progress_line,
+    progress_line, rate_text, redraw_progress, write_header, write_summary, write_text,
 };
 
 use crate::checks::CheckTally;

@@ -112,11 +112,43 @@ pub fn describe_load(
     }
 }
 
-/// Writes the human summary of a run.
-pub fn write_text(run: &RunReport, out: &mut dyn Write) -> io::Result<()> {
-    let c = &run.tally.counts;
-    let total = run.measured_scheduled();
-    let target_note = if run.embedded {
+/// The first two lines of a run's summary: what runs, where, and how.
+/// `mcload run` prints them when the load starts.
+#[derive(Clone, Debug)]
+pub struct RunHeader {
+    pub scenario: String,
+    /// The target's base URL.
+    pub target: String,
+    /// The endpoint path appended to it.
+    pub path: String,
+    pub embedded: bool,
+    pub model: Model,
+    pub stop: StopRule,
+    pub warmup: Option<Duration>,
+    pub threads: usize,
+    pub seed: u64,
+}
+
+impl RunHeader {
+    /// The header of a finished run.
+    pub fn of(run: &RunReport) -> RunHeader {
+        RunHeader {
+            scenario: run.scenario.clone(),
+            target: run.target.clone(),
+            path: run.path.clone(),
+            embedded: run.embedded,
+            model: run.model.clone(),
+            stop: run.stop,
+            warmup: run.warmup.as_ref().map(|(w, _)| *w),
+            threads: run.threads,
+            seed: run.seed,
+        }
+    }
+}
+
+/// Writes the header: target, then model and plan.
+pub fn write_header(h: &RunHeader, out: &mut dyn Write) -> io::Result<()> {
+    let target_note = if h.embedded {
         " (embedded reference server)"
     } else {
         ""
@@ -125,22 +157,31 @@ pub fn write_text(run: &RunReport, out: &mut dyn Write) -> io::Result<()> {
         out,
         "mcload {} · {} → {}{}{}",
         env!("CARGO_PKG_VERSION"),
-        run.scenario,
-        run.target,
-        run.path,
+        h.scenario,
+        h.target,
+        h.path,
         target_note
     )?;
     writeln!(
         out,
         "{} · seed {}",
-        describe_load(
-            &run.model,
-            run.stop,
-            run.warmup.as_ref().map(|(w, _)| *w),
-            Some(run.threads)
-        ),
-        run.seed
+        describe_load(&h.model, h.stop, h.warmup, Some(h.threads)),
+        h.seed
     )?;
+    out.flush()
+}
+
+/// Writes the human summary of a run: the header, then the rest.
+pub fn write_text(run: &RunReport, out: &mut dyn Write) -> io::Result<()> {
+    write_header(&RunHeader::of(run), out)?;
+    write_summary(run, out)
+}
+
+/// Writes the summary of a run after its header (which `mcload run`
+/// printed when the load started).
+pub fn write_summary(run: &RunReport, out: &mut dyn Write) -> io::Result<()> {
+    let c = &run.tally.counts;
+    let total = run.measured_scheduled();
     if let Some(a) = &run.aborted {
         writeln!(
             out,
@@ -484,6 +525,31 @@ pub fn progress_line(
     )
 }
 
+/// The progress line for a log that is not a terminal, printed on a line
+/// of its own every so often:
+/// `mcload: 10s/60s · 123,456 requests · 12,345/s · p99 1.234 ms · errors 0`.
+pub fn plain_progress_line(
+    elapsed: Duration,
+    planned: Option<Duration>,
+    now: &Counts,
+    last: Option<LastSecond>,
+) -> String {
+    let time = match planned {
+        Some(p) if p.subsec_millis() == 0 => format!("{}s/{}s", elapsed.as_secs(), p.as_secs()),
+        Some(p) => format!("{}s/{:.1}s", elapsed.as_secs(), p.as_secs_f64()),
+        None => format!("{}s", elapsed.as_secs()),
+    };
+    let second = match last {
+        Some(l) => format!("{}/s · p99 {:.3} ms", grouped(l.rate), l.p99_ms),
+        None => "-/s · p99 - ms".to_string(),
+    };
+    format!(
+        "mcload: {time} · {} requests · {second} · errors {}",
+        grouped(now.total()),
+        grouped(now.errors())
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -539,6 +605,37 @@ mod tests {
             line,
             "  2.5s/10s  123,456 requests     49,382/s  p99    0.193 ms  201 123,400  errors 56"
         );
+    }
+
+    /// A CI log gets a plain line: no carriage return, no escape.
+    #[test]
+    fn the_plain_progress_line_is_one_line_of_plain_text() {
+        let line = plain_progress_line(
+            Duration::from_millis(10_400),
+            Some(Duration::from_secs(60)),
+            &Counts::from_pairs([
+                (crate::metrics::Kind::Created, 123_450),
+                (crate::metrics::Kind::Timeout, 6),
+            ]),
+            Some(LastSecond {
+                rate: 12_345,
+                p99_ms: 1.2344,
+            }),
+        );
+        assert_eq!(
+            line,
+            "mcload: 10s/60s · 123,456 requests · 12,345/s · p99 1.234 ms · errors 6"
+        );
+        let first = plain_progress_line(Duration::from_secs(1), None, &Counts::default(), None);
+        assert_eq!(first, "mcload: 1s · 0 requests · -/s · p99 - ms · errors 0");
+        let part = plain_progress_line(
+            Duration::from_millis(1_900),
+            Some(Duration::from_millis(2_500)),
+            &Counts::default(),
+            None,
+        );
+        assert!(part.starts_with("mcload: 1s/2.5s · "), "{part}");
+        assert!(!line.contains(['\r', '\x1b', '\n']));
     }
 
     #[test]

@@ -14,7 +14,7 @@ use crate::engine::{self, Control, Endpoint, RunStart, TargetError};
 use crate::generate::BodyGenerator;
 use crate::metrics::{self, Counts, Kind, LatestSecond, LiveCounts, Recorder, SeriesCollector};
 use crate::reference::{Embedded, Faults, StatsSnapshot};
-use crate::report::{HlogFile, RunReport, ServerCheck, ServerCounts};
+use crate::report::{HlogFile, RunHeader, RunReport, ServerCheck, ServerCounts};
 use crate::scenario::{Model, Scenario, Scheme, TargetUrl};
 use crate::schedule::{ClosedSchedule, OpenSchedule, Schedule};
 pub use crate::verdict::Cause;
@@ -60,6 +60,8 @@ pub struct LiveView {
     latest: Arc<LatestSecond>,
     /// How long the run is planned to take, when it has a duration.
     pub planned: Option<Duration>,
+    /// What runs, where and how: the summary's first lines.
+    pub header: RunHeader,
 }
 
 impl LiveView {
@@ -271,6 +273,17 @@ pub fn execute(scenario: &Scenario, options: RunOptions) -> Result<RunResult, Ru
             lives: lives.clone(),
             latest: collector.latest.clone(),
             planned: stop.duration.map(|d| d + warmup.unwrap_or_default()),
+            header: RunHeader {
+                scenario: scenario.name.clone(),
+                target: url.to_string(),
+                path: scenario.target.path.clone(),
+                embedded: embedded.is_some(),
+                model: scenario.load.model.clone(),
+                stop,
+                warmup,
+                threads,
+                seed,
+            },
         });
     }
 

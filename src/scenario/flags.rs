@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::file::reader::parse_duration;
-use super::raw::{Located, RawSettings, RawStage, RawThreshold};
+use super::raw::{Located, RawHeader, RawSettings, RawStage, RawThreshold};
 use super::{Stage, TargetUrl};
 
 /// The values of `run`'s (and `sample`'s) flags that override the file's.
@@ -30,6 +30,10 @@ pub struct FlagSettings {
     pub invalid_share: Option<f64>,
     /// `--threshold EXPR`, in the order given; they add to the file's.
     pub thresholds: Vec<String>,
+    /// `--header "Name: value"`, in the order given, split at the first
+    /// colon; each replaces the file's header of the same name
+    /// (case-insensitively). Checked and expanded with the file's.
+    pub headers: Vec<(String, String)>,
 }
 
 /// The `--stages` flag: a starting rate and the stages that follow it.
@@ -70,6 +74,14 @@ impl FlagSettings {
         raw.load.requests = at(&self.requests, "--requests");
         raw.load.threads = at(&self.threads, "--threads");
         raw.http.timeout = at(&self.timeout, "--timeout");
+        raw.http.headers = self
+            .headers
+            .iter()
+            .map(|(name, value)| RawHeader {
+                name: Located::flag(name.clone(), "--header"),
+                value: Located::flag(value.clone(), "--header"),
+            })
+            .collect();
         raw.body.seed = at(&self.seed, "--seed");
         raw.body.invalid_share = at(&self.invalid_share, "--invalid-share");
         raw.thresholds.entries = self
@@ -124,6 +136,18 @@ pub fn parse_stages(text: &str) -> Result<Ramp, String> {
         ));
     }
     Ok(Ramp { start, stages })
+}
+
+/// The `--header` flag's form, `Name: value`: split at the first colon,
+/// both sides trimmed. The name and value are checked with the file's
+/// headers. The message does not repeat the text, which may hold a secret.
+pub fn parse_header(text: &str) -> Result<(String, String), String> {
+    match text.split_once(':') {
+        Some((name, value)) if !name.trim().is_empty() => {
+            Ok((name.trim().to_string(), value.trim().to_string()))
+        }
+        _ => Err("write `Name: value`, e.g. --header \"X-Run: ci\"".into()),
+    }
 }
 
 /// A finite number written on the command line, e.g. `500` or `2.5`.

@@ -27,6 +27,7 @@
 mod error;
 mod file;
 mod flags;
+pub mod headers;
 pub mod merge;
 mod pattern;
 pub mod raw;
@@ -39,7 +40,7 @@ use std::time::Duration;
 pub use crate::spec::MAX_HEADERS;
 pub use error::{LoadError, Place, Position, ScenarioError};
 pub use file::reader::{MAX_DURATION, parse_duration};
-pub use flags::{FlagSettings, Ramp, parse_number, parse_stages};
+pub use flags::{FlagSettings, Ramp, parse_header, parse_number, parse_stages};
 pub use pattern::{MAX_PLACEHOLDER_LEN, Part as PatternPart, Pattern};
 pub use raw::RawSettings;
 pub use target::{Scheme, TargetUrl, UrlError, check_endpoint_path};

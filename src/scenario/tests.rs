@@ -746,3 +746,116 @@ fn a_broken_file_value_is_reported_even_when_a_flag_replaces_it() {
         "{err}"
     );
 }
+
+fn header_flags(headers: &[(&str, &str)]) -> FlagSettings {
+    FlagSettings {
+        headers: headers
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect(),
+        ..FlagSettings::default()
+    }
+}
+
+/// `--header` adds a header, or replaces the file's of the same name
+/// whatever its case, through the same merge as every flag.
+#[test]
+fn a_header_flag_adds_or_replaces_the_files_header_of_that_name() {
+    let text = "[http]\nheaders = { \"X-Run\" = \"file\", Accept = \"*/*\" }\n";
+    let s = resolve(text, &header_flags(&[("x-run", "flag"), ("X-New", "1")])).unwrap();
+    assert_eq!(
+        s.http.headers,
+        [
+            ("Accept".to_string(), "*/*".to_string()),
+            ("x-run".to_string(), "flag".to_string()),
+            ("X-New".to_string(), "1".to_string()),
+        ]
+    );
+}
+
+/// A `--header` is checked by the file's rules, and the mistake is
+/// located at `--header`.
+#[test]
+fn a_header_flag_is_checked_by_the_files_rules_at_its_flag() {
+    for (name, value, says) in [
+        ("Content-Length", "5", "frames each request"),
+        ("bad name", "a", "not a valid header name"),
+        ("X-A", "a\u{7}b", "control characters"),
+        (
+            "X-A",
+            "${MCLOAD_SURELY_UNSET_VAR}",
+            "`MCLOAD_SURELY_UNSET_VAR` is not set",
+        ),
+        ("X-A", "${unclosed", "no closing"),
+    ] {
+        let err = resolve("", &header_flags(&[(name, value)])).expect_err(name);
+        let problems = err.problems();
+        assert_eq!(problems.len(), 1, "{err}");
+        assert_eq!(problems[0].flag(), Some("--header"), "{err}");
+        assert!(err.to_string().contains(says), "{name}: {err}");
+    }
+    let many: Vec<(String, String)> = (0..=MAX_HEADERS)
+        .map(|i| (format!("X-H{i}"), "v".to_string()))
+        .collect();
+    let flags = FlagSettings {
+        headers: many,
+        ..FlagSettings::default()
+    };
+    let err = resolve("", &flags).expect_err("too many headers");
+    assert_eq!(err.problems()[0].flag(), Some("--header"), "{err}");
+    assert!(err.to_string().contains("at most 64"), "{err}");
+}
+
+/// `${VAR}` is read from the environment when the scenario loads, in the
+/// file's headers and the flag's alike; `$${` is a literal `${`.
+#[test]
+fn variables_in_header_values_are_read_from_the_environment() {
+    // PATH is set wherever tests run; reading it needs no `set_var`,
+    // which would race with other tests reading the environment.
+    let path = std::env::var("PATH").expect("PATH is set");
+    let text =
+        "[http]\nheaders = { Authorization = \"Bearer ${PATH}\", \"X-Lit\" = \"$${HOME}\" }\n";
+    let s = resolve(text, &header_flags(&[("X-Also", "k=${PATH}")])).unwrap();
+    assert_eq!(
+        s.http.headers,
+        [
+            ("Authorization".to_string(), format!("Bearer {path}")),
+            ("X-Lit".to_string(), "${HOME}".to_string()),
+            ("X-Also".to_string(), format!("k={path}")),
+        ]
+    );
+}
+
+/// An unset variable in the file is exit 2 naming it and the place; a
+/// credential's line is not shown under the message.
+#[test]
+fn an_unset_variable_is_named_at_its_place_and_a_credential_line_is_not_shown() {
+    let e = problem("[http]\nheaders = { \"X-Run\" = \"${MCLOAD_SURELY_UNSET_VAR}\" }\n");
+    assert_eq!((pos(&e).line, pos(&e).column), (2, 23), "{e}");
+    assert_eq!(e.key, "http.headers.X-Run");
+    assert!(
+        e.message.contains("`MCLOAD_SURELY_UNSET_VAR` is not set"),
+        "{e}"
+    );
+    assert!(
+        e.to_string().contains("X-Run"),
+        "a plain header's line is shown: {e}"
+    );
+
+    let e = problem("[http.headers]\nAuthorization = \"Bearer hunter2\\u0007\"\n");
+    assert_eq!(pos(&e).line, 2, "{e}");
+    assert!(e.message.contains("control characters"), "{e}");
+    assert!(!e.to_string().contains("hunter2"), "{e}");
+}
+
+/// A TOML syntax error on a credential's line (an unclosed string) shows
+/// the place but not the line, so not the secret; other lines still show.
+#[test]
+fn a_syntax_error_on_a_credentials_line_does_not_show_it() {
+    let err = parse("[http.headers]\nAuthorization = \"Bearer hunter2\n").unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("test.toml:2:"), "{text}");
+    assert!(!text.contains("hunter2"), "{text}");
+    let err = parse("[http.headers]\n\"X-Run\" = \"ci\n").unwrap_err();
+    assert!(err.to_string().contains("\"X-Run\" = \"ci"), "{err}");
+}

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use super::error::{Place, ScenarioError};
 use super::file::reader::MAX_DURATION;
+use super::headers;
 use super::raw::{Located, RawSettings};
 use super::{
     BodySettings, DEFAULT_CONCURRENCY, DEFAULT_CONNECTIONS, DEFAULT_MAX_IN_FLIGHT, DEFAULT_PATH,
@@ -476,10 +477,21 @@ fn http(c: &mut Check, raw: &RawSettings) -> HttpSettings {
         let key = format!("http.headers.{}", name.value);
         if let Err(message) = check_header_name(&name.value) {
             c.error(&name.place, &key, message, None);
-        } else if let Err(message) = check_header_value(&value.value) {
+            continue;
+        }
+        let expanded = match headers::expand_env(&value.value) {
+            Ok(expanded) => expanded,
+            Err(e) => {
+                let hint = matches!(e, headers::ExpandError::Unset(_))
+                    .then_some("set it in the environment, or write `$${` for a literal `${`");
+                c.error(&value.place, &key, e.message(), hint);
+                continue;
+            }
+        };
+        if let Err(message) = check_header_value(&expanded) {
             c.error(&value.place, &key, message, None);
         } else {
-            headers.push((name.value.clone(), value.value.clone()));
+            headers.push((name.value.clone(), expanded));
         }
     }
     HttpSettings {

@@ -51,14 +51,20 @@ impl<'s> Reader<'s> {
         }
     }
 
-    /// The place in the file where `span` starts.
+    /// The place in the file where `span` starts. A line that may hold a
+    /// credential header's value is not kept, so no message shows it.
     pub fn place(&self, span: Range<usize>) -> Place {
         let (line, column, text) = self.locator.locate(span.start);
+        let shown = if crate::scenario::headers::line_may_hold_credential(text) {
+            ""
+        } else {
+            text
+        };
         Place::File(Position {
             file: self.file.to_string(),
             line,
             column,
-            source_line: text.to_string(),
+            source_line: shown.to_string(),
         })
     }
 
