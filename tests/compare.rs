@@ -333,6 +333,55 @@ fn a_check_that_appears_regresses_and_few_runs_are_judged_by_the_tolerance() {
     assert!(md.contains("> warning: fewer than 3 reports"), "{md}");
 }
 
+/// Under GitHub Actions a regressed row is also an `::error` annotation,
+/// and the Markdown table is appended to the step summary; elsewhere
+/// neither.
+#[test]
+fn under_github_actions_a_regression_is_annotated_and_summarised() {
+    let dir = temp_dir("compare-github");
+    let broken = edited(&dir, "broken.json", |v| {
+        v["checks"]["location_invalid"] = 1.into();
+    });
+    let summary = dir.join("summary.md");
+    std::fs::write(&summary, "earlier step\n").unwrap();
+    let out = mcload()
+        .arg("compare")
+        .arg("--base")
+        .arg(fixture())
+        .arg("--cand")
+        .arg(&broken)
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .output()
+        .unwrap();
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout
+            .contains("::error title=mcload::checks.location_invalid: regressed against the base"),
+        "{stdout}"
+    );
+    let md = std::fs::read_to_string(&summary).unwrap();
+    assert!(md.starts_with("earlier step\n### mcload compare"), "{md}");
+
+    let quiet = mcload()
+        .arg("compare")
+        .arg("--base")
+        .arg(fixture())
+        .arg("--cand")
+        .arg(&broken)
+        .env_remove("GITHUB_ACTIONS")
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .output()
+        .unwrap();
+    assert!(!text(&quiet.stdout).contains("::error"));
+    assert_eq!(
+        std::fs::read_to_string(&summary).unwrap(),
+        md,
+        "not appended"
+    );
+}
+
 #[test]
 fn compare_reads_the_schema_run_writes() {
     assert_eq!(mcload::verdict::compare::SCHEMA, mcload::report::SCHEMA);

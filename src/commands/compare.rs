@@ -9,11 +9,12 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, anyhow};
 
 use super::{CommandResult, Exit, Failure};
+use crate::report;
 use crate::report::compare::{
     CompareView, compare_to_json, compare_warnings, write_compare_junit, write_compare_markdown,
     write_compare_text,
 };
-use crate::verdict::compare::{self, RunSample, Settings};
+use crate::verdict::compare::{self, RunSample, Settings, Verdict};
 
 /// The arguments of `mcload compare`.
 #[derive(Clone, Debug, Default)]
@@ -116,6 +117,7 @@ pub fn compare(args: &CompareArgs, out: &mut impl Write, err: &mut impl Write) -
     )
     .context("cannot write the comparison")
     .map_err(Failure::bad_input)?;
+    github_actions(&view, out);
     Ok(if comparison.fails(args.fail_on_inconclusive) {
         Exit::CheckFailed
     } else {
@@ -143,4 +145,31 @@ fn write_outputs(
         file.flush()?;
     }
     Ok(())
+}
+
+/// Under GitHub Actions: an `::error` annotation per row that fails the
+/// comparison, and the Markdown table appended to `GITHUB_STEP_SUMMARY`.
+fn github_actions(view: &CompareView, out: &mut impl Write) {
+    if !super::under_github_actions() {
+        return;
+    }
+    for row in &view.comparison.rows {
+        let fails = match row.verdict {
+            Verdict::Regressed => true,
+            Verdict::Inconclusive => view.fail_on_inconclusive,
+            _ => false,
+        };
+        if fails {
+            let message = format!(
+                "{}: {} against the base",
+                row.metric.name(),
+                row.verdict.name()
+            );
+            let _ = writeln!(out, "{}", report::ci::annotation(&message));
+        }
+    }
+    let mut markdown = Vec::new();
+    if write_compare_markdown(view, &mut markdown).is_ok() {
+        super::append_step_summary(&markdown);
+    }
 }

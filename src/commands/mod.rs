@@ -47,3 +47,29 @@ impl Failure {
 }
 
 pub type CommandResult = Result<Exit, Failure>;
+
+/// Whether mcload runs under GitHub Actions (`GITHUB_ACTIONS=true`).
+fn under_github_actions() -> bool {
+    std::env::var_os("GITHUB_ACTIONS").is_some_and(|v| v == "true")
+}
+
+/// Appends `markdown` to the file `GITHUB_STEP_SUMMARY` names, when it
+/// names one. A summary that cannot be written is said on stderr and
+/// leaves the exit code be.
+fn append_step_summary(markdown: &[u8]) {
+    let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) else {
+        return;
+    };
+    let path = std::path::PathBuf::from(path);
+    let appended = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, markdown));
+    if let Err(e) = appended {
+        eprintln!(
+            "mcload: cannot append to GITHUB_STEP_SUMMARY ({}): {e}",
+            path.display()
+        );
+    }
+}

@@ -188,7 +188,7 @@ fn write_reports(
 /// verdict appended to the file `GITHUB_STEP_SUMMARY` names. A summary
 /// that cannot be written is said on stderr and leaves the exit code be.
 fn github_actions(run: &RunReport, args: &RunArgs) {
-    if std::env::var_os("GITHUB_ACTIONS").is_none_or(|v| v != "true") {
+    if !super::under_github_actions() {
         return;
     }
     let _ = if args.json == Some(JsonDest::Stdout) {
@@ -196,21 +196,7 @@ fn github_actions(run: &RunReport, args: &RunArgs) {
     } else {
         report::ci::write_annotations(run, &mut io::stdout().lock())
     };
-    let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) else {
-        return;
-    };
-    let path = PathBuf::from(path);
-    let appended = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)
-        .and_then(|mut f| f.write_all(report::ci::step_summary(run).as_bytes()));
-    if let Err(e) = appended {
-        eprintln!(
-            "mcload: cannot append to GITHUB_STEP_SUMMARY ({}): {e}",
-            path.display()
-        );
-    }
+    super::append_step_summary(report::ci::step_summary(run).as_bytes());
 }
 
 #[cfg(test)]
