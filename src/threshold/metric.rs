@@ -9,8 +9,8 @@ use std::fmt;
 use crate::spec::Bucket;
 use crate::spec::Check;
 
-/// A statistic of a latency histogram.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A statistic of a latency histogram (thresholds and `compare` alike).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Stat {
     Min,
     P50,
@@ -44,6 +44,18 @@ impl Stat {
             Stat::P999 => "p999",
             Stat::Max => "max",
             Stat::Mean => "mean",
+        }
+    }
+
+    /// The quantile a percentile stands for; `None` for min, max and mean.
+    pub fn quantile(self) -> Option<f64> {
+        match self {
+            Stat::P50 => Some(0.5),
+            Stat::P90 => Some(0.9),
+            Stat::P95 => Some(0.95),
+            Stat::P99 => Some(0.99),
+            Stat::P999 => Some(0.999),
+            Stat::Min | Stat::Max | Stat::Mean => None,
         }
     }
 }

@@ -37,65 +37,37 @@ pub const SHARE_OFFSET: f64 = 0.001;
 /// with no answer) must still have a logarithm.
 const FLOOR: f64 = 0.001;
 
-/// A statistic of a latency histogram.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Stat {
-    P50,
-    P90,
-    P95,
-    P99,
-    P999,
-    Mean,
+pub use crate::threshold::metric::Stat;
+
+/// The statistics `compare` judges: min and max are single answers, too
+/// noisy to compare between runs.
+const COMPARED: [Stat; 6] = [
+    Stat::P50,
+    Stat::P90,
+    Stat::P95,
+    Stat::P99,
+    Stat::P999,
+    Stat::Mean,
+];
+
+/// Answers each run must have for `stat` to be judged: 10/(1−q) for a
+/// quantile q, so that at least ten answers lie beyond it.
+pub fn min_answers(stat: Stat) -> u64 {
+    match stat.quantile() {
+        Some(q) => (10.0 / (1.0 - q)).round() as u64,
+        None => 10,
+    }
 }
 
-impl Stat {
-    const ALL: [Stat; 6] = [
-        Stat::P50,
-        Stat::P90,
-        Stat::P95,
-        Stat::P99,
-        Stat::P999,
-        Stat::Mean,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Stat::P50 => "p50",
-            Stat::P90 => "p90",
-            Stat::P95 => "p95",
-            Stat::P99 => "p99",
-            Stat::P999 => "p999",
-            Stat::Mean => "mean",
-        }
-    }
-
-    pub fn quantile(self) -> Option<f64> {
-        match self {
-            Stat::P50 => Some(0.5),
-            Stat::P90 => Some(0.9),
-            Stat::P95 => Some(0.95),
-            Stat::P99 => Some(0.99),
-            Stat::P999 => Some(0.999),
-            Stat::Mean => None,
-        }
-    }
-
-    /// Answers each run must have for the statistic to be judged: 10/(1−q)
-    /// for a quantile q, so that at least ten answers lie beyond it.
-    pub fn min_answers(self) -> u64 {
-        match self.quantile() {
-            Some(q) => (10.0 / (1.0 - q)).round() as u64,
-            None => 10,
-        }
-    }
-
-    fn of(self, h: &Histogram<u64>) -> f64 {
-        let us = match self.quantile() {
-            Some(q) => h.value_at_quantile(q) as f64,
-            None => h.mean(),
-        };
-        us / 1000.0
-    }
+/// `stat` of a histogram of microseconds, in milliseconds.
+fn stat_of(stat: Stat, h: &Histogram<u64>) -> f64 {
+    let us = match stat {
+        Stat::Mean => h.mean(),
+        Stat::Min => h.min() as f64,
+        Stat::Max => h.max() as f64,
+        percentile => h.value_at_quantile(percentile.quantile().unwrap_or(0.5)) as f64,
+    };
+    us / 1000.0
 }
 
 /// A row of the comparison.
@@ -129,7 +101,7 @@ impl Metric {
     pub fn names() -> Vec<String> {
         let mut names = Vec::new();
         for prefix in ["latency", "service_time"] {
-            names.extend(Stat::ALL.iter().map(|s| format!("{prefix}.{}", s.name())));
+            names.extend(COMPARED.iter().map(|s| format!("{prefix}.{}", s.name())));
         }
         names.extend(["rate", "unexpected", "errors"].map(String::from));
         names
@@ -137,7 +109,7 @@ impl Metric {
 
     /// The metric a name stands for.
     pub fn parse(name: &str) -> Option<Metric> {
-        let stat = |s: &str| Stat::ALL.into_iter().find(|x| x.name() == s);
+        let stat = |s: &str| COMPARED.into_iter().find(|x| x.name() == s);
         match name.split_once('.') {
             Some(("latency", s)) => stat(s).map(Metric::Latency),
             Some(("service_time", s)) => stat(s).map(Metric::ServiceTime),
@@ -203,7 +175,7 @@ impl Metric {
     /// latency statistic.
     fn min_answers(&self) -> Option<u64> {
         match self {
-            Metric::Latency(s) | Metric::ServiceTime(s) => Some(s.min_answers()),
+            Metric::Latency(s) | Metric::ServiceTime(s) => Some(min_answers(*s)),
             _ => None,
         }
     }
@@ -213,8 +185,8 @@ impl Metric {
     pub fn observe(&self, run: &RunSample) -> Option<Observation> {
         let share = |n: u64, of: u64| if of == 0 { 0.0 } else { n as f64 / of as f64 };
         let (value, answers) = match self {
-            Metric::Latency(s) => (s.of(&run.latency), run.latency.len()),
-            Metric::ServiceTime(s) => (s.of(&run.service), run.service.len()),
+            Metric::Latency(s) => (stat_of(*s, &run.latency), run.latency.len()),
+            Metric::ServiceTime(s) => (stat_of(*s, &run.service), run.service.len()),
             Metric::Rate => (run.rate, run.completed),
             Metric::Unexpected => (share(run.unexpected, run.scheduled), run.completed),
             Metric::Errors => (share(run.errors, run.scheduled), run.completed),
@@ -836,8 +808,8 @@ mod tests {
                 least: 999
             }]
         );
-        assert_eq!(Stat::P999.min_answers(), 10_000);
-        assert_eq!(Stat::P50.min_answers(), 20);
+        assert_eq!(min_answers(Stat::P999), 10_000);
+        assert_eq!(min_answers(Stat::P50), 20);
     }
 
     #[test]
