@@ -7,6 +7,7 @@ pub mod compare;
 mod hlog;
 mod json;
 mod junit;
+mod schema;
 mod text;
 
 use std::time::{Duration, SystemTime};
@@ -14,6 +15,7 @@ use std::time::{Duration, SystemTime};
 pub use hlog::HlogFile;
 pub use json::{SCHEMA, histogram_base64, to_json};
 pub use junit::{to_junit, write_junit};
+pub use schema::report_schema;
 pub use text::{
     LastSecond, clear_progress, describe_load, grouped, progress_line, rate_text, redraw_progress,
     write_text,
