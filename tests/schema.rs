@@ -80,7 +80,8 @@ fn a_report_with_every_optional_part_validates_against_the_schema() {
 #[test]
 fn reports_with_a_wrong_type_or_a_missing_key_do_not_validate() {
     let json = full_report();
-    let broken: [(&str, fn(&mut Value)); 7] = [
+    type Edit = fn(&mut Value);
+    let broken: [(&str, Edit); 7] = [
         ("/requests/scheduled", |j| {
             j["requests"]["scheduled"] = "many".into()
         }),

@@ -82,7 +82,7 @@ pub(super) struct Report<'a> {
 
 #[derive(Serialize, JsonSchema)]
 #[schemars(rename = "Threshold")]
-struct ThresholdJson {
+pub(super) struct ThresholdJson {
     metric: String,
     /// `latency.p99 < 250ms`, as it would be written.
     expression: String,
@@ -145,7 +145,7 @@ enum CauseKind {
 
 #[derive(Serialize, JsonSchema)]
 #[schemars(rename = "Cause")]
-struct CauseJson {
+pub(super) struct CauseJson {
     /// `threshold`, `abort` (a threshold stopped the run early), `check`,
     /// `server_counts`, `not_accounted`, `interrupted` or `hlog`.
     kind: CauseKind,
@@ -164,7 +164,7 @@ struct CauseJson {
     count: Option<u64>,
 }
 
-fn threshold_json(e: &Evaluated, aborted: Option<&Aborted>) -> ThresholdJson {
+pub(super) fn threshold_json(e: &Evaluated, aborted: Option<&Aborted>) -> ThresholdJson {
     let t = &e.threshold;
     let fired = aborted.filter(|a| a.threshold == *t);
     ThresholdJson {
@@ -189,7 +189,7 @@ fn threshold_json(e: &Evaluated, aborted: Option<&Aborted>) -> ThresholdJson {
     }
 }
 
-fn cause_json(cause: &Cause) -> CauseJson {
+pub(super) fn cause_json(cause: &Cause) -> CauseJson {
     let (kind, threshold, check) = match cause {
         Cause::HlogFailed(_) => (CauseKind::Hlog, None, None),
         Cause::Interrupted => (CauseKind::Interrupted, None, None),
@@ -209,7 +209,7 @@ fn cause_json(cause: &Cause) -> CauseJson {
 }
 
 #[derive(Serialize, JsonSchema)]
-#[schemars(rename = "Model")]
+#[schemars(rename = "Model", transform = schema::model_rules)]
 struct ModelJson {
     /// `closed` (`concurrency`) or `open` (`rate`, or `start_rate` and
     /// `stages`; `connections`, `max_in_flight`).
