@@ -45,25 +45,46 @@ pub fn scenario(name: &str, text: &str) -> PathBuf {
 }
 
 /// The report's JSON Schema as checked in under `schema/`, compiled once.
-fn report_validator() -> &'static jsonschema::Validator {
-    static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
-    VALIDATOR.get_or_init(|| {
+fn report_schema() -> &'static (boon::Schemas, boon::SchemaIndex) {
+    static SCHEMA: OnceLock<(boon::Schemas, boon::SchemaIndex)> = OnceLock::new();
+    SCHEMA.get_or_init(|| {
         let path = repo().join("schema/report.schema.json");
         let text = std::fs::read_to_string(&path)
             .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
         let schema: Value = serde_json::from_str(&text)
             .unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()));
-        jsonschema::validator_for(&schema)
-            .unwrap_or_else(|e| panic!("{} is not a valid schema: {e}", path.display()))
+        let location = path.to_str().unwrap();
+        let mut schemas = boon::Schemas::new();
+        let mut compiler = boon::Compiler::new();
+        let message =
+            |e: boon::CompileError| format!("{} is not a valid schema: {e}", path.display());
+        if let Err(e) = compiler.add_resource(location, schema) {
+            panic!("{}", message(e));
+        }
+        let index = compiler
+            .compile(location, &mut schemas)
+            .unwrap_or_else(|e| panic!("{}", message(e)));
+        (schemas, index)
     })
 }
 
 /// Every way a report breaks the checked-in schema, one line each
 /// (`/pointer: reason`); empty when it validates.
 pub fn schema_errors(report: &Value) -> Vec<String> {
-    report_validator()
-        .iter_errors(report)
-        .map(|e| format!("{}: {e}", e.instance_path()))
+    let (schemas, index) = report_schema();
+    let Err(error) = schemas.validate(report, *index) else {
+        return Vec::new();
+    };
+    // The basic output: a flat list of the failing keywords.
+    let output = serde_json::to_value(error.basic_output()).unwrap();
+    output["errors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| {
+            let at = e["instanceLocation"].as_str().unwrap_or_default();
+            format!("{at}: {}", e["error"].as_str().unwrap_or_default())
+        })
         .collect()
 }
 

@@ -274,7 +274,11 @@ mod tests {
         // The model's definition, with the definitions it refers to.
         let mut model_schema = schema["$defs"]["Model"].clone();
         model_schema["$defs"] = schema["$defs"].clone();
-        let validator = |model: Value| jsonschema::is_valid(&model_schema, &model);
+        let mut schemas = boon::Schemas::new();
+        let mut compiler = boon::Compiler::new();
+        compiler.add_resource("model.json", model_schema).unwrap();
+        let index = compiler.compile("model.json", &mut schemas).unwrap();
+        let validator = |model: Value| schemas.validate(&model, index).is_ok();
         assert!(validator(
             serde_json::json!({"type": "closed", "concurrency": 4, "threads": 1})
         ));
