@@ -106,6 +106,16 @@ Exit codes: 0 no regression · 1 a row regressed (or was inconclusive, with
 --fail-on-inconclusive) · 2 a file is not an mcload report, or --strict and the
 sides ran different scenarios, targets, models or versions")]
     Compare(CompareFlags),
+    /// Print the JSON Schema of mcload's JSON report.
+    #[command(after_help = "Examples:
+  mcload schema report > report.schema.json
+  mcload schema report | jq '.properties | keys'
+
+The schema (JSON Schema draft 2020-12) describes the report `mcload run --json`
+writes (`mcload.report/v1`): every key, which are always there, which may be
+null. Later versions add keys and never rename these; the schema allows keys it
+does not know, so an older copy still accepts a newer report.")]
+    Schema(SchemaFlags),
 }
 
 #[derive(Debug, Args)]
@@ -338,6 +348,19 @@ struct CompareFlags {
     junit: Option<PathBuf>,
 }
 
+#[derive(Debug, Args)]
+struct SchemaFlags {
+    /// The document whose schema to print.
+    #[arg(value_enum, value_name = "DOCUMENT")]
+    document: SchemaDocument,
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum SchemaDocument {
+    /// The JSON report of `mcload run --json` (`mcload.report/v1`).
+    Report,
+}
+
 fn parse_tolerance(text: &str) -> Result<f64, String> {
     let bad = || format!("{text:?} is not a tolerance: write a share such as 5% or 0.05");
     let value = match text.trim().strip_suffix('%') {
@@ -450,6 +473,12 @@ pub fn main_with(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) ->
             },
             &mut std::io::stdout().lock(),
             &mut std::io::stderr().lock(),
+        ),
+        Command::Schema(f) => commands::schema::schema(
+            match f.document {
+                SchemaDocument::Report => commands::schema::Document::Report,
+            },
+            &mut std::io::stdout().lock(),
         ),
     };
     let exit = match result {

@@ -16,7 +16,7 @@ fn report(dir: &Path, name: &str, url: &str) -> PathBuf {
     let result = mcload::run::execute(&scenario, mcload::run::RunOptions::default())
         .expect("the run starts");
     let path = dir.join(format!("{name}.json"));
-    let json = serde_json::to_string(&mcload::report::to_json(&result.report)).unwrap();
+    let json = serde_json::to_string(&crate::util::report_json(&result)).unwrap();
     std::fs::write(&path, json).unwrap();
     path
 }

@@ -136,6 +136,7 @@ fn json_to_stdout_keeps_stdout_one_document_and_quiet_prints_nothing_else() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    crate::util::assert_valid_report(&json);
     assert_eq!(json["requests"]["scheduled"], 50);
     assert!(String::from_utf8_lossy(&out.stderr).contains("accounted"));
 

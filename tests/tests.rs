@@ -31,6 +31,8 @@ mod run_embedded;
 mod run_external;
 /// `mcload sample` and `mcload validate`.
 mod sample_validate;
+/// The report's JSON Schema: the checked-in copy, and what it accepts.
+mod schema;
 /// `mcload serve`: the reference endpoint's answers, faults and counts.
 mod serve;
 /// Thresholds and the default verdict: judged, shown, and mistakes refused.

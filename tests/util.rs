@@ -7,8 +7,8 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::SeqCst};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use mcload::run::{RunOptions, RunResult};
@@ -44,6 +44,61 @@ pub fn scenario(name: &str, text: &str) -> PathBuf {
     path
 }
 
+/// The report's JSON Schema as checked in under `schema/`, compiled once.
+fn report_schema() -> &'static (boon::Schemas, boon::SchemaIndex) {
+    static SCHEMA: OnceLock<(boon::Schemas, boon::SchemaIndex)> = OnceLock::new();
+    SCHEMA.get_or_init(|| {
+        let path = repo().join("schema/report.schema.json");
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+        let schema: Value = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()));
+        let location = path.to_str().unwrap();
+        let mut schemas = boon::Schemas::new();
+        let mut compiler = boon::Compiler::new();
+        let message =
+            |e: boon::CompileError| format!("{} is not a valid schema: {e}", path.display());
+        if let Err(e) = compiler.add_resource(location, schema) {
+            panic!("{}", message(e));
+        }
+        let index = compiler
+            .compile(location, &mut schemas)
+            .unwrap_or_else(|e| panic!("{}", message(e)));
+        (schemas, index)
+    })
+}
+
+/// Every way a report breaks the checked-in schema, one line each
+/// (`/pointer: reason`); empty when it validates.
+pub fn schema_errors(report: &Value) -> Vec<String> {
+    let (schemas, index) = report_schema();
+    let Err(error) = schemas.validate(report, *index) else {
+        return Vec::new();
+    };
+    // The basic output: a flat list of the failing keywords.
+    let output = serde_json::to_value(error.basic_output()).unwrap();
+    output["errors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| {
+            let at = e["instanceLocation"].as_str().unwrap_or_default();
+            format!("{at}: {}", e["error"].as_str().unwrap_or_default())
+        })
+        .collect()
+}
+
+/// Fails unless `report` validates against `schema/report.schema.json`.
+/// Every report a test reads goes through here.
+pub fn assert_valid_report(report: &Value) {
+    let errors = schema_errors(report);
+    assert!(
+        errors.is_empty(),
+        "the report does not match schema/report.schema.json:\n{}\n{report}",
+        errors.join("\n")
+    );
+}
+
 /// The result of one run with a JSON report: made by the binary, or
 /// in-process through the library and shown as the binary would show it.
 pub struct Run {
@@ -57,7 +112,10 @@ pub struct Run {
 }
 
 impl Run {
+    /// A run of the binary and the report it wrote, which must validate
+    /// against the report's schema.
     pub fn from_output(output: Output, json: Value) -> Run {
+        assert_valid_report(&json);
         Run {
             code: output.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -76,7 +134,7 @@ impl Run {
             code,
             stdout: String::from_utf8(stdout).unwrap(),
             stderr: String::from_utf8(stderr).unwrap(),
-            json: mcload::report::to_json(&result.report),
+            json: report_json(result),
         }
     }
 
@@ -98,6 +156,14 @@ impl Run {
             .and_then(Value::as_u64)
             .unwrap_or_else(|| panic!("no count at {pointer} in {}", self.json))
     }
+}
+
+/// A library run's JSON report, as `--json` writes it; it must validate
+/// against the report's schema.
+pub fn report_json(result: &RunResult) -> Value {
+    let json = mcload::report::to_json(&result.report);
+    assert_valid_report(&json);
+    json
 }
 
 /// Runs `mcload run SCENARIO ARGS... --json FILE` and reads the report.

@@ -5,6 +5,7 @@
 pub mod compare;
 pub mod run;
 pub mod sample;
+pub mod schema;
 pub mod serve;
 pub mod validate;
 

@@ -5,25 +5,33 @@ use std::collections::BTreeMap;
 
 use base64::Engine as _;
 use hdrhistogram::serialization::{Serializer as _, V2DeflateSerializer};
+use schemars::JsonSchema;
 use serde::Serialize;
 
-use super::{LatencyMs, RunReport, ServerCheck};
+use super::{LatencyMs, RunReport, ServerCheck, schema};
 use crate::checks::{Check, CheckTally};
 use crate::metrics::{Bucket, Counts, Interval, Latency, Tally};
 use crate::scenario::{Model, Rate};
-use crate::spec::Mutation;
+use crate::spec::{Mutation, RuleSet};
 use crate::verdict::{Aborted, Cause, Evaluated};
 
 pub const SCHEMA: &str = "mcload.report/v1";
 
-#[derive(Serialize)]
-struct Report<'a> {
+/// A run's JSON report (`mcload run --json`).
+#[derive(Serialize, JsonSchema)]
+#[schemars(title = "mcload.report/v1")]
+pub(super) struct Report<'a> {
+    /// Always `mcload.report/v1`.
+    #[schemars(extend("const" = SCHEMA))]
     schema: &'static str,
     scenario: &'a str,
     target: &'a str,
     /// The rule set the target was judged by (`strict`, `documented`).
+    #[schemars(extend("enum" = RuleSet::ALL.map(RuleSet::name)))]
     rules: &'static str,
     seed: u64,
+    /// When the run started (RFC 3339, UTC, milliseconds).
+    #[schemars(extend("format" = "date-time"))]
     started_at: String,
     duration_s: f64,
     interrupted: bool,
@@ -42,32 +50,47 @@ struct Report<'a> {
     latency_ms: Latency3,
     /// From each request's actual send.
     service_time_ms: Latency3,
+    /// Per outcome class that had answers (`status.201`, …, `errors`).
+    #[schemars(schema_with = "schema::by_outcome")]
     latency_ms_by_outcome: BTreeMap<&'static str, Latency3>,
+    /// Base64 of HdrHistogram's compressed V2 encoding: `all`,
+    /// `service_time`, `valid`, `invalid`, and one per outcome class that
+    /// had answers.
+    #[schemars(schema_with = "schema::histograms")]
     histograms: BTreeMap<&'static str, String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Warmup")]
     warmup: Option<Warmup>,
     intervals: Vec<IntervalJson>,
     bodies: Bodies,
     /// Each check's count of offending answers; all zero on a healthy endpoint.
+    #[schemars(schema_with = "schema::checks")]
     checks: BTreeMap<&'static str, u64>,
     /// Up to a few offending cases per non-zero check.
+    #[schemars(schema_with = "schema::check_samples")]
     check_samples: BTreeMap<&'static str, Vec<SampleJson>>,
+    /// Latency of the answers to `valid` and to `invalid` bodies.
+    #[schemars(schema_with = "schema::by_kind")]
     latency_ms_by_kind: BTreeMap<&'static str, Latency3>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Server")]
     server: Option<Server>,
     /// Every threshold the run was judged by, the default one included.
     thresholds: Vec<ThresholdJson>,
     verdict: VerdictJson,
 }
 
-#[derive(Serialize)]
-struct ThresholdJson {
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "Threshold")]
+pub(super) struct ThresholdJson {
     metric: String,
     /// `latency.p99 < 250ms`, as it would be written.
     expression: String,
+    #[schemars(extend("enum" = ["<", "<=", ">", ">=", "==", "!="]))]
     operator: &'static str,
     /// In `unit`: `ms`, `%` (of the requests scheduled), `requests`, `/s`.
     limit: f64,
+    #[schemars(extend("enum" = ["ms", "%", "requests", "/s"]))]
     unit: &'static str,
     /// `null` when there was nothing to measure.
     measured: Option<f64>,
@@ -79,17 +102,20 @@ struct ThresholdJson {
     /// With `abort = true`: the grace, and whether this threshold stopped
     /// the run (at `stopped_at_s` from its start).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "AbortJson")]
     abort: Option<AbortJson>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "Abort")]
 struct AbortJson {
     after_s: f64,
     stopped_run: bool,
     stopped_at_s: Option<u64>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "Window")]
 struct WindowJson {
     duration_s: u64,
     /// The worst window's first second (from the start of the run) and
@@ -98,27 +124,47 @@ struct WindowJson {
     worst_duration_s: Option<u64>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "Verdict")]
 struct VerdictJson {
     pass: bool,
     causes: Vec<CauseJson>,
 }
 
-#[derive(Serialize)]
-struct CauseJson {
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+enum CauseKind {
+    Threshold,
+    Abort,
+    Check,
+    ServerCounts,
+    NotAccounted,
+    Interrupted,
+    Hlog,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "Cause")]
+pub(super) struct CauseJson {
     /// `threshold`, `abort` (a threshold stopped the run early), `check`,
     /// `server_counts`, `not_accounted`, `interrupted` or `hlog`.
-    kind: &'static str,
+    kind: CauseKind,
     message: String,
+    /// The threshold's expression (`kind: threshold` or `abort`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
     threshold: Option<String>,
+    /// The check that failed (`kind: check`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "schema::check_name")]
     check: Option<&'static str>,
+    /// The check's count (`kind: check`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "u64")]
     count: Option<u64>,
 }
 
-fn threshold_json(e: &Evaluated, aborted: Option<&Aborted>) -> ThresholdJson {
+pub(super) fn threshold_json(e: &Evaluated, aborted: Option<&Aborted>) -> ThresholdJson {
     let t = &e.threshold;
     let fired = aborted.filter(|a| a.threshold == *t);
     ThresholdJson {
@@ -143,80 +189,87 @@ fn threshold_json(e: &Evaluated, aborted: Option<&Aborted>) -> ThresholdJson {
     }
 }
 
-fn cause_json(cause: &Cause) -> CauseJson {
-    let mut c = CauseJson {
-        kind: "",
-        message: cause.message(),
-        threshold: None,
-        check: None,
-        count: None,
+pub(super) fn cause_json(cause: &Cause) -> CauseJson {
+    let (kind, threshold, check) = match cause {
+        Cause::HlogFailed(_) => (CauseKind::Hlog, None, None),
+        Cause::Interrupted => (CauseKind::Interrupted, None, None),
+        Cause::NotAccounted => (CauseKind::NotAccounted, None, None),
+        Cause::ServerCountsDiffer => (CauseKind::ServerCounts, None, None),
+        Cause::CheckFailed { check, count } => (CauseKind::Check, None, Some((*check, *count))),
+        Cause::Threshold { expression, .. } => (CauseKind::Threshold, Some(expression), None),
+        Cause::Aborted { expression, .. } => (CauseKind::Abort, Some(expression), None),
     };
-    match cause {
-        Cause::HlogFailed(_) => c.kind = "hlog",
-        Cause::Interrupted => c.kind = "interrupted",
-        Cause::NotAccounted => c.kind = "not_accounted",
-        Cause::ServerCountsDiffer => c.kind = "server_counts",
-        Cause::CheckFailed { check, count } => {
-            c.kind = "check";
-            c.check = Some(check.name());
-            c.count = Some(*count);
-        }
-        Cause::Threshold { expression, .. } => {
-            c.kind = "threshold";
-            c.threshold = Some(expression.clone());
-        }
-        Cause::Aborted { expression, .. } => {
-            c.kind = "abort";
-            c.threshold = Some(expression.clone());
-        }
+    CauseJson {
+        kind,
+        message: cause.message(),
+        threshold: threshold.cloned(),
+        check: check.map(|(c, _)| c.name()),
+        count: check.map(|(_, n)| n),
     }
-    c
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "Model", transform = schema::model_rules)]
 struct ModelJson {
+    /// `closed` (`concurrency`) or `open` (`rate`, or `start_rate` and
+    /// `stages`; `connections`, `max_in_flight`).
     #[serde(rename = "type")]
+    #[schemars(extend("enum" = ["closed", "open"]))]
     kind: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "u32")]
     concurrency: Option<u32>,
     /// Constant rate, requests per second.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "f64")]
     rate: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "f64")]
     start_rate: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Vec<StageJson>")]
     stages: Option<Vec<StageJson>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "u32")]
     connections: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "u64")]
     max_in_flight: Option<u64>,
     threads: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "f64")]
     duration_s: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "u64")]
     requests: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "f64")]
     warmup_s: Option<f64>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "Stage")]
 struct StageJson {
     duration_s: f64,
     rate: f64,
 }
 
 /// The bodies of the measured part by kind (requests not dropped).
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct Bodies {
     valid: u64,
     invalid: u64,
+    /// Invalid bodies by mutation, for the mutations used.
+    #[schemars(schema_with = "schema::by_mutation")]
     by_mutation: BTreeMap<&'static str, u64>,
 }
 
-#[derive(Serialize)]
-struct SampleJson {
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "CheckSample")]
+pub(super) struct SampleJson {
     status: u16,
     /// `valid` or the mutation's name.
+    #[schemars(schema_with = "schema::body_kind")]
     kind: &'static str,
     /// The `Location` answered, or `null` when there was none.
     location: Option<String>,
@@ -234,7 +287,7 @@ fn bodies(c: &CheckTally) -> Bodies {
 }
 
 /// The warm-up, apart from the measured part.
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct Warmup {
     duration_s: f64,
     requests: Requests,
@@ -245,7 +298,8 @@ struct Warmup {
 }
 
 /// One second of the measured part.
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "Interval")]
 struct IntervalJson {
     /// Seconds from the start of the run (warm-up included).
     t: u64,
@@ -265,7 +319,8 @@ struct IntervalJson {
 
 /// Answers by status. `other` is one number for the other codes, or (in
 /// the run's own totals) a count per code.
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "Status_{Other}")]
 struct Status<Other = u64> {
     #[serde(rename = "201")]
     created: u64,
@@ -276,14 +331,14 @@ struct Status<Other = u64> {
     other: Other,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct IntervalLatency {
     p50: f64,
     p99: f64,
     max: f64,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct Requests {
     /// Every request started: the sum of all outcomes.
     scheduled: u64,
@@ -291,7 +346,7 @@ struct Requests {
     completed: u64,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct Errors {
     connect: u64,
     timeout: u64,
@@ -300,8 +355,9 @@ struct Errors {
 }
 
 /// Latency in milliseconds, rounded to the microsecond.
-#[derive(Serialize)]
-struct Latency3 {
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "Latency")]
+pub(super) struct Latency3 {
     min: f64,
     p50: f64,
     p90: f64,
@@ -326,13 +382,14 @@ impl From<LatencyMs> for Latency3 {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct Server {
     requests: u64,
     #[serde(flatten)]
     answers: Status,
     /// `equal`; `consistent` when the only differences are answers mcload
     /// gave up on (timeouts, broken connections); or `different`.
+    #[schemars(extend("enum" = ["equal", "consistent", "different"]))]
     check: &'static str,
     /// Whether the check holds (`equal` or `consistent`).
     matches: bool,

@@ -1,6 +1,6 @@
 //! Every output of a run: the text summary for people, the JSON report for
-//! machines, the JUnit XML report for CI, the `--hlog` interval log and
-//! the live progress line. It
+//! machines (and its JSON Schema), the JUnit XML report for CI, the
+//! `--hlog` interval log and the live progress line. It
 //! reads measured numbers and run facts; it never runs load.
 
 pub mod ci;
@@ -8,6 +8,7 @@ pub mod compare;
 mod hlog;
 mod json;
 mod junit;
+mod schema;
 mod text;
 
 use std::time::{Duration, SystemTime};
@@ -15,6 +16,7 @@ use std::time::{Duration, SystemTime};
 pub use hlog::HlogFile;
 pub use json::{SCHEMA, histogram_base64, to_json};
 pub use junit::{to_junit, write_junit};
+pub use schema::report_schema;
 pub use text::{
     LastSecond, RunHeader, clear_progress, describe_load, grouped, plain_progress_line,
     progress_line, rate_text, redraw_progress, write_header, write_summary, write_text,

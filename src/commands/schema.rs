@@ -1,0 +1,65 @@
+//! `mcload schema report`: prints the JSON Schema of the report.
+
+use std::io::{self, Write};
+
+use super::{CommandResult, Exit, Failure};
+
+/// The documents `mcload schema` prints the schema of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Document {
+    /// The JSON report of `mcload run --json` (`mcload.report/v1`).
+    Report,
+}
+
+/// Prints `document`'s JSON Schema to `out`, pretty, ending in a newline.
+/// A reader that stops early (`| head`) is no failure.
+pub fn schema(document: Document, out: &mut impl Write) -> CommandResult {
+    let schema = match document {
+        Document::Report => crate::report::report_schema(),
+    };
+    let mut text = serde_json::to_string_pretty(&schema).expect("a JSON value always serializes");
+    text.push('\n');
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(Failure::bad_input(
+            anyhow::Error::new(e).context("writing the schema to stdout"),
+        )),
+        _ => Ok(Exit::Ok),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A writer that fails every write with `kind`.
+    struct Failing(io::ErrorKind);
+
+    impl Write for Failing {
+        fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+            Err(self.0.into())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn prints_the_report_schema_as_one_pretty_document() {
+        let mut out = Vec::new();
+        assert_eq!(schema(Document::Report, &mut out).unwrap(), Exit::Ok);
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.ends_with("}\n") && text.contains("\n  \"properties\""));
+        let printed: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(printed, crate::report::report_schema());
+    }
+
+    #[test]
+    fn a_closed_pipe_is_no_failure_and_other_write_errors_exit_2() {
+        let ok = schema(Document::Report, &mut Failing(io::ErrorKind::BrokenPipe));
+        assert_eq!(ok.unwrap(), Exit::Ok);
+        let failed =
+            schema(Document::Report, &mut Failing(io::ErrorKind::StorageFull)).unwrap_err();
+        assert_eq!(failed.exit, Exit::BadInput);
+        assert!(format!("{:#}", failed.error).contains("writing the schema"));
+    }
+}
