@@ -294,6 +294,19 @@ fn different_scenarios_warn_and_strict_refuses_them() {
     assert!(stderr.contains("warning: the model differs"), "{stderr}");
     let out = compare(std::slice::from_ref(&good), &[other], &["--strict"]);
     assert_refused(&out, "--strict", "the scenario differs");
+    // Reports written by different mcload versions are said too.
+    let older = edited(&dir, "older.json", |v| v["version"] = "0.0.9".into());
+    let newer = edited(&dir, "newer.json", |v| v["version"] = "0.1.0".into());
+    let out = compare(
+        std::slice::from_ref(&older),
+        std::slice::from_ref(&newer),
+        &[],
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("warning: the version differs"), "{stderr}");
+    let out = compare(&[older], &[newer], &["--strict"]);
+    assert_refused(&out, "--strict", "the version differs");
     // A run stopped early is said, naming its file.
     let cut = edited(&dir, "cut.json", |v| v["interrupted"] = true.into());
     let out = compare(&[good], &[cut], &[]);

@@ -60,6 +60,7 @@ fn the_json_report_has_the_stable_keys() {
     let j = &run.json;
     for key in [
         "schema",
+        "version",
         "scenario",
         "target",
         "rules",
@@ -98,6 +99,7 @@ fn the_json_report_has_the_stable_keys() {
             .starts_with("http://127.0.0.1:")
     );
     assert_eq!(j["rules"], "strict", "the default rule set");
+    assert_eq!(j["version"], env!("CARGO_PKG_VERSION"));
     assert!(j["started_at"].as_str().unwrap().ends_with('Z'));
     assert!(j["duration_s"].as_f64().unwrap() > 0.0);
     let p50 = j["latency_ms"]["p50"].as_f64().unwrap();

@@ -24,6 +24,8 @@ pub(super) struct Report<'a> {
     /// Always `mcload.report/v1`.
     #[schemars(extend("const" = SCHEMA))]
     schema: &'static str,
+    /// The mcload version that wrote the report.
+    version: &'static str,
     scenario: &'a str,
     target: &'a str,
     /// The rule set the target was judged by (`strict`, `documented`).
@@ -535,6 +537,7 @@ pub fn to_json(run: &RunReport) -> serde_json::Value {
     }
     let report = Report {
         schema: SCHEMA,
+        version: env!("CARGO_PKG_VERSION"),
         scenario: &run.scenario,
         target: &run.target,
         rules: run.rules.name(),
