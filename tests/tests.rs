@@ -4,6 +4,8 @@
 //! drive the `mcload` binary as a user would. Any server a test needs runs
 //! on 127.0.0.1 with an ephemeral port.
 
+/// Running `mcload compare`.
+mod compare_util;
 /// Running the binary, scenario files, and test servers.
 mod util;
 
