@@ -5,7 +5,7 @@
 use std::io::{self, Write};
 
 use super::RunReport;
-use crate::verdict::{Cause, measured_text};
+use crate::verdict::Cause;
 
 /// The `::error` workflow command for `message`, titled `mcload`. The
 /// message is escaped by GitHub's rules for command data: `%`, `\r` and
@@ -50,14 +50,7 @@ pub fn step_summary(run: &RunReport) -> String {
                 Some(w) => format!("{} over {w}s", t.metric),
                 None => t.metric.to_string(),
             };
-            let measured = match e.worst_window {
-                Some((start, seconds)) => format!(
-                    "{} (worst window {start}–{} s)",
-                    measured_text(e),
-                    start + seconds
-                ),
-                None => measured_text(e),
-            };
+            let measured = super::text::measured_in_worst_window(e);
             md.push_str(&format!(
                 "| `{}` | {} | {} {} | {} | {} |\n",
                 cell(&metric),

@@ -358,14 +358,7 @@ fn write_verdict(run: &RunReport, out: &mut dyn Write) -> io::Result<()> {
             .thresholds
             .iter()
             .map(|e| {
-                let measured = match e.worst_window {
-                    Some((start, seconds)) => format!(
-                        "{} (worst window {start}–{} s)",
-                        measured_text(e),
-                        start + seconds
-                    ),
-                    None => measured_text(e),
-                };
+                let measured = measured_in_worst_window(e);
                 let mut source = match &e.threshold.source {
                     Source::Default => "(default)".to_string(),
                     other => other.to_string(),
@@ -548,6 +541,18 @@ pub fn plain_progress_line(
         grouped(now.total()),
         grouped(now.errors())
     )
+}
+
+/// A threshold's measured value, with its worst window for `over`.
+pub fn measured_in_worst_window(e: &crate::verdict::Evaluated) -> String {
+    match e.worst_window {
+        Some((start, seconds)) => format!(
+            "{} (worst window {start}–{} s)",
+            measured_text(e),
+            start + seconds
+        ),
+        None => measured_text(e),
+    }
 }
 
 #[cfg(test)]
