@@ -182,9 +182,14 @@ pub struct LiveCounts([AtomicU64; KINDS]);
 impl LiveCounts {
     #[inline]
     pub fn add(&self, class: Class) {
+        self.add_kind(Kind::of(class));
+    }
+
+    #[inline]
+    pub fn add_kind(&self, kind: Kind) {
         // Only the owning thread writes, so a relaxed load and store is
         // enough and cheaper than an atomic add.
-        let counter = &self.0[Kind::of(class) as usize];
+        let counter = &self.0[kind as usize];
         counter.store(counter.load(Relaxed) + 1, Relaxed);
     }
 

@@ -115,8 +115,7 @@ impl Tally {
     }
 
     #[inline]
-    fn add(&mut self, outcome: &Outcome<'_>) {
-        let kind = Kind::of(outcome.class);
+    fn add(&mut self, outcome: &Outcome<'_>, kind: Kind) {
         self.counts.add_kind(kind);
         if let (Kind::OtherStatus, Class::Status(code)) = (kind, outcome.class) {
             // The driver only passes codes 100..=599 through.
@@ -210,15 +209,19 @@ impl Recorder {
 impl Record for Recorder {
     #[inline]
     fn record(&mut self, outcome: &Outcome<'_>) {
+        // The outcome's kind, found once for every count it goes into.
+        let kind = Kind::of(outcome.class);
         if outcome.warmup {
-            self.warmup.get_or_insert_with(Tally::default).add(outcome);
+            self.warmup
+                .get_or_insert_with(Tally::default)
+                .add(outcome, kind);
         } else {
-            self.tally.add(outcome);
+            self.tally.add(outcome, kind);
             if let Some(series) = &mut self.series {
-                series.add(outcome);
+                series.add(outcome, kind);
             }
         }
-        self.live.add(outcome.class);
+        self.live.add_kind(kind);
     }
 
     fn started(&mut self, now: Instant, warmup: bool) {

@@ -15,7 +15,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::windows::{Window, WindowBuilder, WindowSeries};
-use super::{Counts, Latency, micros_between, new_latency};
+use super::{Counts, Kind, Latency, micros_between, new_latency};
 use crate::engine::{Class, Outcome};
 
 /// One second of a run, all threads merged.
@@ -71,9 +71,9 @@ impl SeriesSink {
     }
 
     #[inline]
-    pub(super) fn add(&mut self, outcome: &Outcome<'_>) {
+    pub(super) fn add(&mut self, outcome: &Outcome<'_>, kind: Kind) {
         self.rotate_to(outcome.done);
-        self.counts.add(outcome.class);
+        self.counts.add_kind(kind);
         if let Class::Status(_) = outcome.class {
             self.latency
                 .saturating_record(micros_between(outcome.intended, outcome.done));
@@ -434,13 +434,28 @@ mod tests {
         let [mut a, mut b]: [SeriesSink; 2] = sinks.try_into().unwrap();
         // Second 0: thread a answers twice, thread b fails once.
         a.started(started);
-        a.add(&outcome(started, 100, 10, Class::Status(201)));
-        a.add(&outcome(started, 900, 30, Class::Status(400)));
-        b.add(&outcome(started, 500, 5, Class::Timeout));
+        a.add(
+            &outcome(started, 100, 10, Class::Status(201)),
+            Kind::of(Class::Status(201)),
+        );
+        a.add(
+            &outcome(started, 900, 30, Class::Status(400)),
+            Kind::of(Class::Status(400)),
+        );
+        b.add(
+            &outcome(started, 500, 5, Class::Timeout),
+            Kind::of(Class::Timeout),
+        );
         // Second 1 is empty everywhere (a stall); second 2 has one answer.
-        a.add(&outcome(started, 2_100, 1_500, Class::Status(201)));
+        a.add(
+            &outcome(started, 2_100, 1_500, Class::Status(201)),
+            Kind::of(Class::Status(201)),
+        );
         b.rotate_to(started + Duration::from_millis(2_200));
-        b.add(&outcome(started, 2_300, 0, Class::Dropped));
+        b.add(
+            &outcome(started, 2_300, 0, Class::Dropped),
+            Kind::of(Class::Dropped),
+        );
         a.finish();
         b.finish();
         let series = collector.finish().intervals;
@@ -471,7 +486,10 @@ mod tests {
         let (collector, sinks) =
             SeriesCollector::start(1, started, Duration::from_secs(2), None, &[], None).unwrap();
         let [mut a]: [SeriesSink; 1] = sinks.try_into().unwrap();
-        a.add(&outcome(started, 3_500, 1, Class::Status(201)));
+        a.add(
+            &outcome(started, 3_500, 1, Class::Status(201)),
+            Kind::of(Class::Status(201)),
+        );
         a.finish();
         let seconds: Vec<u64> = collector
             .finish()
@@ -519,7 +537,7 @@ mod tests {
             for i in 0..3_000u64 {
                 let o = outcome(started, i, i % 97, Class::Status(201));
                 expected.record(micros_between(o.intended, o.done)).unwrap();
-                a.add(&o);
+                a.add(&o, Kind::of(o.class));
             }
             a.finish();
             let summary = collector.finish();
