@@ -25,6 +25,8 @@ mod hostile;
 /// Ctrl-C and SIGTERM (and the library's interrupt): exit 130 with a
 /// complete report.
 mod interrupt;
+/// File-descriptor limits: refused before sending, or raised.
+mod limits;
 /// The open model: rates, ramps, coordinated omission, warm-up, series, hlog.
 mod open_model;
 /// Runs against the embedded reference server: the README's first command.

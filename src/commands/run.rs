@@ -139,7 +139,7 @@ pub fn exit_code(result: &RunResult, err: &mut dyn Write) -> Exit {
 /// other failure means the run could not proceed (3).
 fn failure(e: RunError) -> Failure {
     match e {
-        RunError::Target(TargetError::Tls(_)) => Failure::bad_input(e),
+        RunError::Target(TargetError::Tls(_)) | RunError::LocalLimit(_) => Failure::bad_input(e),
         RunError::Target(TargetError::Stopped) => Failure {
             exit: Exit::Interrupted,
             error: e.into(),

@@ -4,6 +4,8 @@
 //! It prints nothing: the command (or a test) decides what to show, and
 //! which exit code the [`Cause`]s call for.
 
+mod limits;
+
 use std::fs::File;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -19,6 +21,7 @@ use crate::scenario::{Model, Scenario, Scheme, TargetUrl};
 use crate::schedule::{ClosedSchedule, OpenSchedule, Schedule};
 pub use crate::verdict::Cause;
 use crate::verdict::{self, Measured};
+pub use limits::{DescriptorNeed, DescriptorShortage};
 
 /// How to run, beyond what the scenario says.
 #[derive(Default)]
@@ -104,6 +107,10 @@ pub enum RunError {
     },
     #[error("the load generator failed")]
     Engine(#[source] std::io::Error),
+    /// The run needs more of this machine than the process may have;
+    /// nothing was sent.
+    #[error(transparent)]
+    LocalLimit(#[from] DescriptorShortage),
 }
 
 /// A finished run.
@@ -149,11 +156,29 @@ pub fn endpoint(url: &TargetUrl) -> Endpoint {
     }
 }
 
+/// The descriptors a run of `scenario` holds open at once.
+fn descriptor_need(scenario: &Scenario) -> DescriptorNeed {
+    let connections = match &scenario.load.model {
+        Model::Closed { concurrency } => u64::from(*concurrency),
+        Model::Open(open) => u64::from(open.connections),
+    };
+    DescriptorNeed {
+        connections,
+        embedded: scenario.target.url.is_none(),
+        threads: thread_count(scenario) as u64,
+    }
+}
+
+/// Generator threads: as the scenario says, or one per core.
+fn thread_count(scenario: &Scenario) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    scenario.load.threads.unwrap_or(cores)
+}
+
 /// The load's schedule: the scenario's model cut into `threads` shares.
 fn schedule_of(scenario: &Scenario) -> Schedule {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let stop = scenario.load.stop_rule();
-    let threads = scenario.load.threads.unwrap_or(cores);
+    let threads = thread_count(scenario);
     let warmup = scenario.load.warmup;
     match &scenario.load.model {
         Model::Closed { concurrency } => {
@@ -187,6 +212,7 @@ pub fn execute(scenario: &Scenario, options: RunOptions) -> Result<RunResult, Ru
         mut watch,
     } = options;
     let seed = scenario.body.seed.unwrap_or_else(rand::random);
+    limits::ensure_descriptors(&descriptor_need(scenario))?;
     let embedded = match &scenario.target.url {
         Some(_) => None,
         None => Some(
