@@ -27,6 +27,8 @@ mod hostile;
 mod interrupt;
 /// The open model: rates, ramps, coordinated omission, warm-up, series, hlog.
 mod open_model;
+/// Report files: written whole or not at all, and exit 4 when one cannot be.
+mod outputs;
 /// Runs against the embedded reference server: the README's first command.
 mod run_embedded;
 /// Runs against servers the tests start, that are not the reference one.

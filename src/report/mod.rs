@@ -8,6 +8,7 @@ pub mod compare;
 mod hlog;
 mod json;
 mod junit;
+mod output;
 mod schema;
 mod text;
 
@@ -16,6 +17,7 @@ use std::time::{Duration, SystemTime};
 pub use hlog::HlogFile;
 pub use json::{SCHEMA, histogram_base64, to_json};
 pub use junit::{to_junit, write_junit};
+pub use output::OutputFile;
 pub use schema::report_schema;
 pub use text::{
     LastSecond, RunHeader, clear_progress, describe_load, grouped, plain_progress_line,
