@@ -268,6 +268,7 @@ mod tests {
                 target: "http://127.0.0.1:1".into(),
                 path: "/api/v1/sessions".into(),
                 embedded: false,
+                insecure: false,
                 rules: crate::spec::RuleSet::Strict,
                 seed: 1,
                 started_at: SystemTime::now(),

@@ -55,7 +55,7 @@ description = "evening peak"
 [target]
 url = "https://acme.example.net/base"
 path = "/api/v1/sessions"
-ca_cert = "ca.pem"
+insecure = true
 [load]
 concurrency = 64
 duration = "2m"
@@ -86,7 +86,7 @@ fields = { "media.qoe.bitrate" = { uniform = [300000, 8000000] } }
     assert_eq!(s.name, "peak");
     let url = s.target.url.as_ref().unwrap();
     assert_eq!((url.scheme, url.port), (Scheme::Https, 443));
-    assert_eq!(s.target.ca_cert.as_deref(), Some(Path::new("ca.pem")));
+    assert!(s.target.insecure);
     assert_eq!(s.load.model, Model::Closed { concurrency: 64 });
     assert_eq!(
         s.load.stop_rule(),
@@ -130,18 +130,82 @@ fields = { "media.qoe.bitrate" = { uniform = [300000, 8000000] } }
     assert_eq!(s.body.qoe.fields[0].key.key, "media.qoe.bitrate");
 }
 
+/// A folder of its own for a test's files.
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("mcload-scenario-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("certs")).unwrap();
+    dir
+}
+
 #[test]
 fn ca_cert_is_relative_to_the_scenario_file() {
+    let dir = temp_dir("ca-relative");
+    std::fs::write(
+        dir.join("certs/ca.pem"),
+        "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+    )
+    .unwrap();
     let s = Scenario::parse(
         "[target]\nca_cert = \"certs/ca.pem\"",
         "dir/s.toml",
-        Some(Path::new("dir")),
+        Some(&dir),
     )
     .unwrap();
-    assert_eq!(
-        s.target.ca_cert.as_deref(),
-        Some(Path::new("dir/certs/ca.pem"))
+    assert_eq!(s.target.ca_cert, Some(dir.join("certs/ca.pem")));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// A CA file that is missing or holds no certificate is refused whatever
+/// the target's scheme (or with no target at all), in the file as by flag.
+#[test]
+fn a_ca_file_that_cannot_be_read_is_refused_whatever_the_scheme() {
+    let dir = temp_dir("ca-missing");
+    std::fs::write(dir.join("certs/empty.pem"), "no certificate here").unwrap();
+    for target in [
+        "",
+        "url = \"http://127.0.0.1:8080\"\n",
+        "url = \"https://127.0.0.1\"\n",
+    ] {
+        let e = Scenario::parse(
+            &format!("[target]\n{target}ca_cert = \"missing.pem\""),
+            "s.toml",
+            Some(&dir),
+        )
+        .unwrap_err();
+        let text = e.to_string();
+        assert!(text.contains("target.ca_cert"), "{text}");
+        assert!(
+            text.contains(&format!(
+                "cannot read {}",
+                dir.join("missing.pem").display()
+            )),
+            "{text}"
+        );
+        let e = Scenario::parse(
+            &format!("[target]\n{target}ca_cert = \"certs/empty.pem\""),
+            "s.toml",
+            Some(&dir),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("holds no PEM certificate"), "{e}");
+    }
+    let flags = FlagSettings {
+        ca_cert: Some("no/such/ca.pem".into()),
+        ..FlagSettings::default()
+    };
+    let e = Scenario::resolve_text(
+        "[target]\nurl = \"http://127.0.0.1:1\"\n",
+        "s.toml",
+        None,
+        &flags,
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("--ca-cert: cannot read no/such/ca.pem"),
+        "{e}"
     );
+    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
