@@ -520,6 +520,34 @@ mod tests {
         Cli::command().debug_assert();
     }
 
+    /// The flags whose value falls back to the scenario's defaults show
+    /// them, from the scenario's own constants.
+    #[test]
+    fn run_help_shows_the_scenario_defaults() {
+        let mut cmd = Cli::command();
+        let help = cmd
+            .find_subcommand_mut("run")
+            .unwrap()
+            .render_help()
+            .to_string();
+        let flat = help.split_whitespace().collect::<Vec<_>>().join(" ");
+        for expected in [
+            format!("[default: {}]", scenario::DEFAULT_CONCURRENCY),
+            format!(
+                "[default: {} when",
+                humantime::format_duration(scenario::DEFAULT_DURATION)
+            ),
+            format!(
+                "timeout [default: {}]",
+                humantime::format_duration(scenario::DEFAULT_TIMEOUT)
+            ),
+            "--insecure".to_string(),
+            "4 a report file could not be written".to_string(),
+        ] {
+            assert!(flat.contains(&expected), "{expected}: {help}");
+        }
+    }
+
     #[test]
     fn flags_with_bad_syntax_are_refused_by_the_parser() {
         for args in [

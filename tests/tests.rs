@@ -18,6 +18,8 @@ mod ci_output;
 mod compare;
 /// Exit codes and messages for bad input and unreachable targets.
 mod errors;
+/// Honest figures: the measured window, the warm-up's own, no made-up latency.
+mod figures;
 /// `--header`, `${VAR}` in header values, and credentials kept out of the output.
 mod headers;
 /// Targets that misbehave or die: every request still accounted for.

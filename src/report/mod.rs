@@ -249,6 +249,7 @@ mod tests {
     use super::*;
     use crate::engine::Class;
     use crate::metrics::Kind;
+    use crate::scenario::{Model, StopRule};
 
     fn counts(classes: &[(Class, u64)]) -> Counts {
         let mut c = Counts::default();
@@ -276,6 +277,77 @@ mod tests {
                 (Kind::OtherStatus, other),
             ]),
         }
+    }
+
+    fn report(
+        stop: (Option<u64>, Option<u64>),
+        warmup_ms: Option<u64>,
+        elapsed_ms: u64,
+    ) -> RunReport {
+        let ms = Duration::from_millis;
+        RunReport {
+            scenario: "t".into(),
+            target: "http://127.0.0.1:1".into(),
+            path: "/api/v1/sessions".into(),
+            embedded: false,
+            insecure: false,
+            rules: RuleSet::Strict,
+            seed: 1,
+            started_at: SystemTime::now(),
+            elapsed: ms(elapsed_ms),
+            sending: Duration::ZERO,
+            model: Model::Closed { concurrency: 1 },
+            threads: 1,
+            stop: StopRule {
+                duration: stop.0.map(ms),
+                requests: stop.1,
+            },
+            scheduled: 0,
+            tally: Tally::default(),
+            warmup: warmup_ms.map(|w| (ms(w), Tally::default())),
+            intervals: Vec::new(),
+            checks: CheckTally::default(),
+            server: None,
+            interrupted: false,
+            thresholds: Vec::new(),
+            aborted: None,
+            causes: Vec::new(),
+        }
+    }
+
+    /// The window runs from the end of the warm-up (what of it ran) to the
+    /// end of the plan or the last answer, whichever is later; a run
+    /// stopped early, or by count, ends with its last answer.
+    #[test]
+    fn the_measured_window_ends_at_the_plan_or_the_last_answer() {
+        let ms = Duration::from_millis;
+        let window = |r: &RunReport| r.measured_window();
+        // A low rate whose last answer came early: the plan's end.
+        assert_eq!(
+            window(&report((Some(1_000), None), None, 20)),
+            (ms(0), ms(1_000))
+        );
+        // Slow answers after the plan: the last answer.
+        assert_eq!(
+            window(&report((Some(3_000), None), None, 4_080)),
+            (ms(0), ms(4_080))
+        );
+        // After a warm-up.
+        assert_eq!(
+            window(&report((Some(1_000), None), Some(500), 1_200)),
+            (ms(500), ms(1_500))
+        );
+        // By count: the last answer.
+        assert_eq!(
+            window(&report((None, Some(10)), None, 300)),
+            (ms(0), ms(300))
+        );
+        // Stopped early, during the warm-up: it ran 300 ms, nothing measured.
+        let mut stopped = report((Some(1_000), None), Some(5_000), 300);
+        stopped.interrupted = true;
+        assert_eq!(window(&stopped), (ms(300), ms(300)));
+        assert_eq!(stopped.warmup_ran(), Some(ms(300)));
+        assert_eq!(stopped.throughput(), 0.0);
     }
 
     #[test]

@@ -234,7 +234,7 @@ pub fn write_summary(run: &RunReport, out: &mut dyn Write) -> io::Result<()> {
         (to - from).as_secs_f64(),
         match run.elapsed.saturating_sub(last_start) {
             wait if wait >= Duration::from_millis(50) && total > 0 => format!(
-                " (the last request started at {:.2} s, then the wait for its answer)",
+                " (the last request started at {:.2} s; the rest is the wait for the answers)",
                 (last_start - from).as_secs_f64()
             ),
             _ => String::new(),
@@ -534,6 +534,10 @@ mod tests {
         assert_eq!(
             describe_load(&closed, stop, Some(Duration::from_secs(1)), None),
             "closed model: 8 workers, for 3s after a 1s warm-up"
+        );
+        assert_eq!(
+            describe_load(&Model::Closed { concurrency: 1 }, stop, None, Some(1)),
+            "closed model: 1 worker on 1 thread, for 3s"
         );
         let open = Model::Open(crate::scenario::OpenModel {
             rate: Rate::Constant(500.0),
