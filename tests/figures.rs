@@ -142,7 +142,7 @@ fn nothing_answered_means_no_latency_figure() {
     );
     assert!(
         run.stderr()
-            .contains("threshold failed: latency.p99 < 100ms (measured none"),
+            .contains("threshold failed: latency.p99 < 100ms (measured none: nothing was answered"),
         "{}",
         run.stderr()
     );
