@@ -208,7 +208,10 @@ fn write_reports(
         } else {
             report::write_summary(run, &mut io::stdout().lock())
         };
-        if let Err(e) = printed {
+        // A reader that went away (`| head`) wants no more; files still follow.
+        if let Err(e) = printed
+            && e.kind() != io::ErrorKind::BrokenPipe
+        {
             failed.push(anyhow::Error::new(e).context("cannot print the summary"));
         }
     }
@@ -219,7 +222,9 @@ fn write_reports(
     };
     if json_to_stdout {
         let mut out = io::stdout().lock();
-        if let Err(e) = write_json(&mut out).and_then(|()| out.flush()) {
+        if let Err(e) = write_json(&mut out).and_then(|()| out.flush())
+            && e.kind() != io::ErrorKind::BrokenPipe
+        {
             failed.push(anyhow::Error::new(e).context("cannot write the JSON report to stdout"));
         }
     }
