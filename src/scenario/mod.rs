@@ -24,6 +24,7 @@
 //!
 //! This module knows nothing of HTTP or of how a run is carried out.
 
+mod ca_file;
 mod error;
 mod file;
 mod flags;

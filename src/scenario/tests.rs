@@ -155,59 +155,6 @@ fn ca_cert_is_relative_to_the_scenario_file() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
-/// A CA file that is missing or holds no certificate is refused whatever
-/// the target's scheme (or with no target at all), in the file as by flag.
-#[test]
-fn a_ca_file_that_cannot_be_read_is_refused_whatever_the_scheme() {
-    let dir = temp_dir("ca-missing");
-    std::fs::write(dir.join("certs/empty.pem"), "no certificate here").unwrap();
-    for target in [
-        "",
-        "url = \"http://127.0.0.1:8080\"\n",
-        "url = \"https://127.0.0.1\"\n",
-    ] {
-        let e = Scenario::parse(
-            &format!("[target]\n{target}ca_cert = \"missing.pem\""),
-            "s.toml",
-            Some(&dir),
-        )
-        .unwrap_err();
-        let text = e.to_string();
-        assert!(text.contains("target.ca_cert"), "{text}");
-        assert!(
-            text.contains(&format!(
-                "cannot read {}",
-                dir.join("missing.pem").display()
-            )),
-            "{text}"
-        );
-        let e = Scenario::parse(
-            &format!("[target]\n{target}ca_cert = \"certs/empty.pem\""),
-            "s.toml",
-            Some(&dir),
-        )
-        .unwrap_err();
-        assert!(e.to_string().contains("holds no PEM certificate"), "{e}");
-    }
-    let flags = FlagSettings {
-        ca_cert: Some("no/such/ca.pem".into()),
-        ..FlagSettings::default()
-    };
-    let e = Scenario::resolve_text(
-        "[target]\nurl = \"http://127.0.0.1:1\"\n",
-        "s.toml",
-        None,
-        &flags,
-    )
-    .unwrap_err();
-    assert!(
-        e.to_string()
-            .contains("--ca-cert: cannot read no/such/ca.pem"),
-        "{e}"
-    );
-    std::fs::remove_dir_all(dir).unwrap();
-}
-
 #[test]
 fn unknown_keys_name_line_column_and_the_nearest_known_key() {
     let e = problem("name = \"x\"\n\n[load]\nconcurency = 8\n");

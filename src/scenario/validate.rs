@@ -233,7 +233,7 @@ fn target(c: &mut Check, raw: &RawSettings) -> TargetSettings {
         }
         // Checked whatever the scheme: a file named but missing is a
         // mistake even where it would not be used.
-        if let Err(message) = check_ca_file(&p.value) {
+        if let Err(message) = super::ca_file::check(&p.value) {
             c.error(
                 &p.place,
                 "target.ca_cert",
@@ -249,25 +249,6 @@ fn target(c: &mut Check, raw: &RawSettings) -> TargetSettings {
         ca_cert,
         insecure: t.insecure.as_ref().is_some_and(|i| i.value),
         rules: t.rules.as_ref().map(|r| r.value).unwrap_or_default(),
-    }
-}
-
-/// Whether a CA file can be read and holds a PEM certificate.
-fn check_ca_file(path: &std::path::Path) -> Result<(), String> {
-    use std::io::Read as _;
-    // Read a bounded amount: a device named by mistake must not hang the
-    // check (a CA bundle is well under this).
-    let mut text = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(16 << 20).read_to_end(&mut text))
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    if text
-        .windows(b"-----BEGIN CERTIFICATE-----".len())
-        .any(|w| w == b"-----BEGIN CERTIFICATE-----")
-    {
-        Ok(())
-    } else {
-        Err(format!("{} holds no PEM certificate", path.display()))
     }
 }
 
