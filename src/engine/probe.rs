@@ -81,14 +81,14 @@ pub fn connect_target(
             Ok(Err(e)) => last_error = tls_failure_text(&e).unwrap_or_else(|| e.to_string()),
             Err(_) => {
                 last_error = format!(
-                    "no answer within {} (the start probe waits at most {} for a connection{})",
+                    "no answer within {} to a connection{} (the start probe waits --timeout or {}, whichever is shorter)",
                     humantime::format_duration(timeout),
-                    humantime::format_duration(PROBE_TIMEOUT),
                     if url.tls {
                         " and its TLS handshake"
                     } else {
                         ""
-                    }
+                    },
+                    humantime::format_duration(PROBE_TIMEOUT),
                 )
             }
         }
