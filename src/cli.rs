@@ -14,7 +14,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::commands::{self, run::JsonDest};
 use crate::reference::Faults;
 use crate::scenario::{
-    FlagSettings, Ramp, TargetUrl, parse_duration, parse_header, parse_number, parse_stages,
+    self, FlagSettings, Ramp, TargetUrl, parse_duration, parse_header, parse_number, parse_stages,
 };
 
 #[derive(Debug, Parser)]
@@ -30,7 +30,8 @@ use crate::scenario::{
   mcload serve --listen 127.0.0.1:8080                 start the reference endpoint
 
 Exit codes: 0 ran and the verdict passed · 1 a threshold or check failed · 2 bad usage or input ·
-3 target unreachable at start · 130 interrupted (the report is still written)"
+3 target unreachable at start · 4 a report file could not be written after the run (the summary
+still printed) · 130 interrupted (the report is still written)"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -48,6 +49,7 @@ enum Command {
   mcload run scenarios/constant-rate.toml --rate 2000 --duration 30s --hlog run.hlog
   mcload run scenarios/ramp.toml --stages 100,10s:5000 --warmup 2s
   mcload run my.toml --target https://acme.hb-api.omtrdc.net --ca-cert ca.pem --duration 1m
+  mcload run my.toml --target https://127.0.0.1:8443 --insecure   self-signed test server, unverified
   mcload run scenarios/smoke.toml --threshold \"latency.p99 < 250ms\" --threshold \"status.201 >= 99.5%\"
   mcload run scenarios/constant-rate.toml --junit junit.xml --json report.json
   mcload run my.toml --header 'Authorization: Bearer ${API_TOKEN}' --header 'X-Run: ci'
@@ -61,7 +63,14 @@ The run exits 1 when a threshold fails; unless a threshold is on `unexpected`
 The header prints when the load starts; in a log that is not a terminal, a
 progress line follows every --progress-every. Under GitHub Actions, failed
 thresholds are also ::error annotations, and the thresholds and verdict are
-appended to $GITHUB_STEP_SUMMARY.")]
+appended to $GITHUB_STEP_SUMMARY.
+
+Report files (--json, --hlog, --junit) are written to a temporary file beside
+their destination and renamed into place when complete: a run that fails
+leaves an earlier report as it was. Exit codes: 0 passed · 1 a threshold or
+check failed · 2 bad input, nothing sent · 3 target unreachable at start ·
+4 a report file could not be written after the run (the summary still
+printed) · 130 interrupted.")]
     Run(RunFlags),
     /// Print the bodies `run` would send, one JSON document per line.
     #[command(after_help = "Examples:
@@ -104,7 +113,8 @@ under service_time., rate, unexpected, errors, checks.<name>.
 
 Exit codes: 0 no regression · 1 a row regressed (or was inconclusive, with
 --fail-on-inconclusive) · 2 a file is not an mcload report, or --strict and the
-sides ran different scenarios, targets, models or versions")]
+sides ran different scenarios, targets, models or versions · 4 an output file
+could not be written (the table still printed)")]
     Compare(CompareFlags),
     /// Print the JSON Schema of mcload's JSON report.
     #[command(after_help = "Examples:
@@ -126,7 +136,8 @@ struct RunFlags {
     #[arg(long, value_name = "URL", value_parser = parse_target)]
     target: Option<TargetUrl>,
     /// Closed model: concurrent workers, each with its own connection.
-    #[arg(long, value_name = "C", allow_negative_numbers = true)]
+    #[arg(long, value_name = "C", allow_negative_numbers = true,
+        help = format!("Closed model: concurrent workers, each with its own connection [default: {}]", scenario::DEFAULT_CONCURRENCY))]
     concurrency: Option<i64>,
     /// Open model: start R requests per second, whatever the target does.
     #[arg(long, value_name = "R", value_parser = parse_number, allow_negative_numbers = true)]
@@ -144,7 +155,8 @@ struct RunFlags {
     #[arg(long, value_name = "D", value_parser = parse_duration)]
     warmup: Option<Duration>,
     /// How long to send, e.g. 500ms, 30s, 2m.
-    #[arg(long, value_name = "D", value_parser = parse_duration)]
+    #[arg(long, value_name = "D", value_parser = parse_duration,
+        help = format!("How long to send, e.g. 500ms, 30s, 2m [default: {} when neither the file nor --requests bounds the run]", humantime::format_duration(scenario::DEFAULT_DURATION)))]
     duration: Option<Duration>,
     /// Send exactly this many requests.
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
@@ -153,14 +165,20 @@ struct RunFlags {
     #[arg(long, value_name = "T", allow_negative_numbers = true)]
     threads: Option<i64>,
     /// Time one request may take before it counts as a timeout.
-    #[arg(long, value_name = "D", value_parser = parse_duration)]
+    #[arg(long, value_name = "D", value_parser = parse_duration,
+        help = format!("Time one request may take before it counts as a timeout [default: {}]; the start probe waits at most {} for a connection", humantime::format_duration(scenario::DEFAULT_TIMEOUT), humantime::format_duration(crate::engine::PROBE_TIMEOUT)))]
     timeout: Option<Duration>,
     /// Seed of the body generator: the same seed sends the same bodies.
     #[arg(long, value_name = "S")]
     seed: Option<u64>,
-    /// PEM file of extra CA certificates to trust for https targets.
+    /// PEM file of extra CA certificates to trust for https targets (a
+    /// server's own self-signed certificate given here is trusted as is).
     #[arg(long, value_name = "PATH")]
     ca_cert: Option<PathBuf>,
+    /// Skip verifying the https target's certificate, on purpose (said in
+    /// the header, the summary and the report).
+    #[arg(long)]
+    insecure: bool,
     /// Write the JSON report to PATH ('-' for stdout; the text summary then goes to stderr).
     #[arg(long, value_name = "PATH")]
     json: Option<PathBuf>,
@@ -238,6 +256,7 @@ impl RunFlags {
             timeout: self.timeout,
             seed: self.seed,
             ca_cert: self.ca_cert.clone(),
+            insecure: self.insecure,
             invalid_share: self.invalid_share,
             thresholds: self.thresholds.clone(),
             headers: self.headers.clone(),
@@ -499,6 +518,34 @@ mod tests {
     #[test]
     fn the_cli_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    /// The flags whose value falls back to the scenario's defaults show
+    /// them, from the scenario's own constants.
+    #[test]
+    fn run_help_shows_the_scenario_defaults() {
+        let mut cmd = Cli::command();
+        let help = cmd
+            .find_subcommand_mut("run")
+            .unwrap()
+            .render_help()
+            .to_string();
+        let flat = help.split_whitespace().collect::<Vec<_>>().join(" ");
+        for expected in [
+            format!("[default: {}]", scenario::DEFAULT_CONCURRENCY),
+            format!(
+                "[default: {} when",
+                humantime::format_duration(scenario::DEFAULT_DURATION)
+            ),
+            format!(
+                "timeout [default: {}]",
+                humantime::format_duration(scenario::DEFAULT_TIMEOUT)
+            ),
+            "--insecure".to_string(),
+            "4 a report file could not be written".to_string(),
+        ] {
+            assert!(flat.contains(&expected), "{expected}: {help}");
+        }
     }
 
     #[test]

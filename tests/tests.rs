@@ -18,6 +18,8 @@ mod ci_output;
 mod compare;
 /// Exit codes and messages for bad input and unreachable targets.
 mod errors;
+/// Honest figures: the measured window, the warm-up's own, no made-up latency.
+mod figures;
 /// `--header`, `${VAR}` in header values, and credentials kept out of the output.
 mod headers;
 /// Targets that misbehave or die: every request still accounted for.
@@ -29,6 +31,8 @@ mod interrupt;
 mod limits;
 /// The open model: rates, ramps, coordinated omission, warm-up, series, hlog.
 mod open_model;
+/// Report files: written whole or not at all, and exit 4 when one cannot be.
+mod outputs;
 /// Runs against the embedded reference server: the README's first command.
 mod run_embedded;
 /// Runs against servers the tests start, that are not the reference one.

@@ -2,18 +2,17 @@
 //! [`crate::verdict::compare`], print the table and write its files, and
 //! map the verdict to an exit code.
 
-use std::fs::File;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, anyhow};
 
 use super::{CommandResult, Exit, Failure};
-use crate::report;
 use crate::report::compare::{
     CompareView, compare_to_json, compare_warnings, write_compare_junit, write_compare_markdown,
     write_compare_text,
 };
+use crate::report::{self, OutputFile};
 use crate::verdict::compare::{self, RunSample, Settings, Verdict};
 
 /// The arguments of `mcload compare`.
@@ -51,14 +50,23 @@ fn read_side(paths: &[PathBuf], flag: &str) -> Result<Vec<RunSample>, Failure> {
     paths.iter().map(|p| read(p)).collect()
 }
 
-fn create(path: &Option<PathBuf>, what: &str) -> Result<Option<File>, Failure> {
+/// Opens an output's temporary file beside its destination, before
+/// anything is judged: a path that cannot be written is bad input.
+fn create(path: &Option<PathBuf>, what: &'static str) -> Result<Option<Output>, Failure> {
     path.as_ref()
         .map(|p| {
-            File::create(p)
+            OutputFile::create(p)
+                .map(|file| Output { file, what })
                 .with_context(|| format!("cannot write the {what} to {}", p.display()))
                 .map_err(Failure::bad_input)
         })
         .transpose()
+}
+
+/// An output file and what it holds, for messages.
+struct Output {
+    file: OutputFile,
+    what: &'static str,
 }
 
 fn names(paths: &[PathBuf]) -> Vec<String> {
@@ -97,9 +105,9 @@ pub fn compare(args: &CompareArgs, out: &mut impl Write, err: &mut impl Write) -
             list.join("; ")
         )));
     }
-    let mut json = create(&args.json, "comparison (JSON)")?;
-    let mut markdown = create(&args.markdown, "comparison (Markdown)")?;
-    let mut junit = create(&args.junit, "JUnit report")?;
+    let json = create(&args.json, "comparison (JSON)")?;
+    let markdown = create(&args.markdown, "comparison (Markdown)")?;
+    let junit = create(&args.junit, "JUnit report")?;
     let (base_files, cand_files) = (names(&args.base), names(&args.cand));
     let view = CompareView {
         comparison: &comparison,
@@ -110,41 +118,43 @@ pub fn compare(args: &CompareArgs, out: &mut impl Write, err: &mut impl Write) -
     for w in compare_warnings(&comparison) {
         let _ = writeln!(err, "mcload: warning: {w}");
     }
-    write_outputs(
-        &view,
-        out,
-        [json.as_mut(), markdown.as_mut(), junit.as_mut()],
-    )
-    .context("cannot write the comparison")
-    .map_err(Failure::bad_input)?;
+    write_compare_text(&view, out)
+        .context("cannot print the comparison")
+        .map_err(Failure::bad_input)?;
+    // Every file is attempted; a failure to write one after the comparison
+    // is exit 4, the table having been printed.
+    let mut failed = false;
+    type Writer = fn(&CompareView, &mut dyn Write) -> io::Result<()>;
+    let outputs: [(Option<Output>, Writer); 3] = [
+        (json, |v, w| {
+            serde_json::to_writer_pretty(&mut *w, &compare_to_json(v))?;
+            writeln!(w)
+        }),
+        (markdown, |v, mut w| write_compare_markdown(v, &mut w)),
+        (junit, |v, mut w| write_compare_junit(v, &mut w)),
+    ];
+    for (output, write) in outputs {
+        let Some(Output { mut file, what }) = output else {
+            continue;
+        };
+        let path = file.path().display().to_string();
+        let written = {
+            let mut buffered = io::BufWriter::new(file.file());
+            write(&view, &mut buffered).and_then(|()| buffered.flush())
+        };
+        if let Err(e) = written.and_then(|()| file.commit()) {
+            let _ = writeln!(err, "mcload: cannot write the {what} to {path}: {e}");
+            failed = true;
+        }
+    }
     github_actions(&view, out);
-    Ok(if comparison.fails(args.fail_on_inconclusive) {
+    Ok(if failed {
+        Exit::OutputFailed
+    } else if comparison.fails(args.fail_on_inconclusive) {
         Exit::CheckFailed
     } else {
         Exit::Ok
     })
-}
-
-fn write_outputs(
-    view: &CompareView,
-    out: &mut impl Write,
-    [json, markdown, junit]: [Option<&mut File>; 3],
-) -> io::Result<()> {
-    write_compare_text(view, out)?;
-    if let Some(file) = json {
-        serde_json::to_writer_pretty(&mut *file, &compare_to_json(view))?;
-        writeln!(file)?;
-        file.flush()?;
-    }
-    if let Some(file) = markdown {
-        write_compare_markdown(view, file)?;
-        file.flush()?;
-    }
-    if let Some(file) = junit {
-        write_compare_junit(view, file)?;
-        file.flush()?;
-    }
-    Ok(())
 }
 
 /// Under GitHub Actions: an `::error` annotation per row that fails the

@@ -20,6 +20,9 @@ pub enum Exit {
     BadInput = 2,
     /// The run could not proceed (target unreachable at start).
     Unreachable = 3,
+    /// The run finished, but an output file could not be written (the text
+    /// summary still printed).
+    OutputFailed = 4,
     /// Stopped by Ctrl-C or SIGTERM; the report was still written.
     Interrupted = 130,
 }

@@ -2,9 +2,8 @@
 //! print the text summary, write the JSON report, and map the verdict to
 //! an exit code.
 
-use std::fs::File;
 use std::io::{self, IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,7 +12,7 @@ use anyhow::Context as _;
 use super::{CommandResult, Exit, Failure};
 use crate::engine::TargetError;
 use crate::progress::{HeaderTo, Live, Progress};
-use crate::report::{self, RunReport};
+use crate::report::{self, OutputFile, RunReport};
 use crate::run::{self, Cause, Interrupt, RunError, RunOptions, RunResult};
 use crate::scenario::{FlagSettings, Scenario};
 use crate::signals::SignalWatch;
@@ -49,37 +48,32 @@ pub fn scenario(args: &RunArgs) -> Result<Scenario, Failure> {
 }
 
 pub fn run(args: &RunArgs) -> CommandResult {
+    // Signals are watched from the first moment, so a Ctrl-C during the
+    // start probe (a silent https target) ends the command at once.
+    let interrupt = Arc::new(Interrupt::default());
+    let signals = SignalWatch::start(interrupt.clone()).map_err(Failure::bad_input)?;
     let scenario = scenario(args)?;
 
     // Open the output files first: a path that cannot be written is bad
-    // input, found before anything is sent.
-    let mut json_file = match &args.json {
-        Some(JsonDest::File(path)) => Some(
-            File::create(path)
-                .with_context(|| format!("cannot write the JSON report to {}", path.display()))
-                .map_err(Failure::bad_input)?,
-        ),
+    // input, found before anything is sent. Each is a temporary file beside
+    // its destination until the run has produced it.
+    let json_path = match &args.json {
+        Some(JsonDest::File(path)) => Some(path.as_path()),
         _ => None,
     };
-    let mut junit_file = match &args.junit {
-        Some(path) => Some(
-            File::create(path)
-                .with_context(|| format!("cannot write the JUnit report to {}", path.display()))
-                .map_err(Failure::bad_input)?,
-        ),
-        None => None,
-    };
-    let hlog = match &args.hlog {
-        Some(path) => Some(
-            File::create(path)
-                .with_context(|| format!("cannot write the interval log to {}", path.display()))
+    let json_file = open_output(json_path, "JSON report")?;
+    let junit_file = open_output(args.junit.as_deref(), "JUnit report")?;
+    let mut hlog_file = open_output(args.hlog.as_deref(), "interval log")?;
+    let hlog = match hlog_file.as_mut() {
+        Some(out) => Some(
+            out.file()
+                .try_clone()
+                .context("cannot write the interval log")
                 .map_err(Failure::bad_input)?,
         ),
         None => None,
     };
 
-    let interrupt = Arc::new(Interrupt::default());
-    let signals = SignalWatch::start(interrupt.clone()).map_err(Failure::unreachable)?;
     // The header prints when the load starts, the summary after it.
     let live = if io::stderr().is_terminal() {
         Live::Terminal
@@ -108,21 +102,38 @@ pub fn run(args: &RunArgs) -> CommandResult {
         result.mark_interrupted();
     }
 
-    write_reports(
-        &result.report,
-        args,
-        json_file.as_mut(),
-        junit_file.as_mut(),
-    )
-    .context("cannot write the report")
-    .map_err(Failure::bad_input)?;
+    let mut failed = write_reports(&result.report, args, json_file, junit_file);
+    // An interval log that failed while the run went on stays out of place
+    // (its cause says why); a complete one is put in place.
+    let hlog_failed = result
+        .causes()
+        .iter()
+        .any(|c| matches!(c, Cause::HlogFailed(_)));
+    if let (Some(out), false) = (hlog_file.take(), hlog_failed) {
+        let path = out.path().display().to_string();
+        if let Err(e) = out.commit() {
+            failed.push(
+                anyhow::Error::new(e).context(format!("cannot write the interval log to {path}")),
+            );
+        }
+    }
     github_actions(&result.report, args);
-    Ok(exit_code(&result, &mut io::stderr().lock()))
+    let mut err = io::stderr().lock();
+    for e in &failed {
+        let _ = writeln!(err, "mcload: {e:#}");
+    }
+    let exit = exit_code(&result, &mut err);
+    Ok(if !failed.is_empty() && exit != Exit::Interrupted {
+        Exit::OutputFailed
+    } else {
+        exit
+    })
 }
 
 /// The exit code a run's verdict calls for, with a line on `err` for each
-/// cause that fails it (a failed interval log is said even when the run
-/// was interrupted, which exits 130 all the same).
+/// cause that fails it: 130 when interrupted (a failed interval log is
+/// still said), else 4 when the interval log could not be written, else 1
+/// when any cause fails the verdict.
 pub fn exit_code(result: &RunResult, err: &mut dyn Write) -> Exit {
     let mut exit = Exit::Ok;
     for cause in result.causes() {
@@ -130,13 +141,17 @@ pub fn exit_code(result: &RunResult, err: &mut dyn Write) -> Exit {
             return Exit::Interrupted;
         }
         let _ = writeln!(err, "mcload: {}", cause.message());
-        exit = Exit::CheckFailed;
+        exit = match (cause, exit) {
+            (Cause::HlogFailed(_), _) | (_, Exit::OutputFailed) => Exit::OutputFailed,
+            _ => Exit::CheckFailed,
+        };
     }
     exit
 }
 
-/// A run that could not be made: a bad certificate is bad input (2), any
-/// other failure means the run could not proceed (3).
+/// A run that could not be made: a bad certificate file is bad input (2),
+/// a stop before the load is an interrupt (130), any other failure means
+/// the run could not proceed (3).
 fn failure(e: RunError) -> Failure {
     match e {
         RunError::Target(TargetError::Tls(_)) | RunError::LocalLimit(_) => Failure::bad_input(e),
@@ -148,38 +163,82 @@ fn failure(e: RunError) -> Failure {
     }
 }
 
+/// Opens an output file's temporary file; a path that cannot be written is
+/// bad input.
+fn open_output(path: Option<&Path>, what: &str) -> Result<Option<OutputFile>, Failure> {
+    path.map(|p| {
+        OutputFile::create(p)
+            .with_context(|| format!("cannot write the {what} to {}", p.display()))
+            .map_err(Failure::bad_input)
+    })
+    .transpose()
+}
+
+/// Writes `write`'s output into `out` and puts it in place.
+fn place(
+    mut out: OutputFile,
+    what: &str,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> anyhow::Result<()> {
+    let path = out.path().display().to_string();
+    let written = {
+        let mut buffered = io::BufWriter::new(out.file());
+        write(&mut buffered).and_then(|()| buffered.flush())
+    };
+    written
+        .and_then(|()| out.commit())
+        .with_context(|| format!("cannot write the {what} to {path}"))
+}
+
+/// Prints the summary and writes the reports; each failure is returned,
+/// and one does not keep the others from being written.
 fn write_reports(
     run: &RunReport,
     args: &RunArgs,
-    json_file: Option<&mut File>,
-    junit_file: Option<&mut File>,
-) -> io::Result<()> {
+    json_file: Option<OutputFile>,
+    junit_file: Option<OutputFile>,
+) -> Vec<anyhow::Error> {
+    let mut failed = Vec::new();
     let json_to_stdout = args.json == Some(JsonDest::Stdout);
     if !args.quiet {
         // With the JSON on stdout, the text goes to stderr so that stdout
         // stays one parseable document.
-        if json_to_stdout {
-            report::write_summary(run, &mut io::stderr().lock())?;
+        let printed = if json_to_stdout {
+            report::write_summary(run, &mut io::stderr().lock())
         } else {
-            report::write_summary(run, &mut io::stdout().lock())?;
+            report::write_summary(run, &mut io::stdout().lock())
+        };
+        // A reader that went away (`| head`) wants no more; files still follow.
+        if let Err(e) = printed
+            && e.kind() != io::ErrorKind::BrokenPipe
+        {
+            failed.push(anyhow::Error::new(e).context("cannot print the summary"));
         }
     }
     let json = report::to_json(run);
+    let write_json = |out: &mut dyn Write| {
+        serde_json::to_writer_pretty(&mut *out, &json)?;
+        writeln!(out)
+    };
     if json_to_stdout {
         let mut out = io::stdout().lock();
-        serde_json::to_writer_pretty(&mut out, &json)?;
-        writeln!(out)?;
+        if let Err(e) = write_json(&mut out).and_then(|()| out.flush())
+            && e.kind() != io::ErrorKind::BrokenPipe
+        {
+            failed.push(anyhow::Error::new(e).context("cannot write the JSON report to stdout"));
+        }
     }
-    if let Some(file) = json_file {
-        serde_json::to_writer_pretty(&mut *file, &json)?;
-        writeln!(file)?;
-        file.flush()?;
+    if let Some(out) = json_file
+        && let Err(e) = place(out, "JSON report", write_json)
+    {
+        failed.push(e);
     }
-    if let Some(file) = junit_file {
-        report::write_junit(run, file)?;
-        file.flush()?;
+    if let Some(out) = junit_file
+        && let Err(e) = place(out, "JUnit report", |w| report::write_junit(run, w))
+    {
+        failed.push(e);
     }
-    Ok(())
+    failed
 }
 
 /// Under GitHub Actions (`GITHUB_ACTIONS=true`): an `::error` annotation
@@ -214,6 +273,7 @@ mod tests {
                 target: "http://127.0.0.1:1".into(),
                 path: "/api/v1/sessions".into(),
                 embedded: false,
+                insecure: false,
                 rules: crate::spec::RuleSet::Strict,
                 seed: 1,
                 started_at: SystemTime::now(),
@@ -249,14 +309,23 @@ mod tests {
     fn the_verdicts_causes_map_to_exit_codes_in_order() {
         assert_eq!(exit(false, vec![]), (Exit::Ok, String::new()));
         let hlog = Cause::HlogFailed("disk full".into());
-        // A failed interval log fails the run, and is said even when a
-        // later cause decides the code.
+        // A failed interval log is an output that could not be written
+        // (4, also beside a failed check), and is said even when a later
+        // cause decides the code.
         let broken = Cause::CheckFailed {
             check: crate::checks::Check::ValidRejected,
             count: 2,
         };
         let (code, err) = exit(false, vec![hlog.clone()]);
-        assert_eq!(code, Exit::CheckFailed);
+        assert_eq!(code, Exit::OutputFailed);
+        assert_eq!(
+            exit(false, vec![hlog.clone(), broken.clone()]).0,
+            Exit::OutputFailed
+        );
+        assert_eq!(
+            exit(false, vec![broken.clone(), hlog.clone()]).0,
+            Exit::OutputFailed
+        );
         assert_eq!(err, "mcload: cannot write the interval log: disk full\n");
         let (code, err) = exit(true, vec![hlog, Cause::Interrupted, Cause::NotAccounted]);
         assert_eq!(code, Exit::Interrupted);

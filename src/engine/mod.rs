@@ -12,11 +12,11 @@ mod http1;
 mod open;
 mod outcome;
 mod pacer;
+mod probe;
 mod transport;
 
 use std::cell::{Cell, RefCell};
-use std::net::{SocketAddr, ToSocketAddrs};
-use std::path::Path;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -25,7 +25,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 pub use http1::{Connection, ExchangeError, MAX_HEAD_BYTES, Response};
 pub use outcome::{Class, Outcome, Record};
-pub use transport::{Plain, Tls, TlsSetupError, Transport};
+pub use probe::{PROBE_TIMEOUT, connect_target};
+pub use transport::{Plain, Tls, TlsSetupError, Transport, describe_tls_error, tls_failure_text};
 
 use crate::generate::BodyGenerator;
 use crate::schedule::Schedule;
@@ -106,82 +107,6 @@ pub enum TargetError {
     /// Stopped (Ctrl-C) while the target was being checked; nothing was sent.
     #[error("stopped before the load started, while checking the target; nothing was sent")]
     Stopped,
-}
-
-/// How often the start probe looks whether the run was stopped.
-const PROBE_STOP_POLL: Duration = Duration::from_millis(20);
-
-/// Resolves the target, sets up TLS for https, and opens (then closes) one
-/// connection to prove the target answers before any load starts. A stop
-/// through `control` (Ctrl-C) ends the wait at once.
-pub fn connect_target(
-    url: &Endpoint,
-    ca_cert: Option<&Path>,
-    timeout: Duration,
-    control: &Control,
-) -> Result<AnyTransport, TargetError> {
-    let addrs: Vec<SocketAddr> = (url.host.as_str(), url.port)
-        .to_socket_addrs()
-        .map_err(|source| TargetError::Resolve {
-            host: url.host.clone(),
-            source,
-        })?
-        .collect();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| TargetError::Unreachable {
-            url: url.to_string(),
-            addrs: String::new(),
-            reason: format!("cannot start a runtime: {e}"),
-        })?;
-    let mut last_error = String::from("the host has no addresses");
-    for &addr in &addrs {
-        let transport = if url.tls {
-            AnyTransport::Tls(Tls::new(addr, &url.host, ca_cert)?)
-        } else {
-            AnyTransport::Plain(Plain { addr })
-        };
-        if control.is_stopped() {
-            return Err(TargetError::Stopped);
-        }
-        let attempt = runtime.block_on(async {
-            let connect = async {
-                match &transport {
-                    AnyTransport::Plain(t) => t.connect().await.map(drop),
-                    AnyTransport::Tls(t) => t.connect().await.map(drop),
-                }
-            };
-            let stopped = async {
-                while !control.is_stopped() {
-                    tokio::time::sleep(PROBE_STOP_POLL).await;
-                }
-            };
-            tokio::select! {
-                attempt = tokio::time::timeout(timeout, connect) => Some(attempt),
-                () = stopped => None,
-            }
-        });
-        let Some(attempt) = attempt else {
-            return Err(TargetError::Stopped);
-        };
-        match attempt {
-            Ok(Ok(())) => return Ok(transport),
-            Ok(Err(e)) => last_error = e.to_string(),
-            Err(_) => {
-                last_error = format!("no answer within {}", humantime::format_duration(timeout))
-            }
-        }
-    }
-    Err(TargetError::Unreachable {
-        url: url.to_string(),
-        addrs: addrs
-            .iter()
-            .map(SocketAddr::to_string)
-            .collect::<Vec<_>>()
-            .join(", "),
-        reason: last_error,
-    })
 }
 
 /// The request head up to the Content-Length value: method, path, Host,

@@ -1,18 +1,19 @@
 //! The transport seam: how a worker gets a connected byte stream. Plain TCP
 //! and TLS (rustls) implement it; the HTTP/1.1 exchange runs over either.
 
+mod tls;
+
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
-use std::path::Path;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
 use rustix::net::{RecvFlags, SendFlags};
-use rustls::pki_types::{CertificateDer, ServerName, pem::PemObject};
 use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadBuf};
 use tokio::net::TcpStream;
+
+pub use tls::{Tls, TlsSetupError, describe_tls_error, tls_failure_text};
 
 /// Opens connections to the target.
 pub trait Transport: Clone + 'static {
@@ -116,86 +117,5 @@ impl AsyncWrite for RawTcp {
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.get_mut().0).poll_shutdown(cx)
-    }
-}
-
-/// TLS over TCP, verified against the system's roots plus any extra CA.
-#[derive(Clone)]
-pub struct Tls {
-    pub addr: SocketAddr,
-    pub connector: tokio_rustls::TlsConnector,
-    pub server_name: ServerName<'static>,
-}
-
-impl Transport for Tls {
-    type Stream = tokio_rustls::client::TlsStream<TcpStream>;
-
-    async fn connect(&self) -> io::Result<Self::Stream> {
-        let stream = tcp(self.addr).await?;
-        self.connector
-            .connect(self.server_name.clone(), stream)
-            .await
-    }
-}
-
-/// Why a TLS client could not be set up.
-#[derive(Debug, thiserror::Error)]
-pub enum TlsSetupError {
-    #[error("cannot read CA certificates from {path}: {reason}")]
-    CaFile { path: String, reason: String },
-    #[error("{path} holds no PEM certificate")]
-    CaEmpty { path: String },
-    #[error("{host:?} is not a valid TLS server name")]
-    ServerName { host: String },
-    #[error("no trusted root certificates: the system store is empty and no --ca-cert was given")]
-    NoRoots,
-}
-
-impl Tls {
-    /// A TLS transport for `host` at `addr`, trusting the system's roots and
-    /// the certificates in `ca_cert` (PEM), if given.
-    pub fn new(addr: SocketAddr, host: &str, ca_cert: Option<&Path>) -> Result<Tls, TlsSetupError> {
-        let mut roots = rustls::RootCertStore::empty();
-        // Missing or unreadable system certificates are not fatal when a
-        // private CA is given; they are when nothing at all can be trusted.
-        let native = rustls_native_certs::load_native_certs();
-        let _ = roots.add_parsable_certificates(native.certs);
-        if let Some(path) = ca_cert {
-            let display = path.display().to_string();
-            let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
-                .and_then(|iter| iter.collect::<Result<_, _>>())
-                .map_err(|e| TlsSetupError::CaFile {
-                    path: display.clone(),
-                    reason: e.to_string(),
-                })?;
-            if certs.is_empty() {
-                return Err(TlsSetupError::CaEmpty { path: display });
-            }
-            for cert in certs {
-                roots.add(cert).map_err(|e| TlsSetupError::CaFile {
-                    path: display.clone(),
-                    reason: e.to_string(),
-                })?;
-            }
-        }
-        if roots.is_empty() {
-            return Err(TlsSetupError::NoRoots);
-        }
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let mut config = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .expect("the ring provider supports the default versions")
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        config.alpn_protocols = vec![b"http/1.1".to_vec()];
-        let server_name =
-            ServerName::try_from(host.to_string()).map_err(|_| TlsSetupError::ServerName {
-                host: host.to_string(),
-            })?;
-        Ok(Tls {
-            addr,
-            connector: tokio_rustls::TlsConnector::from(Arc::new(config)),
-            server_name,
-        })
     }
 }

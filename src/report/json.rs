@@ -35,7 +35,13 @@ pub(super) struct Report<'a> {
     /// When the run started (RFC 3339, UTC, milliseconds).
     #[schemars(extend("format" = "date-time"))]
     started_at: String,
+    /// The measured window's length: from the end of the warm-up to the
+    /// end of the plan or the last answer, whichever is later (the warm-up
+    /// has its own, `warmup.duration_s`).
     duration_s: f64,
+    /// The target's certificate was not verified, on purpose (`--insecure`
+    /// or `target.insecure`).
+    insecure: bool,
     interrupted: bool,
     /// `requests.scheduled` equals the sum of all outcomes.
     accounted: bool,
@@ -47,10 +53,13 @@ pub(super) struct Report<'a> {
     /// connection and were never sent (open model).
     timeouts_never_sent: u64,
     dropped: u64,
+    /// Answers per second over the measured window (`duration_s`).
     throughput_rps: f64,
-    /// From each request's intended start (coordinated-omission correct).
+    /// From each request's intended start (coordinated-omission correct);
+    /// every figure `null` when nothing was answered.
     latency_ms: Latency3,
-    /// From each request's actual send.
+    /// From each request's actual send; `null` figures when nothing was
+    /// answered.
     service_time_ms: Latency3,
     /// Per outcome class that had answers (`status.201`, …, `errors`).
     #[schemars(schema_with = "schema::by_outcome")]
@@ -291,6 +300,8 @@ fn bodies(c: &CheckTally) -> Bodies {
 /// The warm-up, apart from the measured part.
 #[derive(Serialize, JsonSchema)]
 struct Warmup {
+    /// How long it ran: its planned length (`model.warmup_s`), or less
+    /// when the run was stopped during it.
     duration_s: f64,
     requests: Requests,
     status: Status<BTreeMap<String, u64>>,
@@ -356,30 +367,31 @@ struct Errors {
     protocol: u64,
 }
 
-/// Latency in milliseconds, rounded to the microsecond.
+/// Latency in milliseconds, rounded to the microsecond; every figure
+/// `null` when nothing was answered.
 #[derive(Serialize, JsonSchema)]
 #[schemars(rename = "Latency")]
 pub(super) struct Latency3 {
-    min: f64,
-    p50: f64,
-    p90: f64,
-    p99: f64,
-    p999: f64,
-    max: f64,
-    mean: f64,
+    min: Option<f64>,
+    p50: Option<f64>,
+    p90: Option<f64>,
+    p99: Option<f64>,
+    p999: Option<f64>,
+    max: Option<f64>,
+    mean: Option<f64>,
 }
 
-impl From<LatencyMs> for Latency3 {
-    fn from(l: LatencyMs) -> Self {
-        let r = |x: f64| (x * 1000.0).round() / 1000.0;
+impl From<Option<LatencyMs>> for Latency3 {
+    fn from(l: Option<LatencyMs>) -> Self {
+        let r = |x: fn(&LatencyMs) -> f64| l.as_ref().map(|l| (x(l) * 1000.0).round() / 1000.0);
         Latency3 {
-            min: r(l.min),
-            p50: r(l.p50),
-            p90: r(l.p90),
-            p99: r(l.p99),
-            p999: r(l.p999),
-            max: r(l.max),
-            mean: r(l.mean),
+            min: r(|l| l.min),
+            p50: r(|l| l.p50),
+            p90: r(|l| l.p90),
+            p99: r(|l| l.p99),
+            p999: r(|l| l.p999),
+            max: r(|l| l.max),
+            mean: r(|l| l.mean),
         }
     }
 }
@@ -482,6 +494,7 @@ fn model(run: &RunReport) -> ModelJson {
 }
 
 fn warmup(duration: std::time::Duration, t: &Tally) -> Warmup {
+    // `duration` is how long it ran, not its plan.
     Warmup {
         duration_s: duration.as_secs_f64(),
         requests: Requests {
@@ -499,8 +512,8 @@ fn warmup(duration: std::time::Duration, t: &Tally) -> Warmup {
 /// it: its counts cover less than a second.
 fn interval(i: &Interval, run: &RunReport) -> IntervalJson {
     let ms = |us: u64| us as f64 / 1000.0;
-    let measured_from = run.warmup.as_ref().map_or(0.0, |(w, _)| w.as_secs_f64());
-    let end = run.elapsed.as_secs_f64();
+    let (measured_from, end) = run.measured_window();
+    let (measured_from, end) = (measured_from.as_secs_f64(), end.as_secs_f64());
     let (from, to) = (i.second as f64, i.second as f64 + 1.0);
     IntervalJson {
         t: i.second,
@@ -543,7 +556,8 @@ pub fn to_json(run: &RunReport) -> serde_json::Value {
         rules: run.rules.name(),
         seed: run.seed,
         started_at: humantime::format_rfc3339_millis(run.started_at).to_string(),
-        duration_s: (run.elapsed.as_secs_f64() * 1000.0).round() / 1000.0,
+        duration_s: (run.measured_duration().as_secs_f64() * 1000.0).round() / 1000.0,
+        insecure: run.insecure,
         interrupted: run.interrupted,
         accounted: run.accounted(),
         model: model(run),
@@ -560,7 +574,11 @@ pub fn to_json(run: &RunReport) -> serde_json::Value {
         service_time_ms: LatencyMs::of(&run.tally.service).into(),
         latency_ms_by_outcome: by_outcome,
         histograms,
-        warmup: run.warmup.as_ref().map(|(d, t)| warmup(*d, t)),
+        warmup: run
+            .warmup
+            .as_ref()
+            .zip(run.warmup_ran())
+            .map(|((_, t), ran)| warmup(ran, t)),
         intervals: run.intervals.iter().map(|i| interval(i, run)).collect(),
         bodies: bodies(&run.checks),
         checks: Check::ALL

@@ -8,6 +8,8 @@ pub mod compare;
 mod hlog;
 mod json;
 mod junit;
+mod live;
+mod output;
 mod schema;
 mod text;
 
@@ -16,10 +18,11 @@ use std::time::{Duration, SystemTime};
 pub use hlog::HlogFile;
 pub use json::{SCHEMA, histogram_base64, to_json};
 pub use junit::{to_junit, write_junit};
+pub use live::{LastSecond, clear_progress, plain_progress_line, progress_line, redraw_progress};
+pub use output::OutputFile;
 pub use schema::report_schema;
 pub use text::{
-    LastSecond, RunHeader, clear_progress, describe_load, grouped, plain_progress_line,
-    progress_line, rate_text, redraw_progress, write_header, write_summary, write_text,
+    RunHeader, describe_load, grouped, rate_text, write_header, write_summary, write_text,
 };
 
 use crate::checks::CheckTally;
@@ -47,6 +50,8 @@ pub struct RunReport {
     pub path: String,
     /// The target was the embedded reference server.
     pub embedded: bool,
+    /// The target's certificate was not verified, on purpose (`--insecure`).
+    pub insecure: bool,
     /// The rules the target applies, which decide the status each invalid
     /// body is expected to get.
     pub rules: RuleSet,
@@ -87,9 +92,10 @@ impl RunReport {
         self.causes.is_empty()
     }
 
-    /// Answers per second over the run.
+    /// Answers per second over the measured window; 0 when the window is
+    /// empty (a run stopped during its warm-up answered nothing measured).
     pub fn throughput(&self) -> f64 {
-        let secs = self.measured_elapsed().as_secs_f64();
+        let secs = self.measured_duration().as_secs_f64();
         if secs > 0.0 {
             self.tally.counts.completed() as f64 / secs
         } else {
@@ -97,11 +103,39 @@ impl RunReport {
         }
     }
 
-    /// How long the measured part sent: from the end of the warm-up to
-    /// the last request started.
-    pub fn measured_elapsed(&self) -> Duration {
-        self.sending
-            .saturating_sub(self.warmup.as_ref().map_or(Duration::ZERO, |(w, _)| *w))
+    /// The measured window, in time from the start of the run: from the
+    /// end of the warm-up to the end of the plan or the last answer,
+    /// whichever is later. Every rate and `duration_s` use it.
+    ///
+    /// The plan ends at warm-up + duration for a run by duration that ran
+    /// its course (an open model at a low rate may have sent its last
+    /// request long before). A run by count, or one stopped early (Ctrl-C,
+    /// an `abort` threshold), ends with its last answer: when the engine
+    /// had joined every request.
+    pub fn measured_window(&self) -> (Duration, Duration) {
+        let from = self.warmup_ran().unwrap_or_default();
+        let by_duration = match (self.stop.duration, self.stop.requests) {
+            (Some(d), None) => Some(d),
+            (Some(d), Some(n)) if self.measured_scheduled() < n => Some(d),
+            _ => None,
+        };
+        let plan_end = match by_duration {
+            Some(d) if !self.interrupted && self.aborted.is_none() => from + d,
+            _ => Duration::ZERO,
+        };
+        (from, plan_end.max(self.elapsed).max(from))
+    }
+
+    /// How long the measured window lasted.
+    pub fn measured_duration(&self) -> Duration {
+        let (from, to) = self.measured_window();
+        to - from
+    }
+
+    /// How long the warm-up ran: its planned length, or less when the run
+    /// was stopped during it.
+    pub fn warmup_ran(&self) -> Option<Duration> {
+        self.warmup.as_ref().map(|(w, _)| (*w).min(self.elapsed))
     }
 
     /// Every scheduled request ended in exactly one outcome: the engine's
@@ -177,7 +211,8 @@ pub fn compare(server: &ServerCounts, counts: &Counts) -> ServerCheck {
     }
 }
 
-/// Latency figures in milliseconds.
+/// Latency figures in milliseconds, of a histogram with at least one
+/// answer ([`LatencyMs::of`] is `None` for an empty one).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct LatencyMs {
     pub min: f64,
@@ -190,20 +225,14 @@ pub struct LatencyMs {
 }
 
 impl LatencyMs {
-    pub fn of(h: &Latency) -> LatencyMs {
+    /// The figures; `None` when nothing was answered, so that no made-up
+    /// zero reads as a latency.
+    pub fn of(h: &Latency) -> Option<LatencyMs> {
         let ms = |us: u64| us as f64 / 1000.0;
         if h.is_empty() {
-            return LatencyMs {
-                min: 0.0,
-                p50: 0.0,
-                p90: 0.0,
-                p99: 0.0,
-                p999: 0.0,
-                max: 0.0,
-                mean: 0.0,
-            };
+            return None;
         }
-        LatencyMs {
+        Some(LatencyMs {
             min: ms(h.min()),
             p50: ms(h.value_at_quantile(0.50)),
             p90: ms(h.value_at_quantile(0.90)),
@@ -211,7 +240,7 @@ impl LatencyMs {
             p999: ms(h.value_at_quantile(0.999)),
             max: ms(h.max()),
             mean: h.mean() / 1000.0,
-        }
+        })
     }
 }
 
@@ -220,6 +249,7 @@ mod tests {
     use super::*;
     use crate::engine::Class;
     use crate::metrics::Kind;
+    use crate::scenario::{Model, StopRule};
 
     fn counts(classes: &[(Class, u64)]) -> Counts {
         let mut c = Counts::default();
@@ -247,6 +277,77 @@ mod tests {
                 (Kind::OtherStatus, other),
             ]),
         }
+    }
+
+    fn report(
+        stop: (Option<u64>, Option<u64>),
+        warmup_ms: Option<u64>,
+        elapsed_ms: u64,
+    ) -> RunReport {
+        let ms = Duration::from_millis;
+        RunReport {
+            scenario: "t".into(),
+            target: "http://127.0.0.1:1".into(),
+            path: "/api/v1/sessions".into(),
+            embedded: false,
+            insecure: false,
+            rules: RuleSet::Strict,
+            seed: 1,
+            started_at: SystemTime::now(),
+            elapsed: ms(elapsed_ms),
+            sending: Duration::ZERO,
+            model: Model::Closed { concurrency: 1 },
+            threads: 1,
+            stop: StopRule {
+                duration: stop.0.map(ms),
+                requests: stop.1,
+            },
+            scheduled: 0,
+            tally: Tally::default(),
+            warmup: warmup_ms.map(|w| (ms(w), Tally::default())),
+            intervals: Vec::new(),
+            checks: CheckTally::default(),
+            server: None,
+            interrupted: false,
+            thresholds: Vec::new(),
+            aborted: None,
+            causes: Vec::new(),
+        }
+    }
+
+    /// The window runs from the end of the warm-up (what of it ran) to the
+    /// end of the plan or the last answer, whichever is later; a run
+    /// stopped early, or by count, ends with its last answer.
+    #[test]
+    fn the_measured_window_ends_at_the_plan_or_the_last_answer() {
+        let ms = Duration::from_millis;
+        let window = |r: &RunReport| r.measured_window();
+        // A low rate whose last answer came early: the plan's end.
+        assert_eq!(
+            window(&report((Some(1_000), None), None, 20)),
+            (ms(0), ms(1_000))
+        );
+        // Slow answers after the plan: the last answer.
+        assert_eq!(
+            window(&report((Some(3_000), None), None, 4_080)),
+            (ms(0), ms(4_080))
+        );
+        // After a warm-up.
+        assert_eq!(
+            window(&report((Some(1_000), None), Some(500), 1_200)),
+            (ms(500), ms(1_500))
+        );
+        // By count: the last answer.
+        assert_eq!(
+            window(&report((None, Some(10)), None, 300)),
+            (ms(0), ms(300))
+        );
+        // Stopped early, during the warm-up: it ran 300 ms, nothing measured.
+        let mut stopped = report((Some(1_000), None), Some(5_000), 300);
+        stopped.interrupted = true;
+        assert_eq!(window(&stopped), (ms(300), ms(300)));
+        assert_eq!(stopped.warmup_ran(), Some(ms(300)));
+        assert_eq!(stopped.throughput(), 0.0);
     }
 
     #[test]

@@ -44,6 +44,19 @@ fn stop_rule(stop: StopRule) -> String {
     }
 }
 
+/// Shown where there is no figure (nothing was answered).
+const NONE: &str = "—";
+
+/// Answers per second: whole above 10/s, with two decimals below (a slow
+/// run's 0.5/s is not 1/s).
+fn throughput_text(rps: f64) -> String {
+    if rps >= 10.0 {
+        format!("{}/s", grouped(rps.round() as u64))
+    } else {
+        format!("{rps:.2}/s")
+    }
+}
+
 /// A rate as people write it: `500/s`, `2.5/s`.
 pub fn rate_text(rate: f64) -> String {
     if rate.fract() == 0.0 && rate < 1e15 {
@@ -76,7 +89,8 @@ pub fn describe_load(
                 format!(" on {threads}")
             };
             format!(
-                "closed model: {concurrency} workers{on}, {}{warmup}",
+                "closed model: {concurrency} worker{}{on}, {}{warmup}",
+                if *concurrency == 1 { "" } else { "s" },
                 stop_rule(stop)
             )
         }
@@ -122,6 +136,8 @@ pub struct RunHeader {
     /// The endpoint path appended to it.
     pub path: String,
     pub embedded: bool,
+    /// The target's certificate is not verified (`--insecure`).
+    pub insecure: bool,
     pub model: Model,
     pub stop: StopRule,
     pub warmup: Option<Duration>,
@@ -137,6 +153,7 @@ impl RunHeader {
             target: run.target.clone(),
             path: run.path.clone(),
             embedded: run.embedded,
+            insecure: run.insecure,
             model: run.model.clone(),
             stop: run.stop,
             warmup: run.warmup.as_ref().map(|(w, _)| *w),
@@ -148,10 +165,10 @@ impl RunHeader {
 
 /// Writes the header: target, then model and plan.
 pub fn write_header(h: &RunHeader, out: &mut dyn Write) -> io::Result<()> {
-    let target_note = if h.embedded {
-        " (embedded reference server)"
-    } else {
-        ""
+    let target_note = match (h.embedded, h.insecure) {
+        (true, _) => " (embedded reference server)",
+        (false, true) => " (certificate NOT verified: --insecure)",
+        (false, false) => "",
     };
     writeln!(
         out,
@@ -197,18 +214,29 @@ pub fn write_summary(run: &RunReport, out: &mut dyn Write) -> io::Result<()> {
             run.elapsed.as_secs_f64()
         )?;
     }
+    if run.insecure {
+        writeln!(
+            out,
+            "INSECURE: the target's TLS certificate was not verified (--insecure or target.insecure)"
+        )?;
+    }
     writeln!(out)?;
+    // The window runs to the end of the plan or the last answer: say how
+    // much of it was the wait for the last answers.
+    let (from, to) = run.measured_window();
+    let last_start = run.sending.max(from);
     writeln!(
         out,
-        "requests   {} scheduled · {} answered · {}/s over {:.2} s{}",
+        "requests   {} scheduled · {} answered · {} over {:.2} s{}",
         grouped(total),
         grouped(c.completed()),
-        grouped(run.throughput().round() as u64),
-        run.measured_elapsed().as_secs_f64(),
-        match run.elapsed.saturating_sub(run.sending) {
-            wait if wait >= Duration::from_millis(50) => {
-                format!(" (then {:.2} s for the last answers)", wait.as_secs_f64())
-            }
+        throughput_text(run.throughput()),
+        (to - from).as_secs_f64(),
+        match run.elapsed.saturating_sub(last_start) {
+            wait if wait >= Duration::from_millis(50) && total > 0 => format!(
+                " (the last request started at {:.2} s; the rest is the wait for the answers)",
+                (last_start - from).as_secs_f64()
+            ),
             _ => String::new(),
         }
     )?;
@@ -253,20 +281,20 @@ pub fn write_summary(run: &RunReport, out: &mut dyn Write) -> io::Result<()> {
         );
         writeln!(out, "{}", line.trim_end())?;
     }
-    if let Some((w, t)) = &run.warmup {
+    if let (Some((_, t)), Some(ran)) = (&run.warmup, run.warmup_ran()) {
         let wc = &t.counts;
         writeln!(
             out,
-            "warm-up    {} requests in {}, kept out of every figure here: {} × 201 · {} × 400 · {} × 500 · {} other · {} errors · {} dropped · p99 {:.3} ms",
+            "warm-up    {} requests in {}, kept out of every figure here: {} × 201 · {} × 400 · {} × 500 · {} other · {} errors · {} dropped · p99 {} ms",
             grouped(wc.total()),
-            humantime::format_duration(*w),
+            humantime::format_duration(Duration::from_millis(ran.as_millis() as u64)),
             grouped(wc.created()),
             grouped(wc.bad_request()),
             grouped(wc.server_error()),
             grouped(wc.other()),
             grouped(wc.errors()),
             grouped(wc.dropped()),
-            LatencyMs::of(&t.all).p99
+            LatencyMs::of(&t.all).map_or(NONE.into(), |l| format!("{:.3}", l.p99))
         )?;
     }
     writeln!(out)?;
@@ -275,12 +303,17 @@ pub fn write_summary(run: &RunReport, out: &mut dyn Write) -> io::Result<()> {
         "latency ms {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
         "min", "p50", "p90", "p99", "p99.9", "max", "mean"
     )?;
-    let mut latency_row = |name: &str, l: LatencyMs| {
-        writeln!(
+    let mut latency_row = |name: &str, l: Option<LatencyMs>| match l {
+        Some(l) => writeln!(
             out,
             "  {name:<8} {:>9.3} {:>9.3} {:>9.3} {:>9.3} {:>9.3} {:>9.3} {:>9.3}",
             l.min, l.p50, l.p90, l.p99, l.p999, l.max, l.mean
-        )
+        ),
+        // Nothing answered: no figure, rather than a zero that reads as fast.
+        None => writeln!(
+            out,
+            "  {name:<8} {NONE:>9} {NONE:>9} {NONE:>9} {NONE:>9} {NONE:>9} {NONE:>9} {NONE:>9}"
+        ),
     };
     latency_row("answered", LatencyMs::of(&run.tally.all))?;
     latency_row("service", LatencyMs::of(&run.tally.service))?;
@@ -469,80 +502,6 @@ fn write_checks(run: &RunReport, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out)
 }
 
-/// The last complete second, for the live view.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct LastSecond {
-    /// Requests started in that second.
-    pub rate: u64,
-    pub p99_ms: f64,
-}
-
-/// Redraws the progress line in place on a terminal: `line` over the
-/// previous one, the rest of the terminal line erased.
-pub fn redraw_progress(out: &mut dyn Write, line: &str) -> io::Result<()> {
-    write!(out, "\r{line}\x1b[K")?;
-    out.flush()
-}
-
-/// Erases the progress line, leaving the cursor at the line's start.
-pub fn clear_progress(out: &mut dyn Write) -> io::Result<()> {
-    write!(out, "\r\x1b[K")?;
-    out.flush()
-}
-
-/// The one-line live view: elapsed time, requests ended, the last
-/// second's rate and p99, 201s and errors so far.
-pub fn progress_line(
-    elapsed: Duration,
-    planned: Option<Duration>,
-    now: &Counts,
-    last: Option<LastSecond>,
-) -> String {
-    let time = match planned {
-        Some(p) => format!(
-            "{:>5.1}s/{}",
-            elapsed.as_secs_f64(),
-            humantime::format_duration(p)
-        ),
-        None => format!("{:>5.1}s", elapsed.as_secs_f64()),
-    };
-    let second = match last {
-        Some(l) => format!("{:>9}/s  p99 {:>8.3} ms", grouped(l.rate), l.p99_ms),
-        None => format!("{:>9}/s  p99 {:>8} ms", "-", "-"),
-    };
-    format!(
-        "{time}  {} requests  {second}  201 {}  errors {}",
-        grouped(now.total()),
-        grouped(now.created()),
-        grouped(now.errors())
-    )
-}
-
-/// The progress line for a log that is not a terminal, printed on a line
-/// of its own every so often:
-/// `mcload: 10s/60s · 123,456 requests · 12,345/s · p99 1.234 ms · errors 0`.
-pub fn plain_progress_line(
-    elapsed: Duration,
-    planned: Option<Duration>,
-    now: &Counts,
-    last: Option<LastSecond>,
-) -> String {
-    let time = match planned {
-        Some(p) if p.subsec_millis() == 0 => format!("{}s/{}s", elapsed.as_secs(), p.as_secs()),
-        Some(p) => format!("{}s/{:.1}s", elapsed.as_secs(), p.as_secs_f64()),
-        None => format!("{}s", elapsed.as_secs()),
-    };
-    let second = match last {
-        Some(l) => format!("{}/s · p99 {:.3} ms", grouped(l.rate), l.p99_ms),
-        None => "-/s · p99 - ms".to_string(),
-    };
-    format!(
-        "mcload: {time} · {} requests · {second} · errors {}",
-        grouped(now.total()),
-        grouped(now.errors())
-    )
-}
-
 /// A threshold's measured value, with its worst window for `over`.
 pub fn measured_in_worst_window(e: &crate::verdict::Evaluated) -> String {
     match e.worst_window {
@@ -576,6 +535,10 @@ mod tests {
             describe_load(&closed, stop, Some(Duration::from_secs(1)), None),
             "closed model: 8 workers, for 3s after a 1s warm-up"
         );
+        assert_eq!(
+            describe_load(&Model::Closed { concurrency: 1 }, stop, None, Some(1)),
+            "closed model: 1 worker on 1 thread, for 3s"
+        );
         let open = Model::Open(crate::scenario::OpenModel {
             rate: Rate::Constant(500.0),
             connections: 64,
@@ -589,58 +552,6 @@ mod tests {
             describe_load(&open, stop, None, None),
             "open model: 500/s for 3s · 64 connections · at most 10,000 in flight"
         );
-    }
-
-    #[test]
-    fn the_progress_line_shows_time_requests_rate_and_errors() {
-        let line = progress_line(
-            Duration::from_millis(2_500),
-            Some(Duration::from_secs(10)),
-            &Counts::from_pairs([
-                (crate::metrics::Kind::Created, 123_400),
-                (crate::metrics::Kind::Timeout, 50),
-                (crate::metrics::Kind::Connect, 6),
-            ]),
-            Some(LastSecond {
-                rate: 49_382,
-                p99_ms: 0.1934,
-            }),
-        );
-        assert_eq!(
-            line,
-            "  2.5s/10s  123,456 requests     49,382/s  p99    0.193 ms  201 123,400  errors 56"
-        );
-    }
-
-    /// A CI log gets a plain line: no carriage return, no escape.
-    #[test]
-    fn the_plain_progress_line_is_one_line_of_plain_text() {
-        let line = plain_progress_line(
-            Duration::from_millis(10_400),
-            Some(Duration::from_secs(60)),
-            &Counts::from_pairs([
-                (crate::metrics::Kind::Created, 123_450),
-                (crate::metrics::Kind::Timeout, 6),
-            ]),
-            Some(LastSecond {
-                rate: 12_345,
-                p99_ms: 1.2344,
-            }),
-        );
-        assert_eq!(
-            line,
-            "mcload: 10s/60s · 123,456 requests · 12,345/s · p99 1.234 ms · errors 6"
-        );
-        let first = plain_progress_line(Duration::from_secs(1), None, &Counts::default(), None);
-        assert_eq!(first, "mcload: 1s · 0 requests · -/s · p99 - ms · errors 0");
-        let part = plain_progress_line(
-            Duration::from_millis(1_900),
-            Some(Duration::from_millis(2_500)),
-            &Counts::default(),
-            None,
-        );
-        assert!(part.starts_with("mcload: 1s/2.5s · "), "{part}");
-        assert!(!line.contains(['\r', '\x1b', '\n']));
     }
 
     #[test]

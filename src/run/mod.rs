@@ -234,6 +234,7 @@ pub fn execute(scenario: &Scenario, options: RunOptions) -> Result<RunResult, Ru
     let transport = engine::connect_target(
         &address,
         scenario.target.ca_cert.as_deref(),
+        scenario.target.insecure,
         scenario.http.timeout,
         &interrupt.control,
     )?;
@@ -304,6 +305,7 @@ pub fn execute(scenario: &Scenario, options: RunOptions) -> Result<RunResult, Ru
                 target: url.to_string(),
                 path: scenario.target.path.clone(),
                 embedded: embedded.is_some(),
+                insecure: scenario.target.insecure,
                 model: scenario.load.model.clone(),
                 stop,
                 warmup,
@@ -349,6 +351,7 @@ pub fn execute(scenario: &Scenario, options: RunOptions) -> Result<RunResult, Ru
         target: url.to_string(),
         path: scenario.target.path.clone(),
         embedded: embedded.is_some(),
+        insecure: scenario.target.insecure,
         rules: scenario.target.rules,
         seed,
         started_at: finished.started_at,
@@ -370,15 +373,16 @@ pub fn execute(scenario: &Scenario, options: RunOptions) -> Result<RunResult, Ru
         aborted: aborted.and_then(|slot| slot.lock().ok().and_then(|mut a| a.take())),
         causes: Vec::new(),
     };
+    let (measured_from, measured_to) = report.measured_window();
     report.thresholds = verdict::evaluate(
         &scenario.thresholds,
         &Measured {
             tally: &report.tally,
             checks: &report.checks,
             windows: &summary.windows,
-            elapsed_s: report.measured_elapsed().as_secs_f64(),
-            measured_from_s: warmup.unwrap_or_default().as_secs_f64(),
-            end_s: report.elapsed.as_secs_f64(),
+            elapsed_s: (measured_to - measured_from).as_secs_f64(),
+            measured_from_s: measured_from.as_secs_f64(),
+            end_s: measured_to.as_secs_f64(),
         },
     );
     report.causes = judge(&report, summary.sink_error);

@@ -27,6 +27,8 @@ pub struct FlagSettings {
     pub timeout: Option<Duration>,
     pub seed: Option<u64>,
     pub ca_cert: Option<PathBuf>,
+    /// `--insecure`: skip certificate verification on purpose.
+    pub insecure: bool,
     pub invalid_share: Option<f64>,
     /// `--threshold EXPR`, in the order given; they add to the file's.
     pub thresholds: Vec<String>,
@@ -52,6 +54,7 @@ impl FlagSettings {
         let mut raw = RawSettings::default();
         raw.target.url = at(&self.target, "--target");
         raw.target.ca_cert = at(&self.ca_cert, "--ca-cert");
+        raw.target.insecure = self.insecure.then(|| Located::flag(true, "--insecure"));
         raw.load.concurrency = at(&self.concurrency, "--concurrency");
         raw.load.rate = at(&self.rate, "--rate");
         if let Some(ramp) = &self.stages {

@@ -28,6 +28,7 @@ pub fn merge(mut base: RawSettings, over: RawSettings) -> RawSettings {
     replace(&mut base.target.url, t.url);
     replace(&mut base.target.path, t.path);
     replace(&mut base.target.ca_cert, t.ca_cert);
+    replace(&mut base.target.insecure, t.insecure);
     replace(&mut base.target.rules, t.rules);
 
     let (b, o) = (&mut base.load, over.load);

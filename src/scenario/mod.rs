@@ -24,6 +24,7 @@
 //!
 //! This module knows nothing of HTTP or of how a run is carried out.
 
+mod ca_file;
 mod error;
 mod file;
 mod flags;
@@ -91,6 +92,9 @@ pub struct TargetSettings {
     pub path: String,
     /// A PEM file of extra CA certificates to trust for https targets.
     pub ca_cert: Option<PathBuf>,
+    /// Skip certificate verification on purpose (`--insecure`,
+    /// `target.insecure = true`).
+    pub insecure: bool,
     /// The rules the target applies, which decide what its answers to
     /// invalid bodies should be (and which the embedded server enforces).
     pub rules: spec::RuleSet,

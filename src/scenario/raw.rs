@@ -57,6 +57,7 @@ pub struct RawTarget {
     pub path: Field<String>,
     /// Already joined to the scenario file's folder when relative.
     pub ca_cert: Field<PathBuf>,
+    pub insecure: Field<bool>,
     pub rules: Field<spec::RuleSet>,
 }
 

@@ -55,7 +55,7 @@ description = "evening peak"
 [target]
 url = "https://acme.example.net/base"
 path = "/api/v1/sessions"
-ca_cert = "ca.pem"
+insecure = true
 [load]
 concurrency = 64
 duration = "2m"
@@ -86,7 +86,7 @@ fields = { "media.qoe.bitrate" = { uniform = [300000, 8000000] } }
     assert_eq!(s.name, "peak");
     let url = s.target.url.as_ref().unwrap();
     assert_eq!((url.scheme, url.port), (Scheme::Https, 443));
-    assert_eq!(s.target.ca_cert.as_deref(), Some(Path::new("ca.pem")));
+    assert!(s.target.insecure);
     assert_eq!(s.load.model, Model::Closed { concurrency: 64 });
     assert_eq!(
         s.load.stop_rule(),
@@ -130,18 +130,29 @@ fields = { "media.qoe.bitrate" = { uniform = [300000, 8000000] } }
     assert_eq!(s.body.qoe.fields[0].key.key, "media.qoe.bitrate");
 }
 
+/// A folder of its own for a test's files.
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("mcload-scenario-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("certs")).unwrap();
+    dir
+}
+
 #[test]
 fn ca_cert_is_relative_to_the_scenario_file() {
+    let dir = temp_dir("ca-relative");
+    std::fs::write(
+        dir.join("certs/ca.pem"),
+        "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+    )
+    .unwrap();
     let s = Scenario::parse(
         "[target]\nca_cert = \"certs/ca.pem\"",
         "dir/s.toml",
-        Some(Path::new("dir")),
+        Some(&dir),
     )
     .unwrap();
-    assert_eq!(
-        s.target.ca_cert.as_deref(),
-        Some(Path::new("dir/certs/ca.pem"))
-    );
+    assert_eq!(s.target.ca_cert, Some(dir.join("certs/ca.pem")));
+    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]

@@ -229,15 +229,25 @@ fn target(c: &mut Check, raw: &RawSettings) -> TargetSettings {
     let ca_cert = t.ca_cert.as_ref().and_then(|p| {
         if p.value.as_os_str().is_empty() {
             c.error(&p.place, "target.ca_cert", "must not be empty", None);
-            None
-        } else {
-            Some(p.value.clone())
+            return None;
         }
+        // Checked whatever the scheme: a file named but missing is a
+        // mistake even where it would not be used.
+        if let Err(message) = super::ca_file::check(&p.value) {
+            c.error(
+                &p.place,
+                "target.ca_cert",
+                message,
+                Some("give a PEM file of the CA certificates to trust (a relative path in a file starts at the file's folder), or leave it out"),
+            );
+        }
+        Some(p.value.clone())
     });
     TargetSettings {
         url: t.url.as_ref().map(|u| u.value.clone()),
         path,
         ca_cert,
+        insecure: t.insecure.as_ref().is_some_and(|i| i.value),
         rules: t.rules.as_ref().map(|r| r.value).unwrap_or_default(),
     }
 }

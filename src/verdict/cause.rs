@@ -80,7 +80,11 @@ impl Cause {
     pub fn threshold(e: &Evaluated) -> Cause {
         Cause::Threshold {
             expression: e.threshold.expression(),
-            measured: measured_text(e),
+            // Only a latency of the whole run fails for want of a figure.
+            measured: match e.measured {
+                Some(_) => measured_text(e),
+                None => "none: nothing was answered".into(),
+            },
             source: e.threshold.source.to_string(),
         }
     }

@@ -41,6 +41,9 @@ pub(super) fn read(
             })
         });
     }
+    if let Some(v) = t.get("insecure") {
+        raw.insecure = r.field(v, &t.key_path("insecure"), Reader::boolean);
+    }
     if let Some(v) = t.get("rules") {
         raw.rules = r.field(v, &t.key_path("rules"), |r, v, key| {
             let text = r.string(v, key)?;
