@@ -155,6 +155,9 @@ struct RunFlags {
     /// Time one request may take before it counts as a timeout.
     #[arg(long, value_name = "D", value_parser = parse_duration)]
     timeout: Option<Duration>,
+    /// After the first Ctrl-C, how long requests on the wire may still take (at most the timeout) before they count as cancelled; a second Ctrl-C cancels them at once (default 5s).
+    #[arg(long, value_name = "D", value_parser = parse_duration)]
+    grace: Option<Duration>,
     /// Seed of the body generator: the same seed sends the same bodies.
     #[arg(long, value_name = "S")]
     seed: Option<u64>,
@@ -235,6 +238,7 @@ impl RunFlags {
             duration: self.duration,
             requests: self.requests,
             threads: self.threads,
+            grace: self.grace,
             timeout: self.timeout,
             seed: self.seed,
             ca_cert: self.ca_cert.clone(),

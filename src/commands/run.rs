@@ -232,6 +232,7 @@ mod tests {
                 checks: CheckTally::default(),
                 server: None,
                 interrupted,
+                generator: Default::default(),
                 thresholds: Vec::new(),
                 aborted: None,
                 causes,

@@ -55,7 +55,8 @@ pub fn merge_optional(mine: &mut Option<Latency>, theirs: &Option<Latency>) {
 
 impl Bucket {
     /// The bucket of an outcome; `None` for a dropped request, which was
-    /// never sent and so has no latency.
+    /// never sent, and a cancelled one, whose answer was never awaited:
+    /// neither has a latency.
     #[inline]
     pub fn of(kind: Kind) -> Option<Bucket> {
         Some(match kind {
@@ -63,7 +64,7 @@ impl Bucket {
             Kind::BadRequest => Bucket::BadRequest,
             Kind::ServerError => Bucket::ServerError,
             Kind::OtherStatus => Bucket::OtherStatus,
-            Kind::Dropped => return None,
+            Kind::Dropped | Kind::Cancelled => return None,
             _ => Bucket::Error,
         })
     }

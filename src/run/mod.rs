@@ -6,7 +6,7 @@
 
 use std::fs::File;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use crate::checks::{self, Check, IdChecker};
@@ -14,8 +14,8 @@ use crate::engine::{self, Control, Endpoint, RunStart, TargetError};
 use crate::generate::BodyGenerator;
 use crate::metrics::{self, Counts, Kind, LatestSecond, LiveCounts, Recorder, SeriesCollector};
 use crate::reference::{Embedded, Faults, StatsSnapshot};
-use crate::report::{HlogFile, RunHeader, RunReport, ServerCheck, ServerCounts};
-use crate::scenario::{Model, Scenario, Scheme, TargetUrl};
+use crate::report::{Generator, HlogFile, RunHeader, RunReport, ServerCheck, ServerCounts};
+use crate::scenario::{DEFAULT_GRACE, Model, Scenario, Scheme, TargetUrl};
 use crate::schedule::{ClosedSchedule, OpenSchedule, Schedule};
 pub use crate::verdict::Cause;
 use crate::verdict::{self, Measured};
@@ -32,24 +32,55 @@ pub struct RunOptions {
     pub watch: Option<Box<dyn Watch>>,
 }
 
-/// A request to stop a run early, from another thread: no new request
-/// starts; those on the wire finish or time out and are counted, and the
-/// report is marked interrupted.
-#[derive(Debug, Default)]
+/// A request to stop a run early, from another thread (Ctrl-C). The first
+/// stops it: no new request starts, and those on the wire get the grace
+/// period (`--grace`, at most the timeout) to finish; any still on the
+/// wire then are counted as cancelled. A second request cancels them at
+/// once. Either way the report is complete and marked interrupted.
+#[derive(Debug)]
 pub struct Interrupt {
     control: Arc<Control>,
     requested: AtomicBool,
+    /// The run's grace in milliseconds, for whoever tells the user.
+    grace_ms: AtomicU64,
+}
+
+impl Default for Interrupt {
+    fn default() -> Interrupt {
+        Interrupt {
+            control: Arc::default(),
+            requested: AtomicBool::new(false),
+            grace_ms: AtomicU64::new(DEFAULT_GRACE.as_millis() as u64),
+        }
+    }
 }
 
 impl Interrupt {
-    /// Stops the run; true the first time it is called.
+    /// Stops the run the first time, and is true then; cancels what is on
+    /// the wire every later time.
     pub fn request(&self) -> bool {
-        self.control.stop();
-        !self.requested.swap(true, Ordering::Relaxed)
+        let first = !self.requested.swap(true, Ordering::Relaxed);
+        if first {
+            self.control.interrupt();
+        } else {
+            self.control.cancel();
+        }
+        first
     }
 
     pub fn requested(&self) -> bool {
         self.requested.load(Ordering::Relaxed)
+    }
+
+    /// How long requests on the wire may take after the first request:
+    /// the default until a run has set its own.
+    pub fn grace(&self) -> Duration {
+        Duration::from_millis(self.grace_ms.load(Ordering::Relaxed))
+    }
+
+    fn set_grace(&self, grace: Duration) {
+        let ms = u64::try_from(grace.as_millis()).unwrap_or(u64::MAX);
+        self.grace_ms.store(ms, Ordering::Relaxed);
     }
 }
 
@@ -89,11 +120,13 @@ pub trait Watch: Send {
     fn stop(&mut self);
 }
 
-/// Why a run could not be made or finished; exit 2 or 3 at the command line.
+/// Why a run could not be made or finished; nothing was sent.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     #[error("cannot start the embedded reference server")]
     Embedded(#[source] std::io::Error),
+    /// The target cannot be used (the only variant that is the target's
+    /// fault, and then only when it is `Unreachable` or `Resolve`).
     #[error(transparent)]
     Target(#[from] TargetError),
     #[error("cannot start the {what}")]
@@ -102,7 +135,11 @@ pub enum RunError {
         #[source]
         source: std::io::Error,
     },
-    #[error("the load generator failed")]
+    /// The load generator could not start on this machine (a thread or
+    /// its runtime, e.g. for lack of descriptors), before any request was
+    /// sent: a local limit, not the target. A failure after requests were
+    /// sent is in the report instead, which keeps their counts.
+    #[error("the load generator failed on this machine; nothing was sent")]
     Engine(#[source] std::io::Error),
 }
 
@@ -204,6 +241,7 @@ pub fn execute(scenario: &Scenario, options: RunOptions) -> Result<RunResult, Ru
         },
         (None, None) => unreachable!("the embedded server starts when no target is given"),
     };
+    interrupt.set_grace(scenario.grace());
     let address = endpoint(&url);
     let transport = engine::connect_target(
         &address,
@@ -227,6 +265,7 @@ pub fn execute(scenario: &Scenario, options: RunOptions) -> Result<RunResult, Ru
         schedule,
         timeout: scenario.http.timeout,
         bodies: BodyGenerator::new(&scenario.body, seed),
+        grace: scenario.grace(),
     };
 
     let start = RunStart::now();
@@ -292,7 +331,7 @@ pub fn execute(scenario: &Scenario, options: RunOptions) -> Result<RunResult, Ru
     let endpoints = [request_path.as_str(), scenario.target.path.as_str()];
     let mut series = series.into_iter();
     let mut id_sinks = id_sinks.into_iter();
-    let finished = engine::run(&config, &interrupt.control, start, |t| {
+    let mut finished = engine::run(&config, &interrupt.control, start, |t| {
         let measure = Recorder::new(lives[t].clone())
             .with_series(series.next().expect("one series sink per thread"));
         let check = checks::Recorder::new(scenario.target.rules, &endpoints)
@@ -306,7 +345,12 @@ pub fn execute(scenario: &Scenario, options: RunOptions) -> Result<RunResult, Ru
         w.stop();
     }
     let interrupted = interrupt.requested();
-    let finished = finished.map_err(RunError::Engine)?;
+    // A generator that failed before sending anything leaves nothing to
+    // report; one that failed later keeps the counts made until then.
+    let failure = match finished.failure.take() {
+        Some(e) if finished.scheduled == 0 => return Err(RunError::Engine(e)),
+        other => other,
+    };
 
     let (mut tallies, mut warmups, mut check_parts) = (Vec::new(), Vec::new(), Vec::new());
     for (measure, check) in finished.recorders {
@@ -340,6 +384,10 @@ pub fn execute(scenario: &Scenario, options: RunOptions) -> Result<RunResult, Ru
             .as_ref()
             .map(|e| server_counts(&e.state.stats.snapshot())),
         interrupted,
+        generator: Generator {
+            backoff: finished.backoff,
+            failure: failure.map(|e| e.to_string()),
+        },
         thresholds: Vec::new(),
         aborted: aborted.and_then(|slot| slot.lock().ok().and_then(|mut a| a.take())),
         causes: Vec::new(),
@@ -386,6 +434,13 @@ fn judge(report: &RunReport, hlog_error: Option<String>) -> Vec<Cause> {
     }
     if !report.accounted() {
         causes.push(Cause::NotAccounted);
+    }
+    if let Some(failure) = &report.generator.failure {
+        causes.push(Cause::EngineFailed(failure.clone()));
+    }
+    let local = report.local_errors();
+    if local > 0 {
+        causes.push(Cause::LocalErrors { count: local });
     }
     if report.server_check() == Some(ServerCheck::Different) {
         causes.push(Cause::ServerCountsDiffer);

@@ -63,6 +63,9 @@ pub const DEFAULT_MAX_IN_FLIGHT: u64 = 10_000;
 pub const DEFAULT_DURATION: Duration = Duration::from_secs(10);
 /// How long one request may take before it counts as a timeout.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+/// After the first Ctrl-C, how long requests on the wire may still take
+/// before they are cancelled.
+pub const DEFAULT_GRACE: Duration = Duration::from_secs(5);
 
 /// A complete, validated description of a run.
 #[derive(Clone, Debug, PartialEq)]
@@ -107,6 +110,10 @@ pub struct LoadSettings {
     pub warmup: Option<Duration>,
     /// Generator threads; `None` means one per core.
     pub threads: Option<usize>,
+    /// After the first Ctrl-C, how long requests on the wire may still
+    /// take before they are counted as cancelled (see
+    /// [`Scenario::grace`] for the bound by the timeout).
+    pub grace: Duration,
 }
 
 /// How requests are started.
@@ -296,6 +303,12 @@ impl Scenario {
     /// Reads and validates a scenario file, without flags.
     pub fn load(path: &Path) -> Result<Scenario, LoadError> {
         Scenario::resolve(path, &FlagSettings::default())
+    }
+
+    /// The grace after the first Ctrl-C as it applies: never longer than
+    /// the timeout, by which every request on the wire has ended anyway.
+    pub fn grace(&self) -> Duration {
+        self.load.grace.min(self.http.timeout)
     }
 
     /// Validates scenario text, without flags. `file` names it in errors;
