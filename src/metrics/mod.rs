@@ -376,6 +376,23 @@ mod tests {
     }
 
     #[test]
+    fn cancelled_requests_are_counted_apart_without_latency_and_tls_and_local_as_errors() {
+        let mut r = Recorder::new(Arc::default());
+        r.record(&outcome(Class::Cancelled, 900));
+        r.record(&outcome(Class::Tls, 100));
+        r.record(&outcome(Class::Local, 100));
+        let t = r.finish().tally;
+        assert_eq!(
+            (t.counts.cancelled(), t.counts.tls(), t.counts.local()),
+            (1, 1, 1)
+        );
+        assert_eq!(t.counts.errors(), 2, "cancelled is no error");
+        assert_eq!(t.counts.sent(), 3, "a cancelled request was sent");
+        assert_eq!(t.bucket(Bucket::Error).len(), 2, "no latency for cancelled");
+        assert!(t.all.is_empty());
+    }
+
+    #[test]
     fn warm_up_outcomes_go_to_their_own_tally() {
         let mut r = Recorder::new(Arc::default());
         let mut warm = outcome(Class::Status(201), 5_000);

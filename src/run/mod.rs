@@ -467,3 +467,128 @@ fn judge(report: &RunReport, hlog_error: Option<String>) -> Vec<Cause> {
     );
     causes
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::CheckTally;
+    use crate::engine::{Class, Outcome, Record};
+    use crate::metrics::Tally;
+    use crate::scenario::StopRule;
+    use std::time::{Instant, SystemTime};
+
+    /// A closed-model run's report with one recorded outcome per class.
+    fn report(classes: &[Class], failure: Option<&str>) -> RunReport {
+        let mut recorder = Recorder::new(Arc::default());
+        let now = Instant::now();
+        for &class in classes {
+            recorder.record(&Outcome {
+                intended: now,
+                sent: now,
+                done: now,
+                class,
+                warmup: false,
+                kind: crate::spec::BodyKind::Valid,
+                location: None,
+            });
+        }
+        let tally: Tally = recorder.finish().tally;
+        RunReport {
+            scenario: "t".into(),
+            target: "http://127.0.0.1:1".into(),
+            path: "/api/v1/sessions".into(),
+            embedded: false,
+            rules: crate::spec::RuleSet::Strict,
+            seed: 1,
+            started_at: SystemTime::now(),
+            elapsed: Duration::from_secs(1),
+            sending: Duration::from_secs(1),
+            model: Model::Closed { concurrency: 1 },
+            threads: 1,
+            stop: StopRule {
+                duration: None,
+                requests: Some(classes.len() as u64),
+            },
+            scheduled: classes.len() as u64,
+            tally,
+            warmup: None,
+            intervals: Vec::new(),
+            checks: CheckTally::default(),
+            server: None,
+            interrupted: false,
+            generator: Generator {
+                backoff: Duration::ZERO,
+                failure: failure.map(str::to_owned),
+            },
+            thresholds: Vec::new(),
+            aborted: None,
+            causes: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn local_errors_make_the_run_invalid_and_fail_it_blaming_this_machine() {
+        let run = report(&[Class::Status(201), Class::Local, Class::Local], None);
+        assert!(run.accounted());
+        let causes = judge(&run, None);
+        assert_eq!(causes, [Cause::LocalErrors { count: 2 }]);
+        let message = causes[0].message();
+        assert!(
+            message.contains("2 requests") && message.contains("ulimit -n"),
+            "names the count and the fix: {message}"
+        );
+        assert!(message.contains("not because of the target"), "{message}");
+        let json = crate::report::to_json(&run);
+        assert_eq!(json["valid"], false);
+        assert_eq!(json["errors"]["local"], 2);
+        assert!(
+            json["invalid_reason"]
+                .as_str()
+                .unwrap()
+                .contains("2 requests"),
+            "{json}"
+        );
+    }
+
+    #[test]
+    fn a_generator_that_failed_part_way_keeps_its_counts_and_fails_the_run() {
+        let run = report(
+            &[Class::Status(201)],
+            Some("cannot start generator thread 2 of 2"),
+        );
+        let causes = judge(&run, None);
+        assert_eq!(
+            causes,
+            [Cause::EngineFailed(
+                "cannot start generator thread 2 of 2".into()
+            )]
+        );
+        let json = crate::report::to_json(&run);
+        assert_eq!(json["valid"], false);
+        assert_eq!(json["status"]["201"], 1);
+        let healthy = report(&[Class::Status(201), Class::Tls, Class::Cancelled], None);
+        assert_eq!(healthy.invalid_reason(), None);
+        let json = crate::report::to_json(&healthy);
+        assert_eq!(
+            (json["valid"].clone(), json["cancelled"].clone()),
+            (true.into(), 1.into())
+        );
+        assert_eq!(json["errors"]["tls"], 1);
+    }
+
+    #[test]
+    fn a_second_interrupt_cancels_and_the_grace_is_the_runs() {
+        let interrupt = Interrupt::default();
+        assert_eq!(interrupt.grace(), DEFAULT_GRACE);
+        interrupt.set_grace(Duration::from_millis(1_500));
+        assert_eq!(interrupt.grace(), Duration::from_millis(1_500));
+        assert!(interrupt.request());
+        assert!(matches!(
+            interrupt.control.phase(),
+            engine::Phase::Interrupted(_)
+        ));
+        assert!(!interrupt.request());
+        assert_eq!(interrupt.control.phase(), engine::Phase::Cancelled);
+        assert!(interrupt.requested());
+    }
+}

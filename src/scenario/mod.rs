@@ -359,3 +359,32 @@ impl Scenario {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod grace_tests {
+    use super::*;
+
+    fn grace(text: &str, flag: Option<Duration>) -> Duration {
+        let flags = FlagSettings {
+            grace: flag,
+            ..FlagSettings::default()
+        };
+        Scenario::resolve_text(text, "test.toml", None, &flags)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .grace()
+    }
+
+    #[test]
+    fn the_grace_after_ctrl_c_is_5s_by_default_set_by_file_or_flag_and_at_most_the_timeout() {
+        let s = Duration::from_secs;
+        assert_eq!(grace("", None), DEFAULT_GRACE);
+        assert_eq!(grace("[load]\ngrace = \"2s\"\n", None), s(2));
+        assert_eq!(grace("[load]\ngrace = \"2s\"\n", Some(s(3))), s(3));
+        assert_eq!(grace("[http]\ntimeout = \"1s\"\n", None), s(1));
+        for bad in ["\"soon\"", "\"0s\""] {
+            let text = format!("[load]\ngrace = {bad}\n");
+            let err = Scenario::parse(&text, "test.toml", None).unwrap_err();
+            assert!(err.to_string().contains("`load.grace`"), "{err}");
+        }
+    }
+}
