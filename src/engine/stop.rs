@@ -1,7 +1,8 @@
 //! Stopping a run from another thread, in three steps:
 //!
-//! - **stop** (the end of a duration, an `abort = true` threshold): no new
-//!   request starts; those on the wire finish or time out and are counted;
+//! - **stop** (an `abort = true` threshold, a generator thread that could
+//!   not start; the end of a duration acts alike): no new request starts;
+//!   those on the wire finish or time out and are counted;
 //! - **interrupt** (the first Ctrl-C): a stop, after which the requests
 //!   still on the wire when the grace period ends are cancelled;
 //! - **cancel** (a second Ctrl-C): the requests on the wire are cancelled
@@ -11,7 +12,8 @@
 //! through a watch channel that one task per generator thread awaits (not
 //! one per request): on cancel it records every request its thread has on
 //! the wire as [`Class::Cancelled`](super::Class::Cancelled), from the
-//! thread's [`Slots`], and ends the thread's tasks.
+//! thread's slots (one per worker or connection), and ends the
+//! thread's tasks.
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -306,6 +306,16 @@ mod tests {
     }
 
     #[test]
+    fn answers_to_cancelled_requests_make_the_counts_consistent_not_different() {
+        let c = counts(&[(Class::Status(201), 90), (Class::Cancelled, 4)]);
+        // The server answered the four after mcload had stopped waiting.
+        assert_eq!(
+            compare(&server(94, 94, 0, 0, 0), &c),
+            ServerCheck::Consistent { unseen: 4 }
+        );
+    }
+
+    #[test]
     fn differences_beyond_lost_answers_are_different() {
         let c = counts(&[(Class::Status(201), 90), (Class::Timeout, 1)]);
         // More unseen answers than lost requests.
