@@ -168,6 +168,9 @@ struct RunFlags {
     #[arg(long, value_name = "D", value_parser = parse_duration,
         help = format!("Time one request may take before it counts as a timeout [default: {}]; the start probe waits at most {} for a connection", humantime::format_duration(scenario::DEFAULT_TIMEOUT), humantime::format_duration(crate::engine::PROBE_TIMEOUT)))]
     timeout: Option<Duration>,
+    /// After the first Ctrl-C, how long requests on the wire may still take (at most the timeout) before they count as cancelled; a second Ctrl-C cancels them at once (default 5s).
+    #[arg(long, value_name = "D", value_parser = parse_duration)]
+    grace: Option<Duration>,
     /// Seed of the body generator: the same seed sends the same bodies.
     #[arg(long, value_name = "S")]
     seed: Option<u64>,
@@ -253,6 +256,7 @@ impl RunFlags {
             duration: self.duration,
             requests: self.requests,
             threads: self.threads,
+            grace: self.grace,
             timeout: self.timeout,
             seed: self.seed,
             ca_cert: self.ca_cert.clone(),

@@ -1,7 +1,9 @@
 //! Ctrl-C and SIGTERM during a run: the first one interrupts it (no new
-//! request starts; those on the wire are awaited and counted), and the
-//! watch remembers that it did.
+//! request starts; those on the wire get the grace period to finish, then
+//! are counted as cancelled), a second one cancels what is on the wire at
+//! once; the watch remembers that it did.
 
+use std::io::Write as _;
 use std::sync::Arc;
 
 use anyhow::Context as _;
@@ -40,11 +42,21 @@ impl SignalWatch {
                             _ = &mut ctrl_c => {}
                             _ = terminate.recv() => {}
                         }
-                        if interrupt.request() {
-                            eprintln!(
-                                "\nmcload: stopping: no new request starts; those on the wire are awaited (each up to its timeout)"
-                            );
-                        }
+                        // Written, not `eprintln!`: a closed stderr must
+                        // not panic the thread that stops the run.
+                        let mut err = std::io::stderr().lock();
+                        let _ = if interrupt.request() {
+                            writeln!(
+                                err,
+                                "\nmcload: stopping: no new request starts; those on the wire get up to {} to finish, then count as cancelled (Ctrl-C again to stop at once)",
+                                humantime::format_duration(interrupt.grace())
+                            )
+                        } else {
+                            writeln!(
+                                err,
+                                "\nmcload: stopping now: requests on the wire count as cancelled"
+                            )
+                        };
                         ctrl_c.set(tokio::signal::ctrl_c());
                     }
                 });

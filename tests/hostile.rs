@@ -79,10 +79,9 @@ fn a_stall_after_many_quick_answers_times_out_at_the_stalled_requests_own_deadli
 #[test]
 fn when_the_target_dies_mid_run_every_request_is_still_accounted_for() {
     let server = RawServer::start(Misbehaviour::DieAfter(300));
-    let run = closed_run(&server, "requests = 2000", "");
+    let run = closed_run(&server, "duration = \"1s\"", "");
     assert_fails_unexpected(&run);
     assert_accounted(&run);
-    assert_eq!(run.count("/requests/scheduled"), 2_000);
     // mcload counted exactly the answers the server gave before dying ...
     assert_eq!(run.count("/status/201"), server.answered.load(SeqCst));
     assert_eq!(run.count("/status/201"), 300);
@@ -91,7 +90,38 @@ fn when_the_target_dies_mid_run_every_request_is_still_accounted_for() {
     let connect = run.count("/errors/connect");
     assert!(io >= 1, "requests on open connections fail: {}", run.json);
     assert!(connect >= 1, "new connections are refused: {}", run.json);
-    assert_eq!(300 + io + connect, 2_000);
+    assert_eq!(300 + io + connect, run.count("/requests/scheduled"));
+}
+
+/// A dead target does not turn the workers into a connect loop: each waits
+/// after a failed connect (10 ms, doubling), so in 1 s four workers make
+/// a few dozen connects, not hundreds of thousands.
+#[test]
+fn workers_back_off_after_failed_connects_so_a_dead_target_is_not_hammered() {
+    // Accepts the start probe, then dies at the first request.
+    let server = RawServer::start(Misbehaviour::DieAfter(0));
+    let started = std::time::Instant::now();
+    let run = closed_run(&server, "duration = \"1s\"", "");
+    let elapsed = started.elapsed().as_secs_f64();
+    assert_fails_unexpected(&run);
+    assert_accounted(&run);
+    let connect = run.count("/errors/connect");
+    assert!(
+        (1..100).contains(&connect),
+        "a bounded number of connects: {}",
+        run.json
+    );
+    assert!(run.count("/requests/scheduled") < 120, "{}", run.json);
+    // The waits are measured: about 1 s for each of the 4 workers.
+    let backoff = run.json["backoff_s"].as_f64().unwrap();
+    assert!((2.0..=4.5).contains(&backoff), "{backoff} s\n{}", run.json);
+    assert!(
+        run.stdout().contains("backoff    workers waited"),
+        "{}",
+        run.stdout()
+    );
+    // A worker in its wait at the end of the duration stops there.
+    assert!(elapsed < 2.5, "{elapsed} s");
 }
 
 #[test]

@@ -243,8 +243,8 @@ pub fn assert_accounted(run: &Run) {
         run.count("/status/201") + run.count("/status/400") + run.count("/status/500") + other;
     assert_eq!(
         run.count("/requests/scheduled"),
-        answered + errors + run.count("/dropped"),
-        "scheduled = 201 + 400 + 500 + other + errors + dropped\n{}",
+        answered + errors + run.count("/dropped") + run.count("/cancelled"),
+        "scheduled = 201 + 400 + 500 + other + errors + dropped + cancelled\n{}",
         j
     );
     assert_eq!(run.count("/requests/completed"), answered);

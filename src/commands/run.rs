@@ -149,17 +149,26 @@ pub fn exit_code(result: &RunResult, err: &mut dyn Write) -> Exit {
     exit
 }
 
-/// A run that could not be made: a bad certificate file is bad input (2),
-/// a stop before the load is an interrupt (130), any other failure means
-/// the run could not proceed (3).
+/// A run that could not be made: a target that cannot be reached is 3, a
+/// stop before the load an interrupt (130), anything else this side's
+/// doing with nothing sent (2).
 fn failure(e: RunError) -> Failure {
     match e {
-        RunError::Target(TargetError::Tls(_)) | RunError::LocalLimit(_) => Failure::bad_input(e),
+        // Only a target that cannot be reached is the target's doing (3).
+        RunError::Target(TargetError::Unreachable { .. } | TargetError::Resolve { .. }) => {
+            Failure::unreachable(e)
+        }
         RunError::Target(TargetError::Stopped) => Failure {
             exit: Exit::Interrupted,
             error: e.into(),
         },
-        _ => Failure::unreachable(e),
+        // A CA that cannot be used, or this machine's own limits and
+        // failures: nothing was sent (2).
+        RunError::Target(TargetError::Tls(_))
+        | RunError::LocalLimit(_)
+        | RunError::Engine(_)
+        | RunError::Start { .. }
+        | RunError::Embedded(_) => Failure::bad_input(e),
     }
 }
 
@@ -292,6 +301,7 @@ mod tests {
                 checks: CheckTally::default(),
                 server: None,
                 interrupted,
+                generator: Default::default(),
                 thresholds: Vec::new(),
                 aborted: None,
                 causes,

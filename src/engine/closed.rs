@@ -1,18 +1,22 @@
 //! The closed model: each worker owns a connection and sends its next
-//! request as soon as the previous one has ended.
+//! request as soon as the previous one has ended, or after a backoff when
+//! its connect failed (see [`super::backoff`]).
 
 use std::cell::Cell;
+use std::future::Future;
 use std::rc::Rc;
 use std::time::Instant;
 
-use super::{Class, Lane, Outcome, Record, ThreadCtx, Transport, join_all};
+use super::backoff::Backoff;
+use super::stop::{self, InFlight};
+use super::{Lane, Outcome, Record, ThreadCtx, Transport, join_all};
 // Warm-up bodies are numbered apart from the measured ones, so that a
 // counted run still sends bodies `0..N` of its seed.
 use crate::schedule::{ClosedSchedule, WARMUP_INDEX_BASE};
 
 /// One thread's share of a closed-model run.
 pub(super) struct ClosedWork {
-    workers: u32,
+    pub(super) workers: u32,
     /// No request starts at or after this instant.
     deadline: Option<Instant>,
     /// Requests that start before this instant are warm-up.
@@ -70,19 +74,33 @@ impl ClosedWork {
     }
 }
 
+/// Runs the thread's workers until they end, or until `cancel` resolves:
+/// then what they have on the wire is counted as cancelled, and they are
+/// not polled again.
 pub(super) async fn run<T: Transport, R: Record + 'static>(
     ctx: Rc<ThreadCtx<T, R>>,
     work: ClosedWork,
+    cancel: impl Future<Output = ()>,
 ) {
     let work = Rc::new(work);
-    let handles = (0..work.workers)
-        .map(|_| tokio::task::spawn_local(worker(ctx.clone(), work.clone())))
+    let handles = (0..work.workers as usize)
+        .map(|id| tokio::task::spawn_local(worker(ctx.clone(), work.clone(), id)))
         .collect();
-    join_all(handles).await;
+    tokio::select! {
+        biased;
+        () = join_all(handles) => {}
+        () = cancel => ctx.cancel_in_flight(),
+    }
 }
 
-async fn worker<T: Transport, R: Record>(ctx: Rc<ThreadCtx<T, R>>, work: Rc<ClosedWork>) {
+async fn worker<T: Transport, R: Record>(
+    ctx: Rc<ThreadCtx<T, R>>,
+    work: Rc<ClosedWork>,
+    id: usize,
+) {
     let mut lane = Lane::new();
+    let mut backoff = Backoff::new();
+    let mut phase = ctx.control.subscribe();
     let mut now = Instant::now();
     while !ctx.control.is_stopped() {
         let Some((index, warmup)) = work.next(now) else {
@@ -91,27 +109,50 @@ async fn worker<T: Transport, R: Record>(ctx: Rc<ThreadCtx<T, R>>, work: Rc<Clos
         let (start, kind) = ctx.build_request(index, now, &mut lane.request);
         let intended = Instant::now();
         ctx.start_request(intended, warmup);
+        ctx.occupy(
+            id,
+            InFlight {
+                intended,
+                sent: intended,
+                warmup,
+                kind,
+            },
+        );
         // One deadline for connecting and the exchange together: a request
         // has `timeout` in all to be answered.
         let deadline = tokio::time::Instant::from_std(intended) + ctx.timeout;
         // Sent as soon as it is ready: the same instant as intended.
         let (class, sent, has_location) = ctx.send(&mut lane, start, deadline, intended).await;
         now = Instant::now();
-        ctx.record(&Outcome {
-            intended,
-            sent,
-            done: now,
-            class,
-            warmup,
-            kind,
-            location: lane.location(has_location),
-        });
-        if class == Class::Connect {
-            // Like wrk and k6, a failed connect is this request's outcome
-            // and the next request tries again at once. Some connect errors
-            // (no file descriptors, no local port) come back without ever
-            // waiting; yield so this worker cannot starve the others.
-            tokio::task::yield_now().await;
+        ctx.record_lane(
+            id,
+            &Outcome {
+                intended,
+                sent,
+                done: now,
+                class,
+                warmup,
+                kind,
+                location: lane.location(has_location),
+            },
+        );
+        if class.is_connect_failure() {
+            // A failed connect is this request's outcome; the next one
+            // waits first, so that a dead target is not hammered with
+            // connects (and the run filled with them). A stop or the end
+            // of the duration ends the wait.
+            let wait = backoff.failed();
+            let until = work.deadline.map_or(now + wait, |d| d.min(now + wait));
+            tokio::select! {
+                biased;
+                () = stop::stopped(&mut phase) => {}
+                () = tokio::time::sleep_until(until.into()) => {}
+            }
+            let waited = Instant::now();
+            ctx.backed_off(waited.saturating_duration_since(now));
+            now = waited;
+        } else {
+            backoff.succeeded();
         }
     }
 }

@@ -5,27 +5,32 @@
 //! their planned instants and connection tasks that carry them. Every
 //! request that is scheduled ends in exactly one [`Outcome`], handed to the
 //! thread's [`Record`]er; the engine itself measures nothing and prints
-//! nothing.
+//! nothing. How a run stops (and cancels what is on the wire) is in
+//! [`stop`]; how a closed-model worker waits after a failed connect, in
+//! [`backoff`].
 
+pub mod backoff;
 mod closed;
 mod http1;
 mod open;
 mod outcome;
 mod pacer;
 mod probe;
+pub mod stop;
+mod threads;
 mod transport;
 
 use std::cell::{Cell, RefCell};
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::rc::Rc;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime};
 
 pub use http1::{Connection, ExchangeError, MAX_HEAD_BYTES, Response};
-pub use outcome::{Class, Outcome, Record};
+pub use outcome::{Class, Outcome, Record, is_local};
 pub use probe::{PROBE_TIMEOUT, connect_target};
+pub use stop::{Control, Phase};
+pub use threads::run;
 pub use transport::{Plain, Tls, TlsSetupError, Transport, describe_tls_error, tls_failure_text};
 
 use crate::generate::BodyGenerator;
@@ -140,23 +145,9 @@ pub struct Config {
     pub schedule: Schedule,
     pub timeout: Duration,
     pub bodies: BodyGenerator,
-}
-
-/// Lets another thread stop a run: no new request starts once it is set;
-/// requests on the wire finish or time out and are counted.
-#[derive(Debug, Default)]
-pub struct Control {
-    stop: AtomicBool,
-}
-
-impl Control {
-    pub fn stop(&self) {
-        self.stop.store(true, Ordering::Relaxed);
-    }
-
-    pub fn is_stopped(&self) -> bool {
-        self.stop.load(Ordering::Relaxed)
-    }
+    /// After [`Control::interrupt`], how long the requests on the wire may
+    /// still take before they are cancelled.
+    pub grace: Duration,
 }
 
 /// The recorders of a finished run and when it ran.
@@ -170,6 +161,13 @@ pub struct Finished<R> {
     /// When the last request was started, from the start: the sending
     /// window, without the wait for the last answers.
     pub sending: Duration,
+    /// Time closed-model workers spent waiting after failed connects
+    /// (see [`backoff`]), summed over workers.
+    pub backoff: Duration,
+    /// Why the engine failed part-way (a thread that could not start, or
+    /// panicked), when it did: the recorders hold what the other threads
+    /// counted.
+    pub failure: Option<std::io::Error>,
 }
 
 /// The instant a run starts, as the recorders need it.
@@ -188,127 +186,13 @@ impl RunStart {
     }
 }
 
-/// Runs the load from `start` and returns one recorder per thread, each
-/// built by `make_recorder(t)` on the calling thread.
-pub fn run<R, F>(
-    config: &Config,
-    control: &Arc<Control>,
-    start: RunStart,
-    make_recorder: F,
-) -> std::io::Result<Finished<R>>
-where
-    R: Record + Send + 'static,
-    F: FnMut(usize) -> R,
-{
-    match &config.transport {
-        AnyTransport::Plain(t) => run_with(t, config, control, start, make_recorder),
-        AnyTransport::Tls(t) => run_with(t, config, control, start, make_recorder),
-    }
-}
-
-fn run_with<T, R, F>(
-    transport: &T,
-    config: &Config,
-    control: &Arc<Control>,
-    start: RunStart,
-    mut make_recorder: F,
-) -> std::io::Result<Finished<R>>
-where
-    T: Transport + Send,
-    R: Record + Send + 'static,
-    F: FnMut(usize) -> R,
-{
-    let epoch_ms = start
-        .wall
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_millis() as u64;
-    let threads: Vec<_> = (0..config.schedule.threads())
-        .map(|t| {
-            let ctx = ThreadCtx {
-                transport: transport.clone(),
-                head: config.head.clone(),
-                bodies: config.bodies.clone(),
-                timeout: config.timeout,
-                started: start.instant,
-                epoch_ms,
-                control: control.clone(),
-                taken: Cell::new(0),
-                last_start: Cell::new(start.instant),
-                recorder: RefCell::new(make_recorder(t)),
-            };
-            let work = ThreadWork::of(&config.schedule, t, start.instant);
-            std::thread::Builder::new()
-                .name(format!("mcload-gen-{t}"))
-                .spawn(move || run_thread(ctx, work))
-        })
-        .collect();
-    // A thread that could not start stops the others at once, rather than
-    // after they have sent their share at a skewed rate.
-    if threads.iter().any(Result::is_err) {
-        control.stop();
-    }
-    // Join every thread that started, even when another failed, so none is
-    // left running behind an error.
-    let mut recorders = Vec::with_capacity(threads.len());
-    let mut scheduled = 0;
-    let mut last_start = start.instant;
-    let mut failure = None;
-    for thread in threads {
-        let result = match thread {
-            Ok(handle) => handle
-                .join()
-                .unwrap_or_else(|_| Err(std::io::Error::other("a generator thread panicked"))),
-            Err(e) => {
-                control.stop();
-                Err(e)
-            }
-        };
-        match result {
-            Ok((recorder, taken, stopped)) => {
-                recorders.push(recorder);
-                scheduled += taken;
-                last_start = last_start.max(stopped);
-            }
-            Err(e) => {
-                control.stop();
-                failure.get_or_insert(e);
-            }
-        }
-    }
-    if let Some(e) = failure {
-        return Err(e);
-    }
-    Ok(Finished {
-        recorders,
-        scheduled,
-        started_at: start.wall,
-        elapsed: start.instant.elapsed(),
-        sending: last_start.duration_since(start.instant),
-    })
-}
-
-/// What one thread does: its share of the schedule.
-enum ThreadWork {
-    Closed(closed::ClosedWork),
-    Open(Box<open::OpenWork>),
-}
-
-impl ThreadWork {
-    fn of(schedule: &Schedule, thread: usize, started: Instant) -> ThreadWork {
-        match schedule {
-            Schedule::Closed(p) => ThreadWork::Closed(closed::ClosedWork::new(p, thread, started)),
-            Schedule::Open(p) => ThreadWork::Open(Box::new(open::OpenWork::new(p, thread))),
-        }
-    }
-}
-
 /// What the tasks of one thread share. Single-threaded, so plain cells.
 struct ThreadCtx<T, R> {
     transport: T,
     head: Vec<u8>,
     bodies: BodyGenerator,
     timeout: Duration,
+    grace: Duration,
     started: Instant,
     epoch_ms: u64,
     control: Arc<Control>,
@@ -316,6 +200,11 @@ struct ThreadCtx<T, R> {
     taken: Cell<u64>,
     /// When this thread last started a request.
     last_start: Cell<Instant>,
+    /// Time this thread's workers spent backing off.
+    backoff: Cell<Duration>,
+    /// The request each lane has on the wire, to count it as cancelled
+    /// when the run is cut short.
+    slots: stop::Slots,
     recorder: RefCell<R>,
 }
 
@@ -333,6 +222,44 @@ impl<T: Transport, R: Record> ThreadCtx<T, R> {
 
     fn record(&self, outcome: &Outcome<'_>) {
         self.recorder.borrow_mut().record(outcome);
+    }
+
+    /// The request `lane` is about to send: on the wire until
+    /// [`ThreadCtx::record_lane`].
+    #[inline]
+    fn occupy(&self, lane: usize, request: stop::InFlight) {
+        self.slots.occupy(lane, request);
+    }
+
+    /// Records the outcome of `lane`'s request, which is no longer on the
+    /// wire. No await comes between the two, so a cancel sees the request
+    /// either on the wire or recorded, never both.
+    #[inline]
+    fn record_lane(&self, lane: usize, outcome: &Outcome<'_>) {
+        self.slots.free(lane);
+        self.record(outcome);
+    }
+
+    /// Counts every request on the wire as cancelled: the run is cut short
+    /// and its tasks end without being polled again.
+    fn cancel_in_flight(&self) {
+        let now = Instant::now();
+        for r in self.slots.take_all() {
+            self.record(&Outcome {
+                intended: r.intended,
+                sent: r.sent,
+                done: now,
+                class: Class::Cancelled,
+                warmup: r.warmup,
+                kind: r.kind,
+                location: None,
+            });
+        }
+    }
+
+    /// Adds a backoff wait to the thread's sum.
+    fn backed_off(&self, wait: Duration) {
+        self.backoff.set(self.backoff.get() + wait);
     }
 
     /// Writes the request for body `index` into the reused `request` and
@@ -390,7 +317,8 @@ impl<T: Transport, R: Record> ThreadCtx<T, R> {
                     *conn = Some(Connection::new(stream));
                     sent = Instant::now();
                 }
-                Some(Err(_)) | None => return (Class::Connect, sent, false),
+                Some(Err(e)) => return (Class::of_connect_error(&e), sent, false),
+                None => return (Class::Connect, sent, false),
             }
         }
         let connection = conn.as_mut().expect("connected above");
@@ -410,6 +338,8 @@ impl<T: Transport, R: Record> ThreadCtx<T, R> {
             Some(Err(error)) => {
                 *conn = None;
                 match error {
+                    // Out of buffers or memory while sending: mcload's side.
+                    ExchangeError::Io(e) if is_local(&e) => Class::Local,
                     ExchangeError::Io(_) | ExchangeError::Closed => Class::Io,
                     ExchangeError::Protocol(_) => Class::Protocol,
                 }
@@ -463,52 +393,6 @@ impl<S> Lane<S> {
 
     fn location(&self, has_location: bool) -> Option<&[u8]> {
         has_location.then_some(self.location.as_slice())
-    }
-}
-
-/// Runs one thread's share; its recorder and how many requests it scheduled.
-fn run_thread<T: Transport, R: Record + 'static>(
-    ctx: ThreadCtx<T, R>,
-    work: ThreadWork,
-) -> std::io::Result<(R, u64, Instant)> {
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(e) => {
-            ctx.control.stop();
-            return Err(e);
-        }
-    };
-    let ctx = Rc::new(ctx);
-    let local = tokio::task::LocalSet::new();
-    local.block_on(&runtime, async {
-        let ticker = tokio::task::spawn_local(tick_every_second(ctx.clone()));
-        match work {
-            ThreadWork::Closed(work) => closed::run(ctx.clone(), work).await,
-            ThreadWork::Open(work) => open::run(ctx.clone(), *work).await,
-        }
-        ticker.abort();
-    });
-    drop(local);
-    let ctx = Rc::try_unwrap(ctx).unwrap_or_else(|_| unreachable!("every task has ended"));
-    Ok((
-        ctx.recorder.into_inner(),
-        ctx.taken.get(),
-        ctx.last_start.get(),
-    ))
-}
-
-/// Lets the recorder close each second even when no outcome arrives.
-async fn tick_every_second<T: Transport, R: Record>(ctx: Rc<ThreadCtx<T, R>>) {
-    // Just after each second's end, so outcomes of that second come first.
-    let first = tokio::time::Instant::from_std(ctx.started) + Duration::from_millis(1_002);
-    let mut ticks = tokio::time::interval_at(first, Duration::from_secs(1));
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    loop {
-        ticks.tick().await;
-        ctx.recorder.borrow_mut().tick(Instant::now());
     }
 }
 

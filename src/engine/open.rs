@@ -6,12 +6,14 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
+use std::future::Future;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
 use super::pacer::Pacer;
+use super::stop::InFlight;
 use super::{Class, Lane, Outcome, Record, ThreadCtx, Transport, join_all};
 use crate::schedule::OpenSchedule;
 
@@ -53,7 +55,7 @@ pub(super) struct OpenWork {
     schedule: OpenSchedule,
     thread: u64,
     threads: u64,
-    connections: u32,
+    pub(super) connections: u32,
     max_in_flight: u64,
 }
 
@@ -89,9 +91,13 @@ struct Queue {
     in_flight: Cell<u64>,
 }
 
+/// Runs the thread's schedule and connections until they end, or until
+/// `cancel` resolves: then what is on the wire is counted as cancelled and
+/// what waits for a connection as dropped, and no task is polled again.
 pub(super) async fn run<T: Transport, R: Record + 'static>(
     ctx: Rc<ThreadCtx<T, R>>,
     work: OpenWork,
+    cancel: impl Future<Output = ()>,
 ) {
     let queue = Rc::new(Queue {
         jobs: RefCell::new(VecDeque::with_capacity(
@@ -101,13 +107,34 @@ pub(super) async fn run<T: Transport, R: Record + 'static>(
         closed: Cell::new(false),
         in_flight: Cell::new(0),
     });
-    let handles = (0..work.connections)
-        .map(|_| tokio::task::spawn_local(connection_task(ctx.clone(), queue.clone())))
+    let handles = (0..work.connections as usize)
+        .map(|id| tokio::task::spawn_local(connection_task(ctx.clone(), queue.clone(), id)))
         .collect();
-    schedule(&ctx, &work, &queue).await;
-    queue.closed.set(true);
-    queue.ready.notify_waiters();
-    join_all(handles).await;
+    let all = async {
+        schedule(&ctx, &work, &queue).await;
+        queue.closed.set(true);
+        queue.ready.notify_waiters();
+        join_all(handles).await;
+    };
+    tokio::select! {
+        biased;
+        () = all => {}
+        () = cancel => {
+            ctx.cancel_in_flight();
+            let now = Instant::now();
+            for job in queue.jobs.borrow_mut().drain(..) {
+                ctx.record(&Outcome {
+                    intended: job.intended,
+                    sent: now,
+                    done: now,
+                    class: Class::Dropped,
+                    warmup: job.warmup,
+                    kind: ctx.bodies.kind(job.index),
+                    location: None,
+                });
+            }
+        }
+    }
 }
 
 /// Starts the thread's requests at their instants.
@@ -170,7 +197,11 @@ async fn schedule<T: Transport, R: Record>(ctx: &ThreadCtx<T, R>, work: &OpenWor
 }
 
 /// One connection: carries queued requests one at a time.
-async fn connection_task<T: Transport, R: Record>(ctx: Rc<ThreadCtx<T, R>>, queue: Rc<Queue>) {
+async fn connection_task<T: Transport, R: Record>(
+    ctx: Rc<ThreadCtx<T, R>>,
+    queue: Rc<Queue>,
+    id: usize,
+) {
     let mut lane = Lane::new();
     loop {
         let next = queue.jobs.borrow_mut().pop_front();
@@ -196,25 +227,37 @@ async fn connection_task<T: Transport, R: Record>(ctx: Rc<ThreadCtx<T, R>>, queu
             )
         } else {
             let (start, kind) = ctx.build_request(job.index, now, &mut lane.request);
+            let ready = Instant::now();
+            ctx.occupy(
+                id,
+                InFlight {
+                    intended: job.intended,
+                    sent: ready,
+                    warmup: job.warmup,
+                    kind,
+                },
+            );
             let deadline = deadline.map_or_else(
                 || tokio::time::Instant::now() + ctx.timeout,
                 tokio::time::Instant::from_std,
             );
-            let (class, sent, has_location) =
-                ctx.send(&mut lane, start, deadline, Instant::now()).await;
+            let (class, sent, has_location) = ctx.send(&mut lane, start, deadline, ready).await;
             (class, sent, has_location, kind)
         };
-        ctx.record(&Outcome {
-            intended: job.intended,
-            sent,
-            done: Instant::now(),
-            class,
-            warmup: job.warmup,
-            kind,
-            location: lane.location(has_location),
-        });
+        ctx.record_lane(
+            id,
+            &Outcome {
+                intended: job.intended,
+                sent,
+                done: Instant::now(),
+                class,
+                warmup: job.warmup,
+                kind,
+                location: lane.location(has_location),
+            },
+        );
         queue.in_flight.set(queue.in_flight.get() - 1);
-        if class == Class::Connect {
+        if class.is_connect_failure() {
             // A refused connect can return at once; let the others run.
             tokio::task::yield_now().await;
         }

@@ -10,8 +10,16 @@ use crate::spec::BodyKind;
 pub enum Class {
     /// An HTTP answer with this status.
     Status(u16),
-    /// The connection (TCP or TLS) could not be set up.
+    /// The connection could not be set up: refused, unreachable, or no
+    /// answer to the TCP handshake in time.
     Connect,
+    /// The TLS handshake failed (a certificate not trusted, a protocol
+    /// alert): the target's TLS setup, not its reachability.
+    Tls,
+    /// The machine running mcload ran out of something (file descriptors,
+    /// local ports, buffers, memory): never the target's fault, and a run
+    /// with any is invalid.
+    Local,
     /// No complete answer within the timeout.
     Timeout,
     /// Open model: waited its whole timeout for a free connection, so it
@@ -24,6 +32,48 @@ pub enum Class {
     /// Open model: never started, because `max_in_flight` requests were
     /// already waiting or on the wire (or the run was interrupted first).
     Dropped,
+    /// On the wire when the run was cut short: a second Ctrl-C, or the end
+    /// of the grace period after the first. Its answer was never awaited.
+    Cancelled,
+}
+
+impl Class {
+    /// A failure to set up the connection, after which a closed-model
+    /// worker backs off before it tries again.
+    pub fn is_connect_failure(self) -> bool {
+        matches!(self, Class::Connect | Class::Tls | Class::Local)
+    }
+
+    /// The class of an error from connecting: a TLS failure (tokio-rustls
+    /// carries rustls's error inside the `io::Error`), a local resource
+    /// running out, or else the target's side.
+    pub fn of_connect_error(e: &std::io::Error) -> Class {
+        if e.get_ref()
+            .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some())
+        {
+            Class::Tls
+        } else if is_local(e) {
+            Class::Local
+        } else {
+            Class::Connect
+        }
+    }
+}
+
+/// Whether an I/O error says the machine running mcload ran out of a
+/// resource, rather than anything about the target.
+pub fn is_local(e: &std::io::Error) -> bool {
+    use rustix::io::Errno;
+    // EADDRNOTAVAIL from connect: every ephemeral port is in use.
+    const LOCAL: [Errno; 5] = [
+        Errno::MFILE,
+        Errno::NFILE,
+        Errno::NOBUFS,
+        Errno::NOMEM,
+        Errno::ADDRNOTAVAIL,
+    ];
+    e.raw_os_error()
+        .is_some_and(|code| LOCAL.contains(&Errno::from_raw_os_error(code)))
 }
 
 /// One request's fate and its instants.
@@ -76,5 +126,40 @@ impl<A: Record, B: Record> Record for (A, B) {
     fn tick(&mut self, now: Instant) {
         self.0.tick(now);
         self.1.tick(now);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io;
+
+    #[test]
+    fn a_failed_connect_is_classed_as_tls_local_or_the_targets() {
+        let tls = io::Error::new(
+            io::ErrorKind::InvalidData,
+            rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer),
+        );
+        assert_eq!(Class::of_connect_error(&tls), Class::Tls);
+        for errno in [
+            rustix::io::Errno::MFILE,
+            rustix::io::Errno::NFILE,
+            rustix::io::Errno::NOBUFS,
+            rustix::io::Errno::NOMEM,
+            rustix::io::Errno::ADDRNOTAVAIL,
+        ] {
+            let e = io::Error::from_raw_os_error(errno.raw_os_error());
+            assert_eq!(Class::of_connect_error(&e), Class::Local, "{e}");
+        }
+        for target in [
+            io::Error::from(io::ErrorKind::ConnectionRefused),
+            io::Error::from_raw_os_error(rustix::io::Errno::CONNREFUSED.raw_os_error()),
+            io::Error::from_raw_os_error(rustix::io::Errno::HOSTUNREACH.raw_os_error()),
+            io::Error::other("something else"),
+        ] {
+            assert_eq!(Class::of_connect_error(&target), Class::Connect, "{target}");
+        }
+        assert!(Class::Local.is_connect_failure() && Class::Tls.is_connect_failure());
+        assert!(!Class::Timeout.is_connect_failure() && !Class::Cancelled.is_connect_failure());
     }
 }

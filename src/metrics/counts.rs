@@ -29,9 +29,15 @@ pub enum Kind {
     Protocol,
     /// Open model: never started.
     Dropped,
+    /// The TLS handshake failed.
+    Tls,
+    /// The generator's own resources ran out (descriptors, ports, buffers).
+    Local,
+    /// On the wire when the run was cut short.
+    Cancelled,
 }
 
-const KINDS: usize = 10;
+const KINDS: usize = 13;
 
 impl Kind {
     pub const ALL: [Kind; KINDS] = [
@@ -45,6 +51,9 @@ impl Kind {
         Kind::Io,
         Kind::Protocol,
         Kind::Dropped,
+        Kind::Tls,
+        Kind::Local,
+        Kind::Cancelled,
     ];
 
     /// The kind of an outcome class: the only place the statuses are split
@@ -62,6 +71,9 @@ impl Kind {
             Class::Io => Kind::Io,
             Class::Protocol => Kind::Protocol,
             Class::Dropped => Kind::Dropped,
+            Class::Tls => Kind::Tls,
+            Class::Local => Kind::Local,
+            Class::Cancelled => Kind::Cancelled,
         }
     }
 }
@@ -137,6 +149,20 @@ impl Counts {
         self.get(Kind::Dropped)
     }
 
+    pub fn tls(&self) -> u64 {
+        self.get(Kind::Tls)
+    }
+
+    /// Failures of the generator's own resources: a run with any is invalid.
+    pub fn local(&self) -> u64 {
+        self.get(Kind::Local)
+    }
+
+    /// Sent, and on the wire when the run was cut short.
+    pub fn cancelled(&self) -> u64 {
+        self.get(Kind::Cancelled)
+    }
+
     /// Requests that got an HTTP answer.
     pub fn completed(&self) -> u64 {
         self.created() + self.bad_request() + self.server_error() + self.other()
@@ -147,13 +173,15 @@ impl Counts {
         self.timeout() + self.timeouts_never_sent()
     }
 
-    /// Requests that ended in an error instead of an answer.
+    /// Requests that ended in an error instead of an answer (neither
+    /// dropped nor cancelled, which are counted apart).
     pub fn errors(&self) -> u64 {
-        self.connect() + self.timeouts() + self.io() + self.protocol()
+        self.connect() + self.tls() + self.local() + self.timeouts() + self.io() + self.protocol()
     }
 
     /// Requests that were sent (or whose connect was tried) and ended:
-    /// answered or failed, neither dropped nor left waiting for a connection.
+    /// answered, failed or cancelled, neither dropped nor left waiting for
+    /// a connection.
     pub fn sent(&self) -> u64 {
         self.total() - self.dropped() - self.timeouts_never_sent()
     }
@@ -223,6 +251,9 @@ mod tests {
             Class::Io,
             Class::Protocol,
             Class::Dropped,
+            Class::Tls,
+            Class::Local,
+            Class::Cancelled,
         ];
         let mut counts = Counts::default();
         let live = LiveCounts::default();
@@ -238,13 +269,17 @@ mod tests {
         }
         assert_eq!(counts.completed(), 1 + 2 + 3 + 4);
         assert_eq!(counts.timeouts(), 6 + 7);
-        assert_eq!(counts.errors(), 5 + 6 + 7 + 8 + 9);
-        assert_eq!(counts.sent(), 55 - 10 - 7);
-        assert_eq!(counts.total(), 55);
+        assert_eq!(
+            (counts.tls(), counts.local(), counts.cancelled()),
+            (11, 12, 13)
+        );
+        assert_eq!(counts.errors(), 5 + 6 + 7 + 8 + 9 + 11 + 12);
+        assert_eq!(counts.sent(), 91 - 10 - 7);
+        assert_eq!(counts.total(), 91);
         assert_eq!(live.snapshot(), counts, "the live view counts alike");
         let mut doubled = counts;
         doubled += &counts;
-        assert_eq!(doubled.total(), 110);
+        assert_eq!(doubled.total(), 182);
         assert_eq!(
             Counts::from_pairs([(Kind::Created, 3), (Kind::OtherStatus, 1)]).completed(),
             4

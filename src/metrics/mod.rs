@@ -55,7 +55,8 @@ pub fn merge_optional(mine: &mut Option<Latency>, theirs: &Option<Latency>) {
 
 impl Bucket {
     /// The bucket of an outcome; `None` for a dropped request, which was
-    /// never sent and so has no latency.
+    /// never sent, and a cancelled one, whose answer was never awaited:
+    /// neither has a latency.
     #[inline]
     pub fn of(kind: Kind) -> Option<Bucket> {
         Some(match kind {
@@ -63,7 +64,7 @@ impl Bucket {
             Kind::BadRequest => Bucket::BadRequest,
             Kind::ServerError => Bucket::ServerError,
             Kind::OtherStatus => Bucket::OtherStatus,
-            Kind::Dropped => return None,
+            Kind::Dropped | Kind::Cancelled => return None,
             _ => Bucket::Error,
         })
     }
@@ -372,6 +373,23 @@ mod tests {
         assert_eq!(t.all.len(), 1);
         let recorded: u64 = Bucket::ALL.iter().map(|&b| t.bucket(b).len()).sum();
         assert_eq!(recorded, 2);
+    }
+
+    #[test]
+    fn cancelled_requests_are_counted_apart_without_latency_and_tls_and_local_as_errors() {
+        let mut r = Recorder::new(Arc::default());
+        r.record(&outcome(Class::Cancelled, 900));
+        r.record(&outcome(Class::Tls, 100));
+        r.record(&outcome(Class::Local, 100));
+        let t = r.finish().tally;
+        assert_eq!(
+            (t.counts.cancelled(), t.counts.tls(), t.counts.local()),
+            (1, 1, 1)
+        );
+        assert_eq!(t.counts.errors(), 2, "cancelled is no error");
+        assert_eq!(t.counts.sent(), 3, "a cancelled request was sent");
+        assert_eq!(t.bucket(Bucket::Error).len(), 2, "no latency for cancelled");
+        assert!(t.all.is_empty());
     }
 
     #[test]

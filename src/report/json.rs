@@ -45,6 +45,11 @@ pub(super) struct Report<'a> {
     interrupted: bool,
     /// `requests.scheduled` equals the sum of all outcomes.
     accounted: bool,
+    /// False when the figures cannot be trusted: requests failed for lack
+    /// of resources on the machine running mcload (`errors.local`), or the
+    /// generator failed part-way. `invalid_reason` says which.
+    valid: bool,
+    invalid_reason: Option<String>,
     model: ModelJson,
     requests: Requests,
     status: Status<BTreeMap<String, u64>>,
@@ -53,6 +58,12 @@ pub(super) struct Report<'a> {
     /// connection and were never sent (open model).
     timeouts_never_sent: u64,
     dropped: u64,
+    /// Sent, and still on the wire when the run was cut short (a second
+    /// Ctrl-C, or the end of the grace period after the first).
+    cancelled: u64,
+    /// Time closed-model workers waited after failed connects before
+    /// trying again, summed over workers (worker-seconds).
+    backoff_s: f64,
     /// Answers per second over the measured window (`duration_s`).
     throughput_rps: f64,
     /// From each request's intended start (coordinated-omission correct);
@@ -152,13 +163,17 @@ enum CauseKind {
     NotAccounted,
     Interrupted,
     Hlog,
+    Engine,
+    Local,
 }
 
 #[derive(Serialize, JsonSchema)]
 #[schemars(rename = "Cause")]
 pub(super) struct CauseJson {
     /// `threshold`, `abort` (a threshold stopped the run early), `check`,
-    /// `server_counts`, `not_accounted`, `interrupted` or `hlog`.
+    /// `server_counts`, `not_accounted`, `interrupted`, `hlog`, `engine`
+    /// (the generator failed part-way) or `local` (requests failed for lack
+    /// of resources on the machine running mcload).
     kind: CauseKind,
     message: String,
     /// The threshold's expression (`kind: threshold` or `abort`).
@@ -205,6 +220,8 @@ pub(super) fn cause_json(cause: &Cause) -> CauseJson {
         Cause::HlogFailed(_) => (CauseKind::Hlog, None, None),
         Cause::Interrupted => (CauseKind::Interrupted, None, None),
         Cause::NotAccounted => (CauseKind::NotAccounted, None, None),
+        Cause::EngineFailed(_) => (CauseKind::Engine, None, None),
+        Cause::LocalErrors { .. } => (CauseKind::Local, None, None),
         Cause::ServerCountsDiffer => (CauseKind::ServerCounts, None, None),
         Cause::CheckFailed { check, count } => (CauseKind::Check, None, Some((*check, *count))),
         Cause::Threshold { expression, .. } => (CauseKind::Threshold, Some(expression), None),
@@ -307,6 +324,7 @@ struct Warmup {
     status: Status<BTreeMap<String, u64>>,
     errors: Errors,
     dropped: u64,
+    cancelled: u64,
     latency_ms: Latency3,
 }
 
@@ -326,6 +344,7 @@ struct IntervalJson {
     /// Errors of this second, timeouts of requests never sent included.
     errors: u64,
     dropped: u64,
+    cancelled: u64,
     /// Of the answers of this second; `null` when there was none.
     latency_ms: Option<IntervalLatency>,
 }
@@ -362,6 +381,11 @@ struct Requests {
 #[derive(Serialize, JsonSchema)]
 struct Errors {
     connect: u64,
+    /// The TLS handshake failed (certificate, protocol).
+    tls: u64,
+    /// The machine running mcload ran out of resources (descriptors,
+    /// ports, buffers): never the target's fault.
+    local: u64,
     timeout: u64,
     io: u64,
     protocol: u64,
@@ -447,6 +471,8 @@ fn status(tally: &Tally) -> Status<BTreeMap<String, u64>> {
 fn errors(counts: &Counts) -> Errors {
     Errors {
         connect: counts.connect(),
+        tls: counts.tls(),
+        local: counts.local(),
         timeout: counts.timeouts(),
         io: counts.io(),
         protocol: counts.protocol(),
@@ -504,6 +530,7 @@ fn warmup(duration: std::time::Duration, t: &Tally) -> Warmup {
         status: status(t),
         errors: errors(&t.counts),
         dropped: t.counts.dropped(),
+        cancelled: t.counts.cancelled(),
         latency_ms: LatencyMs::of(&t.all).into(),
     }
 }
@@ -523,6 +550,7 @@ fn interval(i: &Interval, run: &RunReport) -> IntervalJson {
         status: answers(&i.counts),
         errors: i.counts.errors(),
         dropped: i.counts.dropped(),
+        cancelled: i.counts.cancelled(),
         latency_ms: i.latency_us.map(|(p50, p99, max)| IntervalLatency {
             p50: ms(p50),
             p99: ms(p99),
@@ -560,6 +588,8 @@ pub fn to_json(run: &RunReport) -> serde_json::Value {
         insecure: run.insecure,
         interrupted: run.interrupted,
         accounted: run.accounted(),
+        valid: run.invalid_reason().is_none(),
+        invalid_reason: run.invalid_reason(),
         model: model(run),
         requests: Requests {
             scheduled: run.measured_scheduled(),
@@ -569,6 +599,8 @@ pub fn to_json(run: &RunReport) -> serde_json::Value {
         errors: errors(counts),
         timeouts_never_sent: counts.timeouts_never_sent(),
         dropped: counts.dropped(),
+        cancelled: counts.cancelled(),
+        backoff_s: (run.generator.backoff.as_secs_f64() * 1000.0).round() / 1000.0,
         throughput_rps: (run.throughput() * 10.0).round() / 10.0,
         latency_ms: LatencyMs::of(&run.tally.all).into(),
         service_time_ms: LatencyMs::of(&run.tally.service).into(),

@@ -94,6 +94,8 @@ pub fn to_junit(run: &RunReport) -> Report {
             Cause::Interrupted => "interrupted",
             Cause::NotAccounted => "accounted",
             Cause::ServerCountsDiffer => "server counts",
+            Cause::EngineFailed(_) => "generator",
+            Cause::LocalErrors { .. } => "local resources",
             Cause::CheckFailed { .. } | Cause::Threshold { .. } | Cause::Aborted { .. } => {
                 continue;
             }

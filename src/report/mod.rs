@@ -40,6 +40,17 @@ pub struct ServerCounts {
     pub answers: Counts,
 }
 
+/// What the load generator says of itself.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Generator {
+    /// Time closed-model workers waited after failed connects before
+    /// trying again, summed over workers.
+    pub backoff: Duration,
+    /// Why the generator failed part-way, when it did: the counts cover
+    /// only what ran before, and the run is invalid.
+    pub failure: Option<String>,
+}
+
 /// Everything a report says about one run.
 #[derive(Debug)]
 pub struct RunReport {
@@ -78,6 +89,7 @@ pub struct RunReport {
     pub server: Option<ServerCounts>,
     /// Stopped early by Ctrl-C or SIGTERM.
     pub interrupted: bool,
+    pub generator: Generator,
     /// Every threshold the run was judged by, judged.
     pub thresholds: Vec<Evaluated>,
     /// The `abort = true` threshold that stopped the run early, if one did.
@@ -151,6 +163,28 @@ impl RunReport {
             .saturating_sub(self.warmup_counts().map_or(0, Counts::total))
     }
 
+    /// Requests, warm-up included, that failed for lack of resources on
+    /// the machine running mcload: any makes the run invalid.
+    pub fn local_errors(&self) -> u64 {
+        self.tally.counts.local() + self.warmup_counts().map_or(0, Counts::local)
+    }
+
+    /// Why the figures cannot be trusted, if they cannot: the machine
+    /// running mcload ran out of resources, or the generator failed.
+    pub fn invalid_reason(&self) -> Option<String> {
+        let mut reasons = Vec::new();
+        let local = self.local_errors();
+        if local > 0 {
+            reasons.push(format!(
+                "{local} requests failed for lack of resources on the machine running mcload"
+            ));
+        }
+        if let Some(failure) = &self.generator.failure {
+            reasons.push(format!("the load generator failed part-way: {failure}"));
+        }
+        (!reasons.is_empty()).then(|| reasons.join("; "))
+    }
+
     fn warmup_counts(&self) -> Option<&Counts> {
         self.warmup.as_ref().map(|(_, t)| &t.counts)
     }
@@ -184,10 +218,11 @@ impl ServerCheck {
     }
 }
 
-/// Compares by outcome. Connect errors never reach a server; a request
-/// that timed out or broke may have been received and answered there
-/// without mcload seeing the answer, so those may make the server's
-/// counts larger, by at most their number, and never smaller.
+/// Compares by outcome. Connect, TLS and local errors never reach a
+/// server; a request that timed out, broke or was cancelled may have been
+/// received and answered there without mcload seeing the answer, so those
+/// may make the server's counts larger, by at most their number, and never
+/// smaller.
 pub fn compare(server: &ServerCounts, counts: &Counts) -> ServerCheck {
     let s = &server.answers;
     let pairs = [
@@ -196,7 +231,7 @@ pub fn compare(server: &ServerCounts, counts: &Counts) -> ServerCheck {
         (s.server_error(), counts.server_error()),
         (s.other(), counts.other()),
     ];
-    let lost = counts.timeout() + counts.io() + counts.protocol();
+    let lost = counts.timeout() + counts.io() + counts.protocol() + counts.cancelled();
     let completed = counts.completed();
     if pairs.iter().all(|(s, m)| s == m) && server.requests == completed {
         return ServerCheck::Equal;
@@ -309,6 +344,7 @@ mod tests {
             checks: CheckTally::default(),
             server: None,
             interrupted: false,
+            generator: Default::default(),
             thresholds: Vec::new(),
             aborted: None,
             causes: Vec::new(),
@@ -368,6 +404,16 @@ mod tests {
         assert_eq!(
             compare(&server(93, 92, 0, 0, 0), &c),
             ServerCheck::Consistent { unseen: 2 }
+        );
+    }
+
+    #[test]
+    fn answers_to_cancelled_requests_make_the_counts_consistent_not_different() {
+        let c = counts(&[(Class::Status(201), 90), (Class::Cancelled, 4)]);
+        // The server answered the four after mcload had stopped waiting.
+        assert_eq!(
+            compare(&server(94, 94, 0, 0, 0), &c),
+            ServerCheck::Consistent { unseen: 4 }
         );
     }
 

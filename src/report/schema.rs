@@ -213,6 +213,8 @@ mod tests {
             (Cause::Interrupted, "interrupted"),
             (Cause::NotAccounted, "not_accounted"),
             (Cause::ServerCountsDiffer, "server_counts"),
+            (Cause::EngineFailed("thread 2 of 4".into()), "engine"),
+            (Cause::LocalErrors { count: 3 }, "local"),
             (check, "check"),
             (threshold, "threshold"),
             (aborted, "abort"),
@@ -234,7 +236,7 @@ mod tests {
             };
             assert_eq!(keys, expected, "{kind}");
         }
-        assert_eq!(kinds.len(), 7);
+        assert_eq!(kinds.len(), 9);
     }
 
     /// The maps keyed by names the code knows list every one of those

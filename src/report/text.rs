@@ -220,6 +220,12 @@ pub fn write_summary(run: &RunReport, out: &mut dyn Write) -> io::Result<()> {
             "INSECURE: the target's TLS certificate was not verified (--insecure or target.insecure)"
         )?;
     }
+    if let Some(reason) = run.invalid_reason() {
+        writeln!(
+            out,
+            "INVALID RUN: {reason}; the figures say nothing reliable about the target"
+        )?;
+    }
     writeln!(out)?;
     // The window runs to the end of the plan or the last answer: say how
     // much of it was the wait for the last answers.
@@ -251,7 +257,12 @@ pub fn write_summary(run: &RunReport, out: &mut dyn Write) -> io::Result<()> {
     } else {
         String::new()
     };
-    let rows: [(&str, u64, String); 6] = [
+    let cancelled_detail = if c.cancelled() > 0 {
+        "on the wire when the run was cut short (second Ctrl-C or end of the grace)".to_string()
+    } else {
+        String::new()
+    };
+    let rows: [(&str, u64, String); 7] = [
         ("201", c.created(), String::new()),
         ("400", c.bad_request(), String::new()),
         ("500", c.server_error(), String::new()),
@@ -260,18 +271,21 @@ pub fn write_summary(run: &RunReport, out: &mut dyn Write) -> io::Result<()> {
             "errors",
             c.errors(),
             format!(
-                "connect {} · timeout {} · io {} · protocol {}",
+                "connect {} · tls {} · local {} · timeout {} · io {} · protocol {}",
                 grouped(c.connect()),
+                grouped(c.tls()),
+                grouped(c.local()),
                 timeouts(c),
                 grouped(c.io()),
                 grouped(c.protocol())
             ),
         ),
         ("dropped", c.dropped(), dropped_detail),
+        ("cancelled", c.cancelled(), cancelled_detail),
     ];
     let open = matches!(run.model, Model::Open(_));
     for (name, n, detail) in rows {
-        if name == "dropped" && !open && n == 0 {
+        if (name == "dropped" && !open || name == "cancelled") && n == 0 {
             continue;
         }
         let line = format!(
@@ -295,6 +309,14 @@ pub fn write_summary(run: &RunReport, out: &mut dyn Write) -> io::Result<()> {
             grouped(wc.errors()),
             grouped(wc.dropped()),
             LatencyMs::of(&t.all).map_or(NONE.into(), |l| format!("{:.3}", l.p99))
+        )?;
+    }
+    let backoff = run.generator.backoff;
+    if !backoff.is_zero() {
+        writeln!(
+            out,
+            "backoff    workers waited {:.2} s in all after failed connects before trying again (10 ms doubling to 1 s); waits are not requests",
+            backoff.as_secs_f64()
         )?;
     }
     writeln!(out)?;
@@ -346,7 +368,7 @@ pub fn write_summary(run: &RunReport, out: &mut dyn Write) -> io::Result<()> {
     };
     writeln!(
         out,
-        "accounted  {} scheduled {relation} {} (201) + {} (400) + {} (500) + {} (other) + {} (errors) + {} (dropped){}{mark}",
+        "accounted  {} scheduled {relation} {} (201) + {} (400) + {} (500) + {} (other) + {} (errors) + {} (dropped){}{}{mark}",
         grouped(run.scheduled),
         grouped(c.created()),
         grouped(c.bad_request()),
@@ -354,6 +376,10 @@ pub fn write_summary(run: &RunReport, out: &mut dyn Write) -> io::Result<()> {
         grouped(c.other()),
         grouped(c.errors()),
         grouped(c.dropped()),
+        match c.cancelled() {
+            0 => String::new(),
+            n => format!(" + {} (cancelled)", grouped(n)),
+        },
         run.warmup.as_ref().map_or(String::new(), |(_, t)| format!(
             " + {} (warm-up)",
             grouped(t.counts.total())

@@ -8,7 +8,7 @@ mod limits;
 
 use std::fs::File;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use crate::checks::{self, Check, IdChecker};
@@ -16,8 +16,8 @@ use crate::engine::{self, Control, Endpoint, RunStart, TargetError};
 use crate::generate::BodyGenerator;
 use crate::metrics::{self, Counts, Kind, LatestSecond, LiveCounts, Recorder, SeriesCollector};
 use crate::reference::{Embedded, Faults, StatsSnapshot};
-use crate::report::{HlogFile, RunHeader, RunReport, ServerCheck, ServerCounts};
-use crate::scenario::{Model, Scenario, Scheme, TargetUrl};
+use crate::report::{Generator, HlogFile, RunHeader, RunReport, ServerCheck, ServerCounts};
+use crate::scenario::{DEFAULT_GRACE, Model, Scenario, Scheme, TargetUrl};
 use crate::schedule::{ClosedSchedule, OpenSchedule, Schedule};
 pub use crate::verdict::Cause;
 use crate::verdict::{self, Measured};
@@ -35,24 +35,55 @@ pub struct RunOptions {
     pub watch: Option<Box<dyn Watch>>,
 }
 
-/// A request to stop a run early, from another thread: no new request
-/// starts; those on the wire finish or time out and are counted, and the
-/// report is marked interrupted.
-#[derive(Debug, Default)]
+/// A request to stop a run early, from another thread (Ctrl-C). The first
+/// stops it: no new request starts, and those on the wire get the grace
+/// period (`--grace`, at most the timeout) to finish; any still on the
+/// wire then are counted as cancelled. A second request cancels them at
+/// once. Either way the report is complete and marked interrupted.
+#[derive(Debug)]
 pub struct Interrupt {
     control: Arc<Control>,
     requested: AtomicBool,
+    /// The run's grace in milliseconds, for whoever tells the user.
+    grace_ms: AtomicU64,
+}
+
+impl Default for Interrupt {
+    fn default() -> Interrupt {
+        Interrupt {
+            control: Arc::default(),
+            requested: AtomicBool::new(false),
+            grace_ms: AtomicU64::new(DEFAULT_GRACE.as_millis() as u64),
+        }
+    }
 }
 
 impl Interrupt {
-    /// Stops the run; true the first time it is called.
+    /// Stops the run the first time, and is true then; cancels what is on
+    /// the wire every later time.
     pub fn request(&self) -> bool {
-        self.control.stop();
-        !self.requested.swap(true, Ordering::Relaxed)
+        let first = !self.requested.swap(true, Ordering::Relaxed);
+        if first {
+            self.control.interrupt();
+        } else {
+            self.control.cancel();
+        }
+        first
     }
 
     pub fn requested(&self) -> bool {
         self.requested.load(Ordering::Relaxed)
+    }
+
+    /// How long requests on the wire may take after the first request:
+    /// the default until a run has set its own.
+    pub fn grace(&self) -> Duration {
+        Duration::from_millis(self.grace_ms.load(Ordering::Relaxed))
+    }
+
+    fn set_grace(&self, grace: Duration) {
+        let ms = u64::try_from(grace.as_millis()).unwrap_or(u64::MAX);
+        self.grace_ms.store(ms, Ordering::Relaxed);
     }
 }
 
@@ -92,11 +123,13 @@ pub trait Watch: Send {
     fn stop(&mut self);
 }
 
-/// Why a run could not be made or finished; exit 2 or 3 at the command line.
+/// Why a run could not be made or finished; nothing was sent.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     #[error("cannot start the embedded reference server")]
     Embedded(#[source] std::io::Error),
+    /// The target cannot be used (the only variant that is the target's
+    /// fault, and then only when it is `Unreachable` or `Resolve`).
     #[error(transparent)]
     Target(#[from] TargetError),
     #[error("cannot start the {what}")]
@@ -105,7 +138,11 @@ pub enum RunError {
         #[source]
         source: std::io::Error,
     },
-    #[error("the load generator failed")]
+    /// The load generator could not start on this machine (a thread or
+    /// its runtime, e.g. for lack of descriptors), before any request was
+    /// sent: a local limit, not the target. A failure after requests were
+    /// sent is in the report instead, which keeps their counts.
+    #[error("the load generator failed on this machine; nothing was sent")]
     Engine(#[source] std::io::Error),
     /// The run needs more of this machine than the process may have;
     /// nothing was sent.
@@ -230,6 +267,7 @@ pub fn execute(scenario: &Scenario, options: RunOptions) -> Result<RunResult, Ru
         },
         (None, None) => unreachable!("the embedded server starts when no target is given"),
     };
+    interrupt.set_grace(scenario.grace());
     let address = endpoint(&url);
     let transport = engine::connect_target(
         &address,
@@ -254,6 +292,7 @@ pub fn execute(scenario: &Scenario, options: RunOptions) -> Result<RunResult, Ru
         schedule,
         timeout: scenario.http.timeout,
         bodies: BodyGenerator::new(&scenario.body, seed),
+        grace: scenario.grace(),
     };
 
     let start = RunStart::now();
@@ -320,7 +359,7 @@ pub fn execute(scenario: &Scenario, options: RunOptions) -> Result<RunResult, Ru
     let endpoints = [request_path.as_str(), scenario.target.path.as_str()];
     let mut series = series.into_iter();
     let mut id_sinks = id_sinks.into_iter();
-    let finished = engine::run(&config, &interrupt.control, start, |t| {
+    let mut finished = engine::run(&config, &interrupt.control, start, |t| {
         let measure = Recorder::new(lives[t].clone())
             .with_series(series.next().expect("one series sink per thread"));
         let check = checks::Recorder::new(scenario.target.rules, &endpoints)
@@ -334,7 +373,12 @@ pub fn execute(scenario: &Scenario, options: RunOptions) -> Result<RunResult, Ru
         w.stop();
     }
     let interrupted = interrupt.requested();
-    let finished = finished.map_err(RunError::Engine)?;
+    // A generator that failed before sending anything leaves nothing to
+    // report; one that failed later keeps the counts made until then.
+    let failure = match finished.failure.take() {
+        Some(e) if finished.scheduled == 0 => return Err(RunError::Engine(e)),
+        other => other,
+    };
 
     let (mut tallies, mut warmups, mut check_parts) = (Vec::new(), Vec::new(), Vec::new());
     for (measure, check) in finished.recorders {
@@ -369,6 +413,10 @@ pub fn execute(scenario: &Scenario, options: RunOptions) -> Result<RunResult, Ru
             .as_ref()
             .map(|e| server_counts(&e.state.stats.snapshot())),
         interrupted,
+        generator: Generator {
+            backoff: finished.backoff,
+            failure: failure.map(|e| e.to_string()),
+        },
         thresholds: Vec::new(),
         aborted: aborted.and_then(|slot| slot.lock().ok().and_then(|mut a| a.take())),
         causes: Vec::new(),
@@ -417,6 +465,13 @@ fn judge(report: &RunReport, hlog_error: Option<String>) -> Vec<Cause> {
     if !report.accounted() {
         causes.push(Cause::NotAccounted);
     }
+    if let Some(failure) = &report.generator.failure {
+        causes.push(Cause::EngineFailed(failure.clone()));
+    }
+    let local = report.local_errors();
+    if local > 0 {
+        causes.push(Cause::LocalErrors { count: local });
+    }
     if report.server_check() == Some(ServerCheck::Different) {
         causes.push(Cause::ServerCountsDiffer);
     }
@@ -441,4 +496,130 @@ fn judge(report: &RunReport, hlog_error: Option<String>) -> Vec<Cause> {
             .map(Cause::threshold),
     );
     causes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::CheckTally;
+    use crate::engine::{Class, Outcome, Record};
+    use crate::metrics::Tally;
+    use crate::scenario::StopRule;
+    use std::time::{Instant, SystemTime};
+
+    /// A closed-model run's report with one recorded outcome per class.
+    fn report(classes: &[Class], failure: Option<&str>) -> RunReport {
+        let mut recorder = Recorder::new(Arc::default());
+        let now = Instant::now();
+        for &class in classes {
+            recorder.record(&Outcome {
+                intended: now,
+                sent: now,
+                done: now,
+                class,
+                warmup: false,
+                kind: crate::spec::BodyKind::Valid,
+                location: None,
+            });
+        }
+        let tally: Tally = recorder.finish().tally;
+        RunReport {
+            scenario: "t".into(),
+            target: "http://127.0.0.1:1".into(),
+            path: "/api/v1/sessions".into(),
+            embedded: false,
+            insecure: false,
+            rules: crate::spec::RuleSet::Strict,
+            seed: 1,
+            started_at: SystemTime::now(),
+            elapsed: Duration::from_secs(1),
+            sending: Duration::from_secs(1),
+            model: Model::Closed { concurrency: 1 },
+            threads: 1,
+            stop: StopRule {
+                duration: None,
+                requests: Some(classes.len() as u64),
+            },
+            scheduled: classes.len() as u64,
+            tally,
+            warmup: None,
+            intervals: Vec::new(),
+            checks: CheckTally::default(),
+            server: None,
+            interrupted: false,
+            generator: Generator {
+                backoff: Duration::ZERO,
+                failure: failure.map(str::to_owned),
+            },
+            thresholds: Vec::new(),
+            aborted: None,
+            causes: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn local_errors_make_the_run_invalid_and_fail_it_blaming_this_machine() {
+        let run = report(&[Class::Status(201), Class::Local, Class::Local], None);
+        assert!(run.accounted());
+        let causes = judge(&run, None);
+        assert_eq!(causes, [Cause::LocalErrors { count: 2 }]);
+        let message = causes[0].message();
+        assert!(
+            message.contains("2 requests") && message.contains("ulimit -n"),
+            "names the count and the fix: {message}"
+        );
+        assert!(message.contains("not because of the target"), "{message}");
+        let json = crate::report::to_json(&run);
+        assert_eq!(json["valid"], false);
+        assert_eq!(json["errors"]["local"], 2);
+        assert!(
+            json["invalid_reason"]
+                .as_str()
+                .unwrap()
+                .contains("2 requests"),
+            "{json}"
+        );
+    }
+
+    #[test]
+    fn a_generator_that_failed_part_way_keeps_its_counts_and_fails_the_run() {
+        let run = report(
+            &[Class::Status(201)],
+            Some("cannot start generator thread 2 of 2"),
+        );
+        let causes = judge(&run, None);
+        assert_eq!(
+            causes,
+            [Cause::EngineFailed(
+                "cannot start generator thread 2 of 2".into()
+            )]
+        );
+        let json = crate::report::to_json(&run);
+        assert_eq!(json["valid"], false);
+        assert_eq!(json["status"]["201"], 1);
+        let healthy = report(&[Class::Status(201), Class::Tls, Class::Cancelled], None);
+        assert_eq!(healthy.invalid_reason(), None);
+        let json = crate::report::to_json(&healthy);
+        assert_eq!(
+            (json["valid"].clone(), json["cancelled"].clone()),
+            (true.into(), 1.into())
+        );
+        assert_eq!(json["errors"]["tls"], 1);
+    }
+
+    #[test]
+    fn a_second_interrupt_cancels_and_the_grace_is_the_runs() {
+        let interrupt = Interrupt::default();
+        assert_eq!(interrupt.grace(), DEFAULT_GRACE);
+        interrupt.set_grace(Duration::from_millis(1_500));
+        assert_eq!(interrupt.grace(), Duration::from_millis(1_500));
+        assert!(interrupt.request());
+        assert!(matches!(
+            interrupt.control.phase(),
+            engine::Phase::Interrupted(_)
+        ));
+        assert!(!interrupt.request());
+        assert_eq!(interrupt.control.phase(), engine::Phase::Cancelled);
+        assert!(interrupt.requested());
+    }
 }

@@ -24,6 +24,8 @@ pub struct FlagSettings {
     pub duration: Option<Duration>,
     pub requests: Option<i64>,
     pub threads: Option<i64>,
+    /// `--grace D`: after Ctrl-C, how long requests on the wire may take.
+    pub grace: Option<Duration>,
     pub timeout: Option<Duration>,
     pub seed: Option<u64>,
     pub ca_cert: Option<PathBuf>,
@@ -76,6 +78,7 @@ impl FlagSettings {
         raw.load.duration = at(&self.duration, "--duration");
         raw.load.requests = at(&self.requests, "--requests");
         raw.load.threads = at(&self.threads, "--threads");
+        raw.load.grace = at(&self.grace, "--grace");
         raw.http.timeout = at(&self.timeout, "--timeout");
         raw.http.headers = self
             .headers

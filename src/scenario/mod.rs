@@ -64,6 +64,9 @@ pub const DEFAULT_MAX_IN_FLIGHT: u64 = 10_000;
 pub const DEFAULT_DURATION: Duration = Duration::from_secs(10);
 /// How long one request may take before it counts as a timeout.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+/// After the first Ctrl-C, how long requests on the wire may still take
+/// before they are cancelled.
+pub const DEFAULT_GRACE: Duration = Duration::from_secs(5);
 
 /// A complete, validated description of a run.
 #[derive(Clone, Debug, PartialEq)]
@@ -111,6 +114,10 @@ pub struct LoadSettings {
     pub warmup: Option<Duration>,
     /// Generator threads; `None` means one per core.
     pub threads: Option<usize>,
+    /// After the first Ctrl-C, how long requests on the wire may still
+    /// take before they are counted as cancelled (see
+    /// [`Scenario::grace`] for the bound by the timeout).
+    pub grace: Duration,
 }
 
 /// How requests are started.
@@ -302,6 +309,12 @@ impl Scenario {
         Scenario::resolve(path, &FlagSettings::default())
     }
 
+    /// The grace after the first Ctrl-C as it applies: never longer than
+    /// the timeout, by which every request on the wire has ended anyway.
+    pub fn grace(&self) -> Duration {
+        self.load.grace.min(self.http.timeout)
+    }
+
     /// Validates scenario text, without flags. `file` names it in errors;
     /// relative paths in the file are taken from `base_dir`.
     pub fn parse(source: &str, file: &str, base_dir: Option<&Path>) -> Result<Scenario, LoadError> {
@@ -350,3 +363,32 @@ impl Scenario {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod grace_tests {
+    use super::*;
+
+    fn grace(text: &str, flag: Option<Duration>) -> Duration {
+        let flags = FlagSettings {
+            grace: flag,
+            ..FlagSettings::default()
+        };
+        Scenario::resolve_text(text, "test.toml", None, &flags)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .grace()
+    }
+
+    #[test]
+    fn the_grace_after_ctrl_c_is_5s_by_default_set_by_file_or_flag_and_at_most_the_timeout() {
+        let s = Duration::from_secs;
+        assert_eq!(grace("", None), DEFAULT_GRACE);
+        assert_eq!(grace("[load]\ngrace = \"2s\"\n", None), s(2));
+        assert_eq!(grace("[load]\ngrace = \"2s\"\n", Some(s(3))), s(3));
+        assert_eq!(grace("[http]\ntimeout = \"1s\"\n", None), s(1));
+        for bad in ["\"soon\"", "\"0s\""] {
+            let text = format!("[load]\ngrace = {bad}\n");
+            let err = Scenario::parse(&text, "test.toml", None).unwrap_err();
+            assert!(err.to_string().contains("`load.grace`"), "{err}");
+        }
+    }
+}

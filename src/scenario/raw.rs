@@ -73,6 +73,7 @@ pub struct RawLoad {
     pub requests: Field<i64>,
     pub warmup: Field<Duration>,
     pub threads: Field<i64>,
+    pub grace: Field<Duration>,
 }
 
 /// One stage of a ramp, each value located on its own.

@@ -13,9 +13,9 @@ use super::file::reader::MAX_DURATION;
 use super::headers;
 use super::raw::{Located, RawSettings};
 use super::{
-    BodySettings, DEFAULT_CONCURRENCY, DEFAULT_CONNECTIONS, DEFAULT_MAX_IN_FLIGHT, DEFAULT_PATH,
-    DEFAULT_TIMEOUT, HttpSettings, LoadSettings, MetadataSettings, Model, OpenModel, QoeSettings,
-    Rate, Scenario, Stage, TargetSettings, check_endpoint_path,
+    BodySettings, DEFAULT_CONCURRENCY, DEFAULT_CONNECTIONS, DEFAULT_GRACE, DEFAULT_MAX_IN_FLIGHT,
+    DEFAULT_PATH, DEFAULT_TIMEOUT, HttpSettings, LoadSettings, MetadataSettings, Model, OpenModel,
+    QoeSettings, Rate, Scenario, Stage, TargetSettings, check_endpoint_path,
 };
 use crate::spec::MAX_HEADERS;
 use crate::threshold::{self, Part, Source, Threshold};
@@ -429,6 +429,7 @@ fn load(c: &mut Check, raw: &RawSettings) -> LoadSettings {
         requests,
         warmup: l.warmup.as_ref().map(|f| f.value),
         threads,
+        grace: l.grace.as_ref().map_or(DEFAULT_GRACE, |f| f.value),
     }
 }
 

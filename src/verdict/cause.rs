@@ -14,6 +14,12 @@ pub enum Cause {
     Interrupted,
     /// The outcomes do not add up to the requests scheduled.
     NotAccounted,
+    /// The load generator failed part-way (a thread could not start or
+    /// panicked): the counts cover only what ran.
+    EngineFailed(String),
+    /// Requests failed for lack of resources on the machine running
+    /// mcload: the figures say nothing about the target.
+    LocalErrors { count: u64 },
     /// The embedded server's counts differ from mcload's.
     ServerCountsDiffer,
     /// The endpoint broke the response contract: this check is not zero.
@@ -45,6 +51,12 @@ impl Cause {
             Cause::HlogFailed(e) => format!("cannot write the interval log: {e}"),
             Cause::Interrupted => "interrupted".into(),
             Cause::NotAccounted => "the outcomes do not add up to the requests scheduled".into(),
+            Cause::EngineFailed(e) => format!(
+                "the run is invalid: the load generator failed part-way ({e}); the counts cover only what ran before"
+            ),
+            Cause::LocalErrors { count } => format!(
+                "the run is invalid: {count} requests failed for lack of resources on the machine running mcload (file descriptors, local ports or buffers), not because of the target; raise the descriptor limit (`ulimit -n`), or lower --concurrency or --connections"
+            ),
             Cause::ServerCountsDiffer => "the embedded server's counts differ from mcload's".into(),
             Cause::CheckFailed { check, count } => format!(
                 "the endpoint broke the response contract: {} {count} (see `checks` in the report)",

@@ -34,6 +34,9 @@ pub(super) fn read(r: &mut Reader<'_>, t: &mut Table<'_, '_>, raw: &mut RawLoad)
     if let Some(v) = t.get("threads") {
         raw.threads = r.field(v, &t.key_path("threads"), Reader::integer);
     }
+    if let Some(v) = t.get("grace") {
+        raw.grace = r.field(v, &t.key_path("grace"), Reader::duration);
+    }
 }
 
 /// `stages = [{ duration = "5s", rate = 1000 }, ...]`.
