@@ -108,10 +108,15 @@ pub enum Count {
     StatusOther,
     Errors,
     Connect,
+    Tls,
+    /// The generator's own resources ran out (a run with any is invalid).
+    Local,
     Timeout,
     Io,
     Protocol,
     Dropped,
+    /// On the wire when the run was cut short after Ctrl-C.
+    Cancelled,
     /// Errors plus answers off the status their body expects.
     Unexpected,
     /// Every check's count together.
@@ -122,17 +127,20 @@ pub enum Count {
 }
 
 impl Count {
-    const ALL: [Count; 13] = [
+    const ALL: [Count; 16] = [
         Count::Status201,
         Count::Status400,
         Count::Status500,
         Count::StatusOther,
         Count::Errors,
         Count::Connect,
+        Count::Tls,
+        Count::Local,
         Count::Timeout,
         Count::Io,
         Count::Protocol,
         Count::Dropped,
+        Count::Cancelled,
         Count::Unexpected,
         Count::Checks,
         Count::Requests,
@@ -146,10 +154,13 @@ impl Count {
             Count::StatusOther => "status.other".into(),
             Count::Errors => "errors".into(),
             Count::Connect => "errors.connect".into(),
+            Count::Tls => "errors.tls".into(),
+            Count::Local => "errors.local".into(),
             Count::Timeout => "errors.timeout".into(),
             Count::Io => "errors.io".into(),
             Count::Protocol => "errors.protocol".into(),
             Count::Dropped => "dropped".into(),
+            Count::Cancelled => "cancelled".into(),
             Count::Unexpected => "unexpected".into(),
             Count::Checks => "checks".into(),
             Count::Check(c) => format!("checks.{}", c.name()),
@@ -271,10 +282,13 @@ mod tests {
             "status.other",
             "errors",
             "errors.connect",
+            "errors.tls",
+            "errors.local",
             "errors.timeout",
             "errors.io",
             "errors.protocol",
             "dropped",
+            "cancelled",
             "unexpected",
             "checks",
             "checks.valid_rejected",

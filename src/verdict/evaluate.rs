@@ -202,10 +202,13 @@ pub(super) fn outcome_count(count: Count, c: &Counts) -> u64 {
         Count::StatusOther => c.other(),
         Count::Errors => c.errors(),
         Count::Connect => c.connect(),
+        Count::Tls => c.tls(),
+        Count::Local => c.local(),
         Count::Timeout => c.timeouts(),
         Count::Io => c.io(),
         Count::Protocol => c.protocol(),
         Count::Dropped => c.dropped(),
+        Count::Cancelled => c.cancelled(),
         Count::Requests => c.total(),
         // Not kept per second: the grammar refuses them with `over`.
         Count::Unexpected | Count::Checks | Count::Check(_) => 0,
