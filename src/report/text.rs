@@ -289,7 +289,7 @@ pub fn write_summary(run: &RunReport, out: &mut dyn Write) -> io::Result<()> {
             continue;
         }
         let line = format!(
-            "  {name:<8} {:>12} {:>8}   {detail}",
+            "  {name:<9} {:>11} {:>8}   {detail}",
             grouped(n),
             share(n, total)
         );
