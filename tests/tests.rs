@@ -22,6 +22,9 @@ mod errors;
 mod headers;
 /// Targets that misbehave or die: every request still accounted for.
 mod hostile;
+/// Hostile input to mcload itself: huge or binary scenario files, long
+/// lines, closed pipes.
+mod hostile_input;
 /// Ctrl-C and SIGTERM (and the library's interrupt): exit 130 with a
 /// complete report.
 mod interrupt;

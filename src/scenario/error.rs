@@ -195,6 +195,16 @@ pub enum LoadError {
         #[source]
         source: std::io::Error,
     },
+    #[error(
+        "scenario file {file} is larger than {} MiB, the limit for a scenario file; \
+         is it the file you meant?",
+        .limit / (1024 * 1024)
+    )]
+    TooLarge {
+        file: String,
+        /// The limit in bytes.
+        limit: u64,
+    },
     #[error("{}", display_all(.file, .problems))]
     Invalid {
         /// The scenario file as the user named it.
@@ -207,7 +217,7 @@ impl LoadError {
     /// The individual problems, for callers that want to count or test them.
     pub fn problems(&self) -> &[ScenarioError] {
         match self {
-            LoadError::Read { .. } => &[],
+            LoadError::Read { .. } | LoadError::TooLarge { .. } => &[],
             LoadError::Invalid { problems, .. } => problems,
         }
     }
@@ -230,6 +240,27 @@ fn display_all(file: &str, errors: &[ScenarioError]) -> String {
         ));
     }
     out
+}
+
+/// The problem of a file that is not UTF-8 text, placed at the first byte
+/// that is not (`valid_up_to` bytes are).
+pub(crate) fn not_utf8(bytes: &[u8], valid_up_to: usize, file: &str) -> ScenarioError {
+    let valid = std::str::from_utf8(&bytes[..valid_up_to]).unwrap_or_default();
+    let (line, column, text) = Locator::new(valid).locate(valid_up_to);
+    ScenarioError {
+        place: Place::File(Position {
+            file: file.to_string(),
+            line,
+            column,
+            source_line: text.to_string(),
+        }),
+        key: String::new(),
+        message: format!(
+            "not UTF-8 text: byte 0x{:02x} cannot be part of a character here",
+            bytes[valid_up_to]
+        ),
+        hint: Some("a scenario file is TOML, which is UTF-8; save it as UTF-8".into()),
+    }
 }
 
 /// Maps byte offsets to 1-based lines and columns.

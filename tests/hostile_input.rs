@@ -1,0 +1,79 @@
+use std::process::Output;
+
+use crate::util::{mcload, scenario, temp_dir};
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// An error far along a 70 KB line: exit 2 and a message, not a panic on
+/// the caret's width, and not the whole line on stderr.
+#[test]
+fn an_error_past_column_65535_exits_2_with_the_line_clipped() {
+    let path = scenario(
+        "long-line",
+        &format!("description = \"{}\n", "a".repeat(65_600)),
+    );
+    let out = mcload().arg("validate").arg(&path).output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(err.contains(":1:65616: not valid TOML"), "{err}");
+    assert!(err.len() < 1000, "the line is clipped: {} bytes", err.len());
+    assert!(err.contains(" 1 | …aaa"), "{err}");
+}
+
+/// `/dev/zero` as a scenario: each command stops at the size cap and says
+/// so, instead of reading until memory runs out.
+#[test]
+fn a_scenario_file_over_the_size_cap_exits_2_naming_file_and_limit() {
+    for command in ["validate", "run", "sample"] {
+        let out = mcload().args([command, "/dev/zero"]).output().unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{command}: {err}");
+        assert!(
+            err.contains("scenario file /dev/zero is larger than 1 MiB"),
+            "{command}: {err}"
+        );
+    }
+    // A regular file one byte over the cap, too; one at the cap is read.
+    let dir = temp_dir("size-cap");
+    let over = dir.join("over.toml");
+    let cap = mcload::scenario::MAX_SCENARIO_BYTES as usize;
+    let mut text = format!("# {}\n", "x".repeat(cap));
+    text.truncate(cap + 1);
+    std::fs::write(&over, &text).unwrap();
+    let out = mcload().arg("validate").arg(&over).output().unwrap();
+    assert!(
+        stderr(&out).contains("larger than 1 MiB"),
+        "{}",
+        stderr(&out)
+    );
+    let at = dir.join("at.toml");
+    text.truncate(cap - 1);
+    text.push('\n');
+    std::fs::write(&at, &text).unwrap();
+    let out = mcload().arg("validate").arg(&at).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+/// Bytes that are not UTF-8 are placed like any other problem.
+#[test]
+fn a_scenario_that_is_not_utf8_is_placed_at_the_first_bad_byte() {
+    let dir = temp_dir("not-utf8");
+    let path = dir.join("latin1.toml");
+    std::fs::write(&path, b"name = \"ok\"\ndescription = \"caf\xe9\"\n").unwrap();
+    let out = mcload().arg("validate").arg(&path).output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("latin1.toml:2:19: not UTF-8 text"), "{err}");
+}
+
+/// One file with a problem: "the file has problems", not "1 of 1 files".
+#[test]
+fn validate_of_one_bad_file_says_so_in_the_singular() {
+    let path = scenario("one-bad", "[load]\nconcurrency = 0\n");
+    let out = mcload().arg("validate").arg(&path).output().unwrap();
+    let err = stderr(&out);
+    assert!(err.ends_with("the file has problems\n"), "{err}");
+}
