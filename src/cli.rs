@@ -484,7 +484,7 @@ pub fn main_with(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) ->
     let exit = match result {
         Ok(exit) => exit,
         Err(failure) => {
-            eprintln!("mcload: {:#}", failure.error);
+            crate::output::eprintln(format_args!("mcload: {:#}", failure.error));
             failure.exit
         }
     };

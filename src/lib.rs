@@ -37,6 +37,7 @@ pub mod commands;
 pub mod engine;
 pub mod generate;
 pub mod metrics;
+pub mod output;
 pub mod progress;
 pub mod reference;
 pub mod report;

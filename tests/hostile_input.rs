@@ -77,3 +77,58 @@ fn validate_of_one_bad_file_says_so_in_the_singular() {
     let err = stderr(&out);
     assert!(err.ends_with("the file has problems\n"), "{err}");
 }
+
+/// `mcload … 2>&1 | head -c N`: stdout and stderr are one pipe whose
+/// reader goes away after the first `read` bytes (at once when 0).
+fn with_closed_pipe(args: &[&std::ffi::OsStr], read: usize) -> Option<i32> {
+    use std::io::Read;
+    let (mut reader, writer) = std::io::pipe().unwrap();
+    let mut command = mcload();
+    command
+        .args(args)
+        .stdout(writer.try_clone().unwrap())
+        .stderr(writer);
+    if read == 0 {
+        drop(reader);
+        return command.status().unwrap().code();
+    }
+    let mut child = command.spawn().unwrap();
+    drop(command);
+    let mut first = vec![0; read];
+    reader.read_exact(&mut first).unwrap();
+    drop(reader);
+    child.wait().unwrap().code()
+}
+
+/// The summary written into a closed pipe ends the command quietly (no
+/// panic, exit 101), and the JSON report is still written.
+#[test]
+fn a_closed_pipe_on_stdout_and_stderr_ends_quietly_with_the_report_written() {
+    let dir = temp_dir("closed-pipe");
+    let json = dir.join("report.json");
+    let path = scenario(
+        "closed-pipe",
+        "[load]\nconcurrency = 2\nduration = \"300ms\"\n",
+    );
+    let args = [
+        "run".as_ref(),
+        path.as_os_str(),
+        "--json".as_ref(),
+        json.as_os_str(),
+        "--seed".as_ref(),
+        "1".as_ref(),
+    ];
+    assert_eq!(with_closed_pipe(&args, 40), Some(0));
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert!(report["requests"]["scheduled"].as_u64().unwrap() > 0);
+}
+
+/// An error said into a closed stderr keeps its exit code.
+#[test]
+fn an_error_said_into_a_closed_pipe_keeps_its_exit_code() {
+    let missing = temp_dir("closed-pipe-error").join("missing.toml");
+    let code = with_closed_pipe(&["run".as_ref(), missing.as_os_str()], 0);
+    assert_eq!(code, Some(2));
+    let code = with_closed_pipe(&["validate".as_ref(), missing.as_os_str()], 0);
+    assert_eq!(code, Some(2));
+}

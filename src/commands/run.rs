@@ -158,17 +158,21 @@ fn write_reports(
     if !args.quiet {
         // With the JSON on stdout, the text goes to stderr so that stdout
         // stays one parseable document.
-        if json_to_stdout {
-            report::write_summary(run, &mut io::stderr().lock())?;
+        // A reader that went away (`| head`) leaves the report files to write.
+        crate::output::ignore_broken_pipe(if json_to_stdout {
+            report::write_summary(run, &mut io::stderr().lock())
         } else {
-            report::write_summary(run, &mut io::stdout().lock())?;
-        }
+            report::write_summary(run, &mut io::stdout().lock())
+        })?;
     }
     let json = report::to_json(run);
     if json_to_stdout {
         let mut out = io::stdout().lock();
-        serde_json::to_writer_pretty(&mut out, &json)?;
-        writeln!(out)?;
+        crate::output::ignore_broken_pipe(
+            serde_json::to_writer_pretty(&mut out, &json)
+                .map_err(io::Error::from)
+                .and_then(|()| writeln!(out)),
+        )?;
     }
     if let Some(file) = json_file {
         serde_json::to_writer_pretty(&mut *file, &json)?;

@@ -293,7 +293,9 @@ impl Embedded {
                 runtime.block_on(async move {
                     match TcpListener::from_std(listener) {
                         Ok(listener) => serve(listener, thread_state, rx).await,
-                        Err(e) => eprintln!("mcload: the embedded server could not start: {e}"),
+                        Err(e) => crate::output::eprintln(format_args!(
+                            "mcload: the embedded server could not start: {e}"
+                        )),
                     }
                 });
             })?;
