@@ -40,6 +40,9 @@ mod sample_validate;
 mod schema;
 /// `mcload serve`: the reference endpoint's answers, faults and counts.
 mod serve;
+/// `mcload serve`'s faults of the connection: latency, stalls, resets,
+/// garbage, trickled answers, `Connection: close`.
+mod serve_faults;
 /// Thresholds and the default verdict: judged, shown, and mistakes refused.
 mod thresholds;
 /// https targets with a certificate made in the test.
