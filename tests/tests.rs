@@ -30,6 +30,8 @@ mod hostile_input;
 mod interrupt;
 /// The open model: rates, ramps, coordinated omission, warm-up, series, hlog.
 mod open_model;
+/// Property tests: hostile input never panics and errors say where.
+mod properties;
 /// Runs against the embedded reference server: the README's first command.
 mod run_embedded;
 /// Runs against servers the tests start, that are not the reference one.
