@@ -394,7 +394,8 @@ mod snippet_tests {
         let indent = caret.len() - 1;
         let mut col = 0;
         for c in source.chars() {
-            if col == indent {
+            // A combining mark belongs to the character before it.
+            if col == indent && char_width(c) > 0 {
                 return c;
             }
             col += char_width(c);
@@ -449,6 +450,25 @@ mod snippet_tests {
         assert_eq!(under_caret(&source, &caret), 'X');
         let width: usize = source.chars().map(char_width).sum();
         assert!(width <= SNIPPET_WIDTH + 2, "{source}");
+    }
+
+    proptest::proptest! {
+        /// Any line, any column: at most the window (and two `…`) is
+        /// shown, and the caret sits under the column's character.
+        #[test]
+        fn any_line_is_clipped_with_the_caret_on_its_character(
+            line in "[a-z\t\u{1b}é日🙂\u{301} ]{1,400}",
+            column in 1usize..420,
+        ) {
+            let (source, caret) = shown(&line, column);
+            let width: usize = source.chars().map(char_width).sum();
+            proptest::prop_assert!(width <= SNIPPET_WIDTH + 2, "{source:?}");
+            proptest::prop_assert!(caret.ends_with('^'));
+            let expected = line.chars().nth(column - 1).map(|c| shown_char(c).0);
+            if let Some(c) = expected.filter(|_| char_width(line.chars().nth(column - 1).unwrap()) > 0) {
+                proptest::prop_assert_eq!(under_caret(&source, &caret), c, "{:?}", source);
+            }
+        }
     }
 
     #[test]
