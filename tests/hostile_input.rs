@@ -132,3 +132,46 @@ fn an_error_said_into_a_closed_pipe_keeps_its_exit_code() {
     let code = with_closed_pipe(&["validate".as_ref(), missing.as_os_str()], 0);
     assert_eq!(code, Some(2));
 }
+
+/// Every failure says its cause once: no clause of the message repeats
+/// (the cause printed by the error and again by the chain above it).
+#[test]
+fn failures_say_their_cause_once() {
+    let dir = temp_dir("cause-once");
+    let good = scenario("cause-once", "[load]\nrequests = 1\n");
+    let dir_arg = dir.to_str().unwrap();
+    let good_arg = good.to_str().unwrap();
+    let missing = dir.join("missing.pem");
+    let missing = missing.to_str().unwrap();
+    for args in [
+        vec!["run", "missing.toml"],
+        vec!["run", dir_arg],
+        vec!["validate", dir_arg],
+        vec!["sample", dir_arg],
+        vec!["run", good_arg, "--json", dir_arg],
+        vec!["run", good_arg, "--hlog", dir_arg],
+        vec![
+            "run",
+            good_arg,
+            "--target",
+            "https://127.0.0.1:1",
+            "--ca-cert",
+            missing,
+        ],
+        vec!["run", good_arg, "--target", "http://no-such-host..invalid"],
+        vec!["compare", "--base", dir_arg, "--cand", dir_arg],
+    ] {
+        let out = mcload().args(&args).output().unwrap();
+        let err = stderr(&out);
+        assert!(matches!(out.status.code(), Some(2 | 3)), "{args:?}: {err}");
+        for line in err.lines().filter(|l| !l.is_empty()) {
+            let clauses: Vec<&str> = line.split(": ").map(str::trim).collect();
+            for (i, clause) in clauses.iter().enumerate() {
+                assert!(
+                    !clauses[i + 1..].contains(clause),
+                    "{args:?}: {clause:?} is said twice in {line:?}"
+                );
+            }
+        }
+    }
+}
