@@ -46,6 +46,9 @@ pub fn serve(args: &ServeArgs) -> CommandResult {
         args.rules,
         args.rules.summary()
     );
+    if let Some(faults) = args.faults.describe() {
+        let _ = writeln!(std::io::stdout(), "  faults: {faults}");
+    }
     let served = state.clone();
     runtime
         .block_on(async move {

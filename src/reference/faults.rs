@@ -36,6 +36,36 @@ pub struct Faults {
 }
 
 impl Faults {
+    /// The faults that are on, for the banner: `None` when none is.
+    pub fn describe(&self) -> Option<String> {
+        let mut on = Vec::new();
+        for (name, share) in [
+            ("error-rate", self.error_rate),
+            ("reject-valid", self.reject_valid),
+            ("accept-invalid", self.accept_invalid),
+            ("bad-location", self.bad_location),
+            ("repeat-id", self.repeat_id),
+            ("reset", self.reset_share),
+            ("garbage", self.garbage_share),
+            ("trickle", self.trickle_share),
+        ] {
+            if share > 0.0 {
+                // Rounded to 0.01%: 0.07 * 100 is 7.000000000000001.
+                on.push(format!("{name} {}%", (share * 1e4).round() / 100.0));
+            }
+        }
+        if let Some(latency) = self.latency {
+            on.push(format!("latency {latency}"));
+        }
+        if let Some(stall) = self.stall {
+            on.push(format!("stall {:?} every {:?}", stall.length, stall.period));
+        }
+        if self.close {
+            on.push("Connection: close".into());
+        }
+        (!on.is_empty()).then(|| on.join(", "))
+    }
+
     /// Whether a fault needs the connection's socket itself (to reset it
     /// or to write to it past hyper).
     pub fn need_socket(&self) -> bool {
@@ -230,6 +260,22 @@ mod tests {
         draws.sort();
         let median = draws[499].as_secs_f64() * 1000.0;
         assert!((15.0..27.0).contains(&median), "{median}");
+    }
+
+    #[test]
+    fn the_banner_lists_the_faults_that_are_on() {
+        assert_eq!(Faults::default().describe(), None);
+        let faults = Faults {
+            reset_share: 0.05,
+            latency: Some(Latency::Uniform(5 * MS, 50 * MS)),
+            stall: Stall::parse("2s/10s").ok(),
+            close: true,
+            ..Faults::default()
+        };
+        assert_eq!(
+            faults.describe().unwrap(),
+            "reset 5%, latency uniform 5ms..50ms, stall 2s every 10s, Connection: close"
+        );
     }
 
     #[test]
