@@ -14,7 +14,8 @@ pub fn eprintln(args: fmt::Arguments<'_>) {
     let _ = err.write_fmt(args).and_then(|()| err.write_all(b"\n"));
 }
 
-/// Writes a line to stdout, letting a failed write go as [`eprintln`] does.
+/// Writes a line to stdout, letting a failed write go as
+/// [`eprintln`](fn@eprintln) does.
 pub fn println(args: fmt::Arguments<'_>) {
     let mut out = io::stdout().lock();
     let _ = out
