@@ -12,7 +12,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::commands::{self, run::JsonDest};
-use crate::reference::Faults;
+use crate::reference::{Faults, Latency, Stall};
 use crate::scenario::{
     self, FlagSettings, Ramp, TargetUrl, parse_duration, parse_header, parse_number, parse_stages,
 };
@@ -87,10 +87,18 @@ printed) · 130 interrupted.")]
   mcload serve
   mcload serve --listen 127.0.0.1:9000 --error-rate 0.01 --latency 20ms
   mcload serve --reject-valid 0.01 --accept-invalid 0.1 --bad-location 0.01 --repeat-id 0.01
+  mcload serve --latency lognormal:20ms,0.5 --stall 2s/30s
+  mcload serve --latency uniform:5ms..50ms --reset-share 0.01 --garbage-share 0.01
+  mcload serve --trickle-share 0.05 --close
 
 Answers POST /api/v1/sessions with 201 and a Location, or 400 naming the rule a
 body breaks; GET /stats answers its counts as JSON, with the faults it committed
-on purpose under \"faults\" (the fault flags exist to prove mcload's checks).")]
+on purpose under \"faults\". The fault flags exist to prove mcload's checks and
+to rehearse gates: wrong answers (--reject-valid, --accept-invalid,
+--bad-location, --repeat-id, --error-rate), and a misbehaving connection
+(--latency, --stall, --reset-share, --garbage-share, --trickle-share, --close).
+A reset or garbage answer is a request received (\"requests\") but not answered
+(\"faults.reset\", \"faults.garbage\"); the others count under their status too.")]
     Serve(ServeFlags),
     /// Compare two sets of saved runs (JSON reports); exit 1 on a regression.
     #[command(after_help = "Examples:
@@ -316,9 +324,10 @@ struct ServeFlags {
     /// Share of valid requests answered 500 (0 to 1).
     #[arg(long, value_name = "P", default_value_t = 0.0, value_parser = parse_share)]
     error_rate: f64,
-    /// Delay before every answer, e.g. 20ms.
-    #[arg(long, value_name = "D", value_parser = parse_duration)]
-    latency: Option<Duration>,
+    /// Delay before every answer: fixed (20ms), uniform (uniform:5ms..50ms)
+    /// or log-normal with a median and σ (lognormal:20ms,0.5; draws cut at 60s).
+    #[arg(long, value_name = "DIST", value_parser = Latency::parse)]
+    latency: Option<Latency>,
     /// Share of valid bodies wrongly answered 400 (a fault for mcload's checks).
     #[arg(long, value_name = "P", default_value_t = 0.0, value_parser = parse_share)]
     reject_valid: f64,
@@ -331,6 +340,22 @@ struct ServeFlags {
     /// Share of 201 answers that repeat a session id already given out.
     #[arg(long, value_name = "P", default_value_t = 0.0, value_parser = parse_share)]
     repeat_id: f64,
+    /// Freeze every answer for LENGTH at the start of every PERIOD, e.g.
+    /// 2s/10s (the first stall comes one period after the start).
+    #[arg(long, value_name = "LENGTH/PERIOD", value_parser = Stall::parse)]
+    stall: Option<Stall>,
+    /// Share of requests answered by resetting the connection (TCP RST).
+    #[arg(long, value_name = "P", default_value_t = 0.0, value_parser = parse_share)]
+    reset_share: f64,
+    /// Share of requests answered with bytes that are not HTTP, then a close.
+    #[arg(long, value_name = "P", default_value_t = 0.0, value_parser = parse_share)]
+    garbage_share: f64,
+    /// Share of answers sent 8 bytes every 5ms (head and body), then a close.
+    #[arg(long, value_name = "P", default_value_t = 0.0, value_parser = parse_share)]
+    trickle_share: f64,
+    /// Say `Connection: close` on every answer and close the connection.
+    #[arg(long)]
+    close: bool,
     /// Server threads (default: one per core).
     #[arg(long, value_name = "T", value_parser = clap::value_parser!(u16).range(1..=1024))]
     threads: Option<u16>,
@@ -476,6 +501,11 @@ pub fn main_with(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) ->
                 accept_invalid: f.accept_invalid,
                 bad_location: f.bad_location,
                 repeat_id: f.repeat_id,
+                stall: f.stall,
+                reset_share: f.reset_share,
+                garbage_share: f.garbage_share,
+                trickle_share: f.trickle_share,
+                close: f.close,
             },
             threads: f.threads.map(usize::from),
         }),
@@ -507,7 +537,7 @@ pub fn main_with(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) ->
     let exit = match result {
         Ok(exit) => exit,
         Err(failure) => {
-            eprintln!("mcload: {:#}", failure.error);
+            crate::output::eprintln(format_args!("mcload: {:#}", failure.error));
             failure.exit
         }
     };

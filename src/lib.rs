@@ -28,6 +28,8 @@
 //! - [`reference`](mod@reference): the embedded reference server (`mcload serve`).
 //! - [`run`]: a whole run as a library call returning a structured result;
 //!   [`signals`] and [`progress`] watch it from outside.
+//! - [`output`](mod@output): prints to stdout and stderr that never panic
+//!   (a closed pipe ends a command quietly).
 //! - [`commands`]: what each command does, wiring the modules above.
 //! - [`cli`]: flags in, exit codes out.
 
@@ -37,6 +39,7 @@ pub mod commands;
 pub mod engine;
 pub mod generate;
 pub mod metrics;
+pub mod output;
 pub mod progress;
 pub mod reference;
 pub mod report;

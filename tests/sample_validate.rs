@@ -192,5 +192,5 @@ fn validate_reports_every_bad_file_and_exits_2() {
         stderr.contains(":4:1: `http.timeot`: unknown key in [http]"),
         "{stderr}"
     );
-    assert!(stderr.contains("1 of 2 files have problems"), "{stderr}");
+    assert!(stderr.contains("1 of 2 files has problems"), "{stderr}");
 }

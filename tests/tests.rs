@@ -24,6 +24,9 @@ mod figures;
 mod headers;
 /// Targets that misbehave or die: every request still accounted for.
 mod hostile;
+/// Hostile input to mcload itself: huge or binary scenario files, long
+/// lines, closed pipes.
+mod hostile_input;
 /// Ctrl-C and SIGTERM (and the library's interrupt): exit 130 with a
 /// complete report.
 mod interrupt;
@@ -33,6 +36,8 @@ mod limits;
 mod open_model;
 /// Report files: written whole or not at all, and exit 4 when one cannot be.
 mod outputs;
+/// Property tests: hostile input never panics and errors say where.
+mod properties;
 /// Runs against the embedded reference server: the README's first command.
 mod run_embedded;
 /// Runs against servers the tests start, that are not the reference one.
@@ -43,6 +48,9 @@ mod sample_validate;
 mod schema;
 /// `mcload serve`: the reference endpoint's answers, faults and counts.
 mod serve;
+/// `mcload serve`'s faults of the connection: latency, stalls, resets,
+/// garbage, trickled answers, `Connection: close`.
+mod serve_faults;
 /// Thresholds and the default verdict: judged, shown, and mistakes refused.
 mod thresholds;
 /// https targets with a certificate made in the test.

@@ -22,13 +22,18 @@ pub struct IdBatch {
     /// Per id: given to a warm-up request (remembered, not counted), and
     /// the kind of body it answered.
     origins: Vec<(bool, BodyKind)>,
-    /// The ids' text, back to back; `ends[i]` is where id `i` ends.
+    /// The `Location` headers that gave the ids, back to back, to show
+    /// one that repeats; `ends[i]` is where header `i` ends.
     text: Vec<u8>,
     ends: Vec<u32>,
 }
 
 /// Ids sent to the checker at a time.
 const BATCH: usize = 1024;
+/// Bytes of `Location` a batch has room for per id at first: the
+/// endpoint path and a 64-character id (absolute URLs grow the buffer
+/// once, and the batch is reused).
+const LOCATION_ROOM: usize = 96;
 
 impl IdBatch {
     fn new(sink: usize) -> IdBatch {
@@ -36,7 +41,7 @@ impl IdBatch {
             sink,
             fingerprints: Vec::with_capacity(BATCH),
             origins: Vec::with_capacity(BATCH),
-            text: Vec::with_capacity(BATCH * 64),
+            text: Vec::with_capacity(BATCH * LOCATION_ROOM),
             ends: Vec::with_capacity(BATCH),
         }
     }
@@ -60,11 +65,12 @@ pub struct IdSink {
 }
 
 impl IdSink {
+    /// Adds the session `id` that the `Location` header `location` gave.
     #[inline]
-    pub(super) fn add(&mut self, id: &[u8], warmup: bool, kind: BodyKind) {
+    pub(super) fn add(&mut self, id: &[u8], location: &[u8], warmup: bool, kind: BodyKind) {
         self.batch.fingerprints.push(FINGERPRINT.hash_one(id));
         self.batch.origins.push((warmup, kind));
-        self.batch.text.extend_from_slice(id);
+        self.batch.text.extend_from_slice(location);
         self.batch.ends.push(self.batch.text.len() as u32);
         if self.batch.fingerprints.len() >= BATCH {
             self.flush();
@@ -93,7 +99,8 @@ const FINGERPRINT: foldhash::quality::FixedState =
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Duplicates {
     pub count: u64,
-    /// Offending ids with the kind of body they answered.
+    /// The `Location` headers of repeated ids, with the kind of body
+    /// they answered.
     pub samples: Vec<(String, &'static str)>,
     /// Ids checked in all.
     pub checked: u64,
@@ -142,8 +149,9 @@ impl IdChecker {
                         if !ids.insert(fp) && !warmup {
                             found.count += 1;
                             if found.samples.len() < SAMPLES_PER_CHECK {
-                                let id = String::from_utf8_lossy(&batch.text[start..end]).into();
-                                found.samples.push((id, kind.name()));
+                                let location =
+                                    String::from_utf8_lossy(&batch.text[start..end]).into();
+                                found.samples.push((location, kind.name()));
                             }
                         }
                         start = end;
@@ -291,12 +299,13 @@ mod tests {
     fn repeats_are_found_across_batches_and_threads() {
         let (checker, mut sinks) = IdChecker::start(2).unwrap();
         for i in 0..3_000u32 {
-            sinks[(i % 2) as usize].add(format!("{i:064x}").as_bytes(), false, BodyKind::Valid);
+            let id = format!("{i:064x}");
+            sinks[(i % 2) as usize].add(id.as_bytes(), &location(&id), false, BodyKind::Valid);
         }
-        sinks[1].add(format!("{:064x}", 7).as_bytes(), false, BodyKind::Valid);
-        sinks[0].add(format!("{:064x}", 2_999).as_bytes(), false, BodyKind::Valid);
+        add(&mut sinks[1], &format!("{:064x}", 7), false);
+        add(&mut sinks[0], &format!("{:064x}", 2_999), false);
         // A repeat among warm-up answers is remembered but not counted.
-        sinks[0].add(format!("{:064x}", 11).as_bytes(), true, BodyKind::Valid);
+        add(&mut sinks[0], &format!("{:064x}", 11), true);
         for s in &mut sinks {
             s.flush();
         }
@@ -307,22 +316,49 @@ mod tests {
         assert_eq!(found.samples.len(), 2);
     }
 
+    fn location(id: &str) -> Vec<u8> {
+        format!("http://127.0.0.1:8080/api/v1/sessions/{id}").into_bytes()
+    }
+
+    fn add(sink: &mut IdSink, id: &str, warmup: bool) {
+        sink.add(id.as_bytes(), &location(id), warmup, BodyKind::Valid);
+    }
+
+    /// A repeat's sample shows the `Location` header as the target sent
+    /// it, not the bare id taken out of it.
+    #[test]
+    fn a_repeats_sample_is_the_location_header() {
+        let (checker, mut sinks) = IdChecker::start(1).unwrap();
+        add(&mut sinks[0], "abc", false);
+        add(&mut sinks[0], "abc", false);
+        sinks[0].flush();
+        drop(sinks);
+        let found = checker.finish();
+        assert_eq!(
+            found.samples,
+            [(
+                "http://127.0.0.1:8080/api/v1/sessions/abc".to_string(),
+                "valid"
+            )]
+        );
+    }
+
     #[test]
     fn checked_batches_come_back_to_their_sink_for_reuse() {
         let (checker, mut sinks) = IdChecker::start(1).unwrap();
         let sink = &mut sinks[0];
         // An id longer than a new batch holds grows the first batch: only
         // that batch, handed back, has room for it.
-        let long = vec![b'x'; BATCH * 64 + 1];
-        sink.add(&long, false, BodyKind::Valid);
+        let long = vec![b'x'; BATCH * LOCATION_ROOM + 1];
+        sink.add(&long, &long, false, BodyKind::Valid);
         sink.flush();
         let mut reused = false;
         // Each flush sends the batch and takes an emptied one if the
         // checker has sent one back; the first comes back within a moment.
         for i in 0..200u32 {
-            sink.add(format!("{i:08x}").as_bytes(), false, BodyKind::Valid);
+            add(sink, &format!("{i:08x}"), false);
             sink.flush();
-            if sink.batch.text.capacity() > BATCH * 64 {
+            if sink.batch.text.capacity() > BATCH * LOCATION_ROOM {
                 reused = true;
                 break;
             }

@@ -253,8 +253,8 @@ impl Record for Recorder {
         } else {
             self.tally.add(outcome, self.rules, &self.endpoints)
         };
-        if let (Some(id), Some(ids)) = (id, &mut self.ids) {
-            ids.add(id, outcome.warmup, outcome.kind);
+        if let (Some(id), Some(location), Some(ids)) = (id, outcome.location, &mut self.ids) {
+            ids.add(id, location, outcome.warmup, outcome.kind);
         }
     }
 

@@ -71,9 +71,9 @@ fn append_step_summary(markdown: &[u8]) {
         .open(&path)
         .and_then(|mut f| std::io::Write::write_all(&mut f, markdown));
     if let Err(e) = appended {
-        eprintln!(
+        crate::output::eprintln(format_args!(
             "mcload: cannot append to GITHUB_STEP_SUMMARY ({}): {e}",
             path.display()
-        );
+        ));
     }
 }

@@ -218,9 +218,7 @@ fn write_reports(
             report::write_summary(run, &mut io::stdout().lock())
         };
         // A reader that went away (`| head`) wants no more; files still follow.
-        if let Err(e) = printed
-            && e.kind() != io::ErrorKind::BrokenPipe
-        {
+        if let Err(e) = crate::output::ignore_broken_pipe(printed) {
             failed.push(anyhow::Error::new(e).context("cannot print the summary"));
         }
     }
@@ -231,8 +229,8 @@ fn write_reports(
     };
     if json_to_stdout {
         let mut out = io::stdout().lock();
-        if let Err(e) = write_json(&mut out).and_then(|()| out.flush())
-            && e.kind() != io::ErrorKind::BrokenPipe
+        if let Err(e) =
+            crate::output::ignore_broken_pipe(write_json(&mut out).and_then(|()| out.flush()))
         {
             failed.push(anyhow::Error::new(e).context("cannot write the JSON report to stdout"));
         }

@@ -28,7 +28,9 @@ pub fn sample(args: &SampleArgs, out: &mut dyn Write) -> CommandResult {
         Some(seed) => seed,
         None => {
             let seed = rand::random();
-            eprintln!("mcload: no seed given; using seed {seed} (pass --seed {seed} to repeat)");
+            crate::output::eprintln(format_args!(
+                "mcload: no seed given; using seed {seed} (pass --seed {seed} to repeat)"
+            ));
             seed
         }
     };

@@ -1,11 +1,11 @@
 //! `mcload serve`: the reference endpoint, standing alone.
 
-use std::io::Write as _;
 use std::net::SocketAddr;
 
 use anyhow::Context as _;
 
 use super::{CommandResult, Exit, Failure};
+use crate::output;
 use crate::reference::{self, Faults, ServerState};
 
 /// The arguments of `mcload serve`.
@@ -38,14 +38,16 @@ pub fn serve(args: &ServeArgs) -> CommandResult {
     let addr = listener.local_addr().map_err(Failure::unreachable)?;
     // A closed stdout (`mcload serve | head -1`) must not stop the server:
     // what it prints is for people, and write errors are let go.
-    let _ = writeln!(
-        std::io::stdout(),
+    output::println(format_args!(
         "mcload serve: listening on http://{addr}\n  \
          POST http://{addr}/api/v1/sessions   GET http://{addr}/stats\n  \
          rules: {} ({})",
         args.rules,
         args.rules.summary()
-    );
+    ));
+    if let Some(faults) = args.faults.describe() {
+        output::println(format_args!("  faults: {faults}"));
+    }
     let served = state.clone();
     runtime
         .block_on(async move {
@@ -62,10 +64,9 @@ pub fn serve(args: &ServeArgs) -> CommandResult {
         })
         .context("cannot watch signals")
         .map_err(Failure::unreachable)?;
-    let _ = writeln!(
-        std::io::stdout(),
+    output::println(format_args!(
         "mcload serve: stopped; counts {}",
         state.stats.snapshot().to_json()
-    );
+    ));
     Ok(Exit::Ok)
 }

@@ -41,9 +41,31 @@ pub fn validate(files: &[PathBuf], out: &mut dyn Write, err: &mut dyn Write) -> 
         }
     }
     if failed > 0 {
-        let _ = writeln!(err, "{failed} of {} files have problems", files.len());
+        let _ = writeln!(err, "{}", problems_line(failed, files.len()));
         Ok(Exit::BadInput)
     } else {
         Ok(Exit::Ok)
+    }
+}
+
+/// The closing line, in proper number: "the file has problems", "1 of 3
+/// files has problems", "2 of 3 files have problems".
+fn problems_line(failed: usize, files: usize) -> String {
+    match (failed, files) {
+        (_, 1) => "the file has problems".to_string(),
+        (1, n) => format!("1 of {n} files has problems"),
+        (f, n) => format!("{f} of {n} files have problems"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_closing_line_agrees_in_number() {
+        assert_eq!(problems_line(1, 1), "the file has problems");
+        assert_eq!(problems_line(1, 2), "1 of 2 files has problems");
+        assert_eq!(problems_line(2, 3), "2 of 3 files have problems");
     }
 }

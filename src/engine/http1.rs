@@ -660,3 +660,7 @@ mod tests {
         peer.await.unwrap();
     }
 }
+
+#[cfg(test)]
+#[path = "http1_props.rs"]
+mod props;

@@ -45,13 +45,11 @@ impl InvalidMix {
         } else {
             weights.iter().copied().filter(|(_, w)| *w > 0.0).collect()
         };
-        let mut sum = 0.0;
+        let totals = values::cumulative(weights.iter().map(|&(_, w)| w));
         let cumulative = weights
-            .into_iter()
-            .map(|(m, w)| {
-                sum += w;
-                (m, sum)
-            })
+            .iter()
+            .zip(totals)
+            .map(|(&(m, _), total)| (m, total))
             .collect();
         InvalidMix { share, cumulative }
     }

@@ -466,3 +466,28 @@ fn a_valid_body_is_the_same_at_any_invalid_share() {
         }
     }
 }
+
+/// Weights of 1e308 sum past `f64::MAX`: each choice still gets its share,
+/// for a param's `one_of` and for the mutations alike.
+#[test]
+fn weights_near_the_largest_float_still_pick_every_choice() {
+    let g = generator(
+        "[body]\ninvalid_share = 0.5\n[body.mutations]\n\"missing:params.media.id\" = 1e308\n\"empty_body\" = 1e308\n\
+         [body.params]\n\"media.contentType\" = { one_of = [\"vod\", \"live\"], weights = [1e308, 1e308] }\n",
+        6,
+    );
+    let (mut vod, mut empty) = (0, 0);
+    for index in 0..4_000 {
+        match g.kind(index) {
+            BodyKind::Valid => {
+                vod += usize::from(body(&g, index)["params"]["media.contentType"] == "vod");
+            }
+            kind => empty += usize::from(kind.name() == "empty_body"),
+        }
+    }
+    assert!((800..1_200).contains(&vod), "{vod} vod of ~2000 valid");
+    assert!(
+        (800..1_200).contains(&empty),
+        "{empty} empty of ~2000 invalid"
+    );
+}

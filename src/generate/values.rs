@@ -54,15 +54,9 @@ pub struct Weighted {
 
 impl Weighted {
     pub fn new(weights: impl IntoIterator<Item = f64>) -> Weighted {
-        let mut total = 0.0;
-        let cumulative = weights
-            .into_iter()
-            .map(|w| {
-                total += w;
-                total
-            })
-            .collect();
-        Weighted { cumulative }
+        Weighted {
+            cumulative: cumulative(weights),
+        }
     }
 
     pub fn equal(n: usize) -> Weighted {
@@ -79,6 +73,27 @@ impl Weighted {
         // Weights are few (a dozen at most in practice): a scan beats a search.
         self.cumulative.iter().position(|&c| x < c).unwrap_or(n - 1)
     }
+}
+
+/// Running totals of `weights`, scaled so the last is 1: weights near
+/// `f64::MAX` (which validation lets through, being finite) would
+/// otherwise sum to infinity. Each is divided by the sum of the weights
+/// each divided by the largest, which is finite (at most their count).
+pub(crate) fn cumulative(weights: impl IntoIterator<Item = f64>) -> Vec<f64> {
+    let weights: Vec<f64> = weights.into_iter().collect();
+    let max = weights.iter().copied().fold(0.0, f64::max);
+    if max <= 0.0 || !max.is_finite() {
+        return weights;
+    }
+    let sum: f64 = weights.iter().map(|w| w / max).sum();
+    let mut total = 0.0;
+    weights
+        .iter()
+        .map(|w| {
+            total += w / max / sum;
+            total
+        })
+        .collect()
 }
 
 /// Pre-encoded bytes (a key, a string value) kept in a padded array when
@@ -503,6 +518,22 @@ mod tests {
             assert_eq!(&out[1..=len], &text[..]);
             assert_eq!(out.last(), Some(&b'}'));
         }
+    }
+
+    /// Two weights of 1e308 sum to infinity; unscaled, every draw was
+    /// infinite and picked the last choice.
+    #[test]
+    fn huge_weights_are_picked_in_proportion_not_overflowed() {
+        let mut r = rng();
+        let w = Weighted::new([1e308, 1e308]);
+        let mut counts = [0; 2];
+        for _ in 0..20_000 {
+            counts[w.pick(&mut r)] += 1;
+        }
+        let share = counts[0] as f64 / 20_000.0;
+        assert!((0.47..0.53).contains(&share), "{counts:?}");
+        assert_eq!(cumulative([f64::MAX, f64::MAX, 0.0]), [0.5, 1.0, 1.0]);
+        assert_eq!(cumulative([2.0, 6.0]), [0.25, 1.0]);
     }
 
     #[test]

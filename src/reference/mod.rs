@@ -8,12 +8,14 @@
 //! counts equal the server's.
 
 mod faults;
+mod socket;
 mod stats;
 
-use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::os::fd::AsFd;
 use std::sync::Arc;
+use std::time::Instant;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -26,7 +28,8 @@ use rand::{Rng, SeedableRng, rngs::SmallRng};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 
-pub use faults::Faults;
+pub use faults::{Faults, Latency, MAX_LATENCY, Stall};
+use socket::Ended;
 pub use stats::{Fault, FaultCounts, Stats, StatsSnapshot};
 
 use crate::spec;
@@ -45,6 +48,8 @@ pub struct ServerState {
     pub stats: Stats,
     /// The last session id given out, for `--repeat-id`.
     last_id: std::sync::Mutex<Option<[u64; 4]>>,
+    /// When the server started, from which stalls are timed.
+    started: Instant,
 }
 
 impl ServerState {
@@ -54,6 +59,7 @@ impl ServerState {
             faults,
             stats: Stats::default(),
             last_id: std::sync::Mutex::new(None),
+            started: Instant::now(),
         })
     }
 }
@@ -68,7 +74,15 @@ pub async fn serve(listener: TcpListener, state: Arc<ServerState>, shutdown: imp
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
                     let _ = stream.set_nodelay(true);
-                    tokio::spawn(serve_connection(stream, state.clone()));
+                    // A second descriptor of the socket, for the faults
+                    // that reset it or write to it past hyper.
+                    let socket = state
+                        .faults
+                        .need_socket()
+                        .then(|| stream.as_fd().try_clone_to_owned().ok())
+                        .flatten()
+                        .map(|fd| Arc::new(std::net::TcpStream::from(fd)));
+                    tokio::spawn(serve_with_socket(stream, state.clone(), socket));
                 }
                 // Running out of file descriptors or a connection reset
                 // before accept must not end the server; back off briefly.
@@ -79,8 +93,20 @@ pub async fn serve(listener: TcpListener, state: Arc<ServerState>, shutdown: imp
 }
 
 /// Serves one connection (plain TCP, or TLS in tests) until it closes.
+/// Resets, garbage and trickled answers need the socket itself: here they
+/// end the connection without an answer.
 pub async fn serve_connection<IO>(io: IO, state: Arc<ServerState>)
 where
+    IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    serve_with_socket(io, state, None).await;
+}
+
+async fn serve_with_socket<IO>(
+    io: IO,
+    state: Arc<ServerState>,
+    socket: Option<Arc<std::net::TcpStream>>,
+) where
     IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let rng = std::cell::RefCell::new(SmallRng::from_rng(&mut rand::rng()));
@@ -95,9 +121,12 @@ where
                 location: rng.random(),
                 repeat: rng.random(),
                 session_id: rng.random(),
+                latency: (rng.random(), rng.random()),
+                broken: rng.random(),
+                trickle: rng.random(),
             }
         };
-        handle(req, state.clone(), draws)
+        handle(req, state.clone(), socket.clone(), draws)
     });
     let _ = hyper::server::conn::http1::Builder::new()
         .keep_alive(true)
@@ -115,6 +144,10 @@ struct Draws {
     location: f64,
     repeat: f64,
     session_id: [u64; 4],
+    latency: (f64, f64),
+    /// Whether the request is reset, answered with garbage, or answered.
+    broken: f64,
+    trickle: f64,
 }
 
 type Answer = Response<Full<Bytes>>;
@@ -122,14 +155,17 @@ type Answer = Response<Full<Bytes>>;
 async fn handle(
     req: Request<Incoming>,
     state: Arc<ServerState>,
+    socket: Option<Arc<std::net::TcpStream>>,
     draws: Draws,
-) -> Result<Answer, Infallible> {
+) -> Result<Answer, Ended> {
     if req.method() == Method::GET && req.uri().path() == "/stats" {
         return Ok(json(StatusCode::OK, state.stats.snapshot().to_json()));
     }
     state.stats.received();
-    let answer = match (req.method(), req.uri().path()) {
-        (&Method::POST, ENDPOINT_PATH) => session(req, &state, draws).await,
+    let faults = &state.faults;
+    let session_post = req.method() == Method::POST && req.uri().path() == ENDPOINT_PATH;
+    let mut answer = match (req.method(), req.uri().path()) {
+        (&Method::POST, ENDPOINT_PATH) => session(req, &state, &socket, &draws).await?,
         (&Method::OPTIONS, ENDPOINT_PATH) => {
             with_cors(Response::builder().status(StatusCode::NO_CONTENT))
                 .body(Full::default())
@@ -149,29 +185,80 @@ async fn handle(
         ),
     };
     state.stats.answered(answer.status().as_u16());
+    if let Some(socket) = socket.as_deref().filter(|_| session_post)
+        && draws.trickle < faults.trickle_share
+    {
+        state.stats.committed(Fault::Trickled);
+        let bytes = socket::to_bytes(answer).await;
+        let _ =
+            socket::write_slowly(socket, &bytes, socket::TRICKLE_PIECE, socket::TRICKLE_GAP).await;
+        return Err(Ended);
+    }
+    if faults.close {
+        state.stats.committed(Fault::Closed);
+        answer
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
     Ok(answer)
 }
 
-async fn session(req: Request<Incoming>, state: &ServerState, draws: Draws) -> Answer {
+/// The answer to a session POST, after the latency and any stall; `Ended`
+/// when a fault answers it by ending the connection instead.
+async fn session(
+    req: Request<Incoming>,
+    state: &ServerState,
+    socket: &Option<Arc<std::net::TcpStream>>,
+    draws: &Draws,
+) -> Result<Answer, Ended> {
     let body = match Limited::new(req.into_body(), MAX_BODY_BYTES)
         .collect()
         .await
     {
         Ok(collected) => collected.to_bytes(),
         Err(_) => {
-            return error(
+            return Ok(error(
                 StatusCode::BAD_REQUEST,
                 "body_unreadable",
                 "",
                 "the body could not be read or is larger than 1 MiB",
-            );
+            ));
         }
     };
-    if let Some(delay) = state.faults.latency {
-        tokio::time::sleep(delay).await;
-    }
     let faults = &state.faults;
-    match spec::validate_bytes(&body, state.rules) {
+    if let Some(latency) = faults.latency {
+        let (u1, u2) = draws.latency;
+        tokio::time::sleep(latency.sample(u1, u2)).await;
+    }
+    if let Some(stall) = faults.stall {
+        let wait = stall.wait(state.started.elapsed());
+        if !wait.is_zero() {
+            state.stats.committed(Fault::Stalled);
+            tokio::time::sleep(wait).await;
+        }
+    }
+    if let Some(socket) = socket {
+        // One draw for both, so their shares add up (0.1 + 0.1: a fifth
+        // of the requests is broken, none twice).
+        if draws.broken < faults.reset_share {
+            state.stats.committed(Fault::Reset);
+            // Without the linger setting the close is an orderly FIN.
+            let _ = socket::reset_on_close(socket);
+            return Err(Ended);
+        }
+        if draws.broken < faults.reset_share + faults.garbage_share {
+            state.stats.committed(Fault::Garbage);
+            let _ =
+                socket::write_slowly(socket, socket::GARBAGE, usize::MAX, Default::default()).await;
+            return Err(Ended);
+        }
+    }
+    Ok(answer_session(&body, state, draws))
+}
+
+fn answer_session(body: &[u8], state: &ServerState, draws: &Draws) -> Answer {
+    let faults = &state.faults;
+    match spec::validate_bytes(body, state.rules) {
         Err(_) if draws.verdict < faults.accept_invalid => {
             state.stats.committed(Fault::AcceptedInvalid);
             return created(state, draws.session_id);
@@ -293,7 +380,9 @@ impl Embedded {
                 runtime.block_on(async move {
                     match TcpListener::from_std(listener) {
                         Ok(listener) => serve(listener, thread_state, rx).await,
-                        Err(e) => eprintln!("mcload: the embedded server could not start: {e}"),
+                        Err(e) => crate::output::eprintln(format_args!(
+                            "mcload: the embedded server could not start: {e}"
+                        )),
                     }
                 });
             })?;

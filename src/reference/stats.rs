@@ -17,6 +17,11 @@ pub struct Stats {
     accepted_invalid: AtomicU64,
     bad_location: AtomicU64,
     repeated_id: AtomicU64,
+    reset: AtomicU64,
+    garbage: AtomicU64,
+    trickled: AtomicU64,
+    stalled: AtomicU64,
+    closed: AtomicU64,
 }
 
 /// A fault the server committed on purpose.
@@ -26,6 +31,16 @@ pub enum Fault {
     AcceptedInvalid,
     BadLocation,
     RepeatedId,
+    /// A request answered by resetting the connection.
+    Reset,
+    /// A request answered with bytes that are not HTTP.
+    Garbage,
+    /// An answer sent a few bytes at a time.
+    Trickled,
+    /// An answer held back by a stall.
+    Stalled,
+    /// An answer that closed its connection (`--close`).
+    Closed,
 }
 
 /// How many times each fault was committed.
@@ -35,6 +50,25 @@ pub struct FaultCounts {
     pub accepted_invalid: u64,
     pub bad_location: u64,
     pub repeated_id: u64,
+    /// Requests received and answered by a reset: counted in `requests`,
+    /// not among the answers.
+    #[serde(default)]
+    pub reset: u64,
+    /// Requests received and answered with bytes that are not HTTP: in
+    /// `requests`, not among the answers.
+    #[serde(default)]
+    pub garbage: u64,
+    /// Answers trickled (each also counted under its status).
+    #[serde(default)]
+    pub trickled: u64,
+    /// Answers held back by a stall (each also counted under its status,
+    /// or as a reset or garbage).
+    #[serde(default)]
+    pub stalled: u64,
+    /// Answers that closed their connection (each also counted under its
+    /// status).
+    #[serde(default)]
+    pub closed: u64,
 }
 
 /// A copy of the counters at one moment.
@@ -55,6 +89,11 @@ pub struct StatsSnapshot {
 }
 
 impl StatsSnapshot {
+    /// Requests that got no HTTP answer on purpose: resets and garbage.
+    pub fn unanswered(&self) -> u64 {
+        self.faults.reset + self.faults.garbage
+    }
+
     /// Answers of every status.
     pub fn answered(&self) -> u64 {
         self.created + self.bad_request + self.server_error + self.other
@@ -86,6 +125,11 @@ impl Stats {
             Fault::AcceptedInvalid => &self.accepted_invalid,
             Fault::BadLocation => &self.bad_location,
             Fault::RepeatedId => &self.repeated_id,
+            Fault::Reset => &self.reset,
+            Fault::Garbage => &self.garbage,
+            Fault::Trickled => &self.trickled,
+            Fault::Stalled => &self.stalled,
+            Fault::Closed => &self.closed,
         };
         counter.fetch_add(1, Relaxed);
     }
@@ -102,6 +146,11 @@ impl Stats {
                 accepted_invalid: self.accepted_invalid.load(Relaxed),
                 bad_location: self.bad_location.load(Relaxed),
                 repeated_id: self.repeated_id.load(Relaxed),
+                reset: self.reset.load(Relaxed),
+                garbage: self.garbage.load(Relaxed),
+                trickled: self.trickled.load(Relaxed),
+                stalled: self.stalled.load(Relaxed),
+                closed: self.closed.load(Relaxed),
             },
         }
     }

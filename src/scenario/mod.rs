@@ -297,11 +297,34 @@ impl Scenario {
     /// result: the one way a scenario is made.
     pub fn resolve(path: &Path, flags: &FlagSettings) -> Result<Scenario, LoadError> {
         let file = path.display().to_string();
-        let source = std::fs::read_to_string(path).map_err(|source| LoadError::Read {
-            file: file.clone(),
-            source,
+        let bytes = read_capped(path).map_err(|e| match e {
+            Capped::TooLarge => LoadError::TooLarge {
+                file: file.clone(),
+                limit: MAX_SCENARIO_BYTES,
+            },
+            Capped::Io(source) => LoadError::Read {
+                file: file.clone(),
+                source,
+            },
         })?;
-        Scenario::resolve_text(&source, &file, path.parent(), flags)
+        Scenario::resolve_bytes(&bytes, &file, path.parent(), flags)
+    }
+
+    /// [`Scenario::resolve`] for the bytes of a scenario file: text that is
+    /// not UTF-8 is an error at the place of the first byte that is not.
+    pub fn resolve_bytes(
+        bytes: &[u8],
+        file: &str,
+        base_dir: Option<&Path>,
+        flags: &FlagSettings,
+    ) -> Result<Scenario, LoadError> {
+        match std::str::from_utf8(bytes) {
+            Ok(source) => Scenario::resolve_text(source, file, base_dir, flags),
+            Err(e) => Err(LoadError::Invalid {
+                file: file.to_string(),
+                problems: vec![error::not_utf8(bytes, e.valid_up_to(), file)],
+            }),
+        }
     }
 
     /// Reads and validates a scenario file, without flags.
@@ -359,6 +382,30 @@ impl Scenario {
             problems,
         })
     }
+}
+
+/// The largest scenario file mcload reads. Real ones are a few KB; the
+/// cap keeps `mcload validate /dev/zero` (or a log named by mistake) from
+/// reading until memory runs out.
+pub const MAX_SCENARIO_BYTES: u64 = 1024 * 1024;
+
+enum Capped {
+    TooLarge,
+    Io(std::io::Error),
+}
+
+/// The file's bytes, reading at most one byte past the cap.
+fn read_capped(path: &Path) -> Result<Vec<u8>, Capped> {
+    use std::io::Read as _;
+    let file = std::fs::File::open(path).map_err(Capped::Io)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_SCENARIO_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(Capped::Io)?;
+    if bytes.len() as u64 > MAX_SCENARIO_BYTES {
+        return Err(Capped::TooLarge);
+    }
+    Ok(bytes)
 }
 
 #[cfg(test)]
