@@ -268,41 +268,13 @@ fn github_actions(run: &RunReport, args: &RunArgs) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::CheckTally;
-    use crate::metrics::Tally;
-    use crate::scenario::{Model, StopRule};
-    use std::time::{Duration, SystemTime};
 
     fn result(interrupted: bool, causes: Vec<Cause>) -> RunResult {
         RunResult {
             report: RunReport {
-                scenario: "t".into(),
-                target: "http://127.0.0.1:1".into(),
-                path: "/api/v1/sessions".into(),
-                embedded: false,
-                insecure: false,
-                rules: crate::spec::RuleSet::Strict,
-                seed: 1,
-                started_at: SystemTime::now(),
-                elapsed: Duration::ZERO,
-                sending: Duration::ZERO,
-                model: Model::Closed { concurrency: 1 },
-                threads: 1,
-                stop: StopRule {
-                    duration: None,
-                    requests: Some(1),
-                },
-                scheduled: 0,
-                tally: Tally::default(),
-                warmup: None,
-                intervals: Vec::new(),
-                checks: CheckTally::default(),
-                server: None,
                 interrupted,
-                generator: Default::default(),
-                thresholds: Vec::new(),
-                aborted: None,
                 causes,
+                ..RunReport::example()
             },
         }
     }

@@ -280,11 +280,48 @@ impl LatencyMs {
 }
 
 #[cfg(test)]
+impl RunReport {
+    /// A closed-model run of one request that sent nothing, for tests to
+    /// change the fields they are about.
+    pub(crate) fn example() -> RunReport {
+        RunReport {
+            scenario: "t".into(),
+            target: "http://127.0.0.1:1".into(),
+            path: "/api/v1/sessions".into(),
+            embedded: false,
+            insecure: false,
+            rules: RuleSet::Strict,
+            seed: 1,
+            started_at: SystemTime::now(),
+            elapsed: Duration::ZERO,
+            sending: Duration::ZERO,
+            model: Model::Closed { concurrency: 1 },
+            threads: 1,
+            stop: StopRule {
+                duration: None,
+                requests: Some(1),
+            },
+            scheduled: 0,
+            tally: Tally::default(),
+            warmup: None,
+            intervals: Vec::new(),
+            checks: CheckTally::default(),
+            server: None,
+            interrupted: false,
+            generator: Generator::default(),
+            thresholds: Vec::new(),
+            aborted: None,
+            causes: Vec::new(),
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::engine::Class;
     use crate::metrics::Kind;
-    use crate::scenario::{Model, StopRule};
+    use crate::scenario::StopRule;
 
     fn counts(classes: &[(Class, u64)]) -> Counts {
         let mut c = Counts::default();
@@ -321,33 +358,13 @@ mod tests {
     ) -> RunReport {
         let ms = Duration::from_millis;
         RunReport {
-            scenario: "t".into(),
-            target: "http://127.0.0.1:1".into(),
-            path: "/api/v1/sessions".into(),
-            embedded: false,
-            insecure: false,
-            rules: RuleSet::Strict,
-            seed: 1,
-            started_at: SystemTime::now(),
             elapsed: ms(elapsed_ms),
-            sending: Duration::ZERO,
-            model: Model::Closed { concurrency: 1 },
-            threads: 1,
             stop: StopRule {
                 duration: stop.0.map(ms),
                 requests: stop.1,
             },
-            scheduled: 0,
-            tally: Tally::default(),
             warmup: warmup_ms.map(|w| (ms(w), Tally::default())),
-            intervals: Vec::new(),
-            checks: CheckTally::default(),
-            server: None,
-            interrupted: false,
-            generator: Default::default(),
-            thresholds: Vec::new(),
-            aborted: None,
-            causes: Vec::new(),
+            ..RunReport::example()
         }
     }
 

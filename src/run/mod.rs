@@ -501,11 +501,10 @@ fn judge(report: &RunReport, hlog_error: Option<String>) -> Vec<Cause> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::CheckTally;
     use crate::engine::{Class, Outcome, Record};
     use crate::metrics::Tally;
     use crate::scenario::StopRule;
-    use std::time::{Instant, SystemTime};
+    use std::time::Instant;
 
     /// A closed-model run's report with one recorded outcome per class.
     fn report(classes: &[Class], failure: Option<&str>) -> RunReport {
@@ -524,36 +523,19 @@ mod tests {
         }
         let tally: Tally = recorder.finish().tally;
         RunReport {
-            scenario: "t".into(),
-            target: "http://127.0.0.1:1".into(),
-            path: "/api/v1/sessions".into(),
-            embedded: false,
-            insecure: false,
-            rules: crate::spec::RuleSet::Strict,
-            seed: 1,
-            started_at: SystemTime::now(),
             elapsed: Duration::from_secs(1),
             sending: Duration::from_secs(1),
-            model: Model::Closed { concurrency: 1 },
-            threads: 1,
             stop: StopRule {
                 duration: None,
                 requests: Some(classes.len() as u64),
             },
             scheduled: classes.len() as u64,
             tally,
-            warmup: None,
-            intervals: Vec::new(),
-            checks: CheckTally::default(),
-            server: None,
-            interrupted: false,
             generator: Generator {
                 backoff: Duration::ZERO,
                 failure: failure.map(str::to_owned),
             },
-            thresholds: Vec::new(),
-            aborted: None,
-            causes: Vec::new(),
+            ..RunReport::example()
         }
     }
 
