@@ -61,6 +61,29 @@ impl Default for CheckTally {
 }
 
 impl CheckTally {
+    /// A tally rebuilt from what a saved report holds: each check's count
+    /// and samples in [`Check::ALL`] order.
+    pub fn from_parts(
+        valid: u64,
+        by_mutation: Vec<u64>,
+        checks: [(u64, Vec<Sample>); 5],
+        latency_valid: Latency,
+        latency_invalid: Option<Latency>,
+    ) -> CheckTally {
+        let mut tally = CheckTally {
+            valid,
+            by_mutation,
+            latency_valid,
+            latency_invalid,
+            ..CheckTally::default()
+        };
+        for (check, (count, samples)) in Check::ALL.into_iter().zip(checks) {
+            tally.counts[check as usize] = count;
+            tally.samples[check as usize] = samples;
+        }
+        tally
+    }
+
     pub fn latency_invalid(&self) -> &Latency {
         self.latency_invalid
             .as_ref()

@@ -105,6 +105,29 @@ impl Tally {
             .unwrap_or_else(|| empty_latency())
     }
 
+    /// A tally rebuilt from what a saved report holds: counts, the other
+    /// statuses by code (100..=599), and the histograms, by bucket in
+    /// [`Bucket::ALL`] order (`None` where a bucket had no answer).
+    pub fn from_parts(
+        counts: Counts,
+        other_statuses: &BTreeMap<u16, u64>,
+        all: Latency,
+        service: Latency,
+        buckets: [Option<Latency>; 5],
+    ) -> Tally {
+        let mut codes = vec![0; 600];
+        for (&code, &n) in other_statuses {
+            codes[usize::from(code).min(599)] += n;
+        }
+        Tally {
+            counts,
+            codes,
+            all,
+            service,
+            buckets,
+        }
+    }
+
     /// Answers with a status other than 201, 400 and 500, by code.
     pub fn other_statuses(&self) -> BTreeMap<u16, u64> {
         self.codes

@@ -10,6 +10,7 @@ mod json;
 mod junit;
 mod live;
 mod output;
+mod read;
 mod schema;
 mod text;
 
@@ -20,6 +21,7 @@ pub use json::{SCHEMA, histogram_base64, to_json};
 pub use junit::{to_junit, write_junit};
 pub use live::{LastSecond, clear_progress, plain_progress_line, progress_line, redraw_progress};
 pub use output::OutputFile;
+pub use read::{ReadError, read};
 pub use schema::report_schema;
 pub use text::{
     RunHeader, describe_load, grouped, rate_text, write_header, write_summary, write_text,

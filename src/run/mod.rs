@@ -454,7 +454,7 @@ impl RunResult {
 }
 
 /// The verdict's causes, in the order the command judges them.
-fn judge(report: &RunReport, hlog_error: Option<String>) -> Vec<Cause> {
+pub(crate) fn judge(report: &RunReport, hlog_error: Option<String>) -> Vec<Cause> {
     let mut causes = Vec::new();
     if let Some(e) = hlog_error {
         causes.push(Cause::HlogFailed(e));

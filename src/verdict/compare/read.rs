@@ -82,12 +82,19 @@ fn histogram(v: &Value, pointer: &'static str) -> Result<Histogram<u64>, ReadErr
     let text = field(v, pointer)?
         .as_str()
         .ok_or(ReadError::Missing(pointer, "a string"))?;
+    decode_histogram(text).map_err(|e| ReadError::Histogram(pointer, e))
+}
+
+/// A histogram from the report's form of it: base64 of HdrHistogram's V2
+/// encoding (compressed or not). The one decoder of saved histograms:
+/// `compare` and `mcload report` both read them with it.
+pub fn decode_histogram(text: &str) -> Result<Histogram<u64>, String> {
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(text)
-        .map_err(|e| ReadError::Histogram(pointer, e.to_string()))?;
+        .map_err(|e| e.to_string())?;
     Deserializer::new()
         .deserialize(&mut bytes.as_slice())
-        .map_err(|e| ReadError::Histogram(pointer, format!("{e:?}")))
+        .map_err(|e| format!("{e:?}"))
 }
 
 impl RunSample {
