@@ -38,6 +38,9 @@ mod open_model;
 mod outputs;
 /// Property tests: hostile input never panics and errors say where.
 mod properties;
+/// `mcload report`: saved reports read back, judged again, and written as
+/// text, JSON, JUnit and CSV.
+mod report_command;
 /// Runs against the embedded reference server: the README's first command.
 mod run_embedded;
 /// Runs against servers the tests start, that are not the reference one.

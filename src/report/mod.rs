@@ -5,6 +5,7 @@
 
 pub mod ci;
 pub mod compare;
+mod csv;
 mod hlog;
 mod json;
 mod junit;
@@ -16,12 +17,13 @@ mod text;
 
 use std::time::{Duration, SystemTime};
 
+pub use csv::write_csv;
 pub use hlog::HlogFile;
 pub use json::{SCHEMA, histogram_base64, to_json};
 pub use junit::{to_junit, write_junit};
 pub use live::{LastSecond, clear_progress, plain_progress_line, progress_line, redraw_progress};
 pub use output::OutputFile;
-pub use read::{ReadError, read};
+pub use read::{ReadError, Unjudgeable, read, rejudge};
 pub use schema::report_schema;
 pub use text::{
     RunHeader, describe_load, grouped, rate_text, write_header, write_summary, write_text,

@@ -207,11 +207,19 @@ pub fn write_summary(run: &RunReport, out: &mut dyn Write) -> io::Result<()> {
             a.threshold.expression()
         )?;
     }
+    // Times and rates as the JSON report keeps them (the window to the
+    // millisecond, the throughput to a tenth), so that a saved report
+    // shown again (`mcload report`) reads the same.
+    let (from, to) = run.measured_window();
+    let window = (to - from).as_secs_f64();
+    let window = (window * 1000.0).round() / 1000.0;
+    let throughput = (run.throughput() * 10.0).round() / 10.0;
     if run.interrupted {
+        // Interrupted, the window ends when the run did.
         writeln!(
             out,
             "INTERRUPTED after {:.2} s: the counts cover every request started until then",
-            run.elapsed.as_secs_f64()
+            from.as_secs_f64() + window
         )?;
     }
     if run.insecure {
@@ -229,15 +237,13 @@ pub fn write_summary(run: &RunReport, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out)?;
     // The window runs to the end of the plan or the last answer: say how
     // much of it was the wait for the last answers.
-    let (from, to) = run.measured_window();
     let last_start = run.sending.max(from);
     writeln!(
         out,
-        "requests   {} scheduled · {} answered · {} over {:.2} s{}",
+        "requests   {} scheduled · {} answered · {} over {window:.2} s{}",
         grouped(total),
         grouped(c.completed()),
-        throughput_text(run.throughput()),
-        (to - from).as_secs_f64(),
+        throughput_text(throughput),
         match run.elapsed.saturating_sub(last_start) {
             wait if wait >= Duration::from_millis(50) && total > 0 => format!(
                 " (the last request started at {:.2} s; the rest is the wait for the answers)",
@@ -316,7 +322,7 @@ pub fn write_summary(run: &RunReport, out: &mut dyn Write) -> io::Result<()> {
         writeln!(
             out,
             "backoff    workers waited {:.2} s in all after failed connects before trying again (10 ms doubling to 1 s); waits are not requests",
-            backoff.as_secs_f64()
+            (backoff.as_secs_f64() * 1000.0).round() / 1000.0
         )?;
     }
     writeln!(out)?;

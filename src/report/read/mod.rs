@@ -20,7 +20,10 @@
 //! - the endpoint path is not kept: the API's own, `/api/v1/sessions`.
 
 mod json;
+mod judge;
 mod warmup;
+
+pub use judge::{Unjudgeable, rejudge};
 
 use std::collections::BTreeMap;
 use std::time::Duration;

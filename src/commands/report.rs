@@ -1,0 +1,117 @@
+//! `mcload report`: read a saved JSON report, judge it again when
+//! thresholds are given, print its text summary and write it in other
+//! formats; the verdict becomes the exit code, as for `run`.
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+
+use super::{CommandResult, Exit, Failure};
+use crate::report::{self, OutputFile, RunReport};
+use crate::threshold::{self, Source, Threshold};
+
+/// The arguments of `mcload report`.
+#[derive(Clone, Debug, Default)]
+pub struct ReportArgs {
+    /// The saved JSON report (`mcload run --json`).
+    pub file: PathBuf,
+    /// Print the text summary also when files are asked for.
+    pub text: bool,
+    /// Thresholds to judge the run by instead of the saved ones.
+    pub thresholds: Vec<String>,
+    pub csv: Option<PathBuf>,
+    pub json: Option<PathBuf>,
+    pub junit: Option<PathBuf>,
+}
+
+/// Reads the report `args` names and judges it again when thresholds are
+/// given: what every output of `mcload report` is written from.
+pub fn load(args: &ReportArgs) -> Result<RunReport, Failure> {
+    let given = thresholds(&args.thresholds)?;
+    let path = args.file.display();
+    let text = std::fs::read_to_string(&args.file)
+        .with_context(|| format!("cannot read the report {path}"))
+        .map_err(Failure::bad_input)?;
+    let mut run = report::read(&text)
+        .with_context(|| format!("{path} cannot be read as a report"))
+        .map_err(Failure::bad_input)?;
+    if !given.is_empty() {
+        report::rejudge(&mut run, given)
+            .with_context(|| format!("cannot judge {path} again"))
+            .map_err(Failure::bad_input)?;
+    }
+    Ok(run)
+}
+
+pub fn report(args: &ReportArgs, out: &mut dyn Write, err: &mut dyn Write) -> CommandResult {
+    let run = load(args)?;
+    let mut failed = Vec::new();
+    let files = args.csv.is_some() || args.json.is_some() || args.junit.is_some();
+    if args.text || !files {
+        let printed = report::write_text(&run, out);
+        if let Err(e) = crate::output::ignore_broken_pipe(printed) {
+            failed.push(anyhow::Error::new(e).context("cannot print the summary"));
+        }
+    }
+    let outputs: [(&Option<PathBuf>, &str, Writer); 3] = [
+        (&args.json, "JSON report", |run, w| {
+            serde_json::to_writer_pretty(&mut *w, &report::to_json(run))?;
+            writeln!(w)
+        }),
+        (&args.junit, "JUnit report", report::write_junit),
+        (&args.csv, "CSV series", report::write_csv),
+    ];
+    for (path, what, write) in outputs {
+        if let Some(path) = path
+            && let Err(e) = place(path, what, |w| write(&run, w))
+        {
+            failed.push(e);
+        }
+    }
+    for e in &failed {
+        let _ = writeln!(err, "mcload: {e:#}");
+    }
+    let mut exit = Exit::Ok;
+    for cause in &run.causes {
+        let _ = writeln!(err, "mcload: {}", cause.message());
+        exit = Exit::CheckFailed;
+    }
+    Ok(if failed.is_empty() {
+        exit
+    } else {
+        Exit::OutputFailed
+    })
+}
+
+type Writer = fn(&RunReport, &mut dyn Write) -> io::Result<()>;
+
+/// The given thresholds; one that cannot be read is bad input, named.
+fn thresholds(given: &[String]) -> Result<Vec<Threshold>, Failure> {
+    given
+        .iter()
+        .map(|text| {
+            let (metric, check) = threshold::split(text);
+            threshold::parse(metric, check, Source::Flag).map_err(|e| {
+                let hint = e.hint.as_ref().map_or(String::new(), |h| format!("; {h}"));
+                Failure::bad_input(anyhow::anyhow!("--threshold {text:?}: {e}{hint}"))
+            })
+        })
+        .collect()
+}
+
+/// Writes `write`'s output to a temporary file beside `path`, then puts it
+/// in place: a failure leaves what was at `path` as it was.
+fn place(
+    path: &Path,
+    what: &str,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> anyhow::Result<()> {
+    let context = || format!("cannot write the {what} to {}", path.display());
+    let mut out = OutputFile::create(path).with_context(context)?;
+    let written = {
+        let mut buffered = io::BufWriter::new(out.file());
+        write(&mut buffered).and_then(|()| buffered.flush())
+    };
+    written.and_then(|()| out.commit()).with_context(context)
+}

@@ -1,0 +1,134 @@
+//! A saved run judged again by other thresholds (`mcload report
+//! --threshold`): from its histograms for the whole run, and from its
+//! per-second series for `over` windows, where the report keeps less than
+//! the run had (each second's p50, p99 and max latency, its errors as one
+//! count), so a threshold that needs more is refused, naming it.
+
+use super::RunReport;
+use crate::metrics::{Counts, Interval, LatencyStats, Window, WindowSeries};
+use crate::threshold::metric::{Count, Metric, Stat};
+use crate::threshold::{Threshold, with_default};
+use crate::verdict::{Cause, Measured, evaluate};
+
+/// A threshold a saved report cannot judge.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "`{expression}` cannot be judged from a saved report: {why}; judge it without `over`, or when the run is made"
+)]
+pub struct Unjudgeable {
+    pub expression: String,
+    why: &'static str,
+}
+
+/// Judges `run` by `given` (and the default `unexpected <= 1%` unless one
+/// of them is on `unexpected`, as `run` does), replacing the thresholds it
+/// was judged by; the verdict's other causes stay as they were.
+pub fn rejudge(run: &mut RunReport, given: Vec<Threshold>) -> Result<(), Unjudgeable> {
+    let thresholds = with_default(given, true);
+    for t in &thresholds {
+        if let Some(length) = t.window
+            && let Some(why) = unjudgeable(&t.metric, length)
+        {
+            return Err(Unjudgeable {
+                expression: t.expression(),
+                why,
+            });
+        }
+    }
+    let mut lengths: Vec<u64> = thresholds.iter().filter_map(|t| t.window).collect();
+    lengths.sort_unstable();
+    lengths.dedup();
+    let windows: Vec<WindowSeries> = lengths
+        .into_iter()
+        .map(|l| windows(&run.intervals, l))
+        .collect();
+    let (from, to) = run.measured_window();
+    run.thresholds = evaluate(
+        &thresholds,
+        &Measured {
+            tally: &run.tally,
+            checks: &run.checks,
+            windows: &windows,
+            elapsed_s: (to - from).as_secs_f64(),
+            measured_from_s: from.as_secs_f64(),
+            end_s: to.as_secs_f64(),
+        },
+    );
+    let hlog = run.causes.iter().find_map(|c| match c {
+        Cause::HlogFailed(e) => Some(e.clone()),
+        _ => None,
+    });
+    run.causes = crate::run::judge(run, hlog);
+    Ok(())
+}
+
+/// Why a metric cannot be judged over windows of `length` seconds from the
+/// saved series, if it cannot.
+fn unjudgeable(metric: &Metric, length: u64) -> Option<&'static str> {
+    match metric {
+        Metric::Latency(_, stat) => {
+            if length != 1 {
+                Some(
+                    "the report keeps each second's latency figures, not its histogram, so windows longer than 1s cannot be merged",
+                )
+            } else if !matches!(stat, Stat::P50 | Stat::P99 | Stat::Max) {
+                Some("the report keeps each second's p50, p99 and max latency only")
+            } else {
+                None
+            }
+        }
+        Metric::Count(
+            Count::Connect
+            | Count::Tls
+            | Count::Local
+            | Count::Timeout
+            | Count::Io
+            | Count::Protocol,
+        ) => Some("the report keeps each second's errors as one count, not by class"),
+        _ => None,
+    }
+}
+
+/// Every window of `length` consecutive seconds of the series, as the run
+/// builds them: a series shorter than one window is one window.
+fn windows(intervals: &[Interval], length: u64) -> WindowSeries {
+    let span = (length.max(1) as usize).min(intervals.len());
+    let windows = if span == 0 {
+        Vec::new()
+    } else {
+        intervals
+            .windows(span)
+            .map(|seconds| {
+                let mut counts = Counts::default();
+                for s in seconds {
+                    counts += &s.counts;
+                }
+                Window {
+                    start: seconds[0].second,
+                    seconds: seconds.len() as u64,
+                    counts,
+                    latency: (length == 1)
+                        .then(|| seconds[0].latency_us.map(second_stats))
+                        .flatten(),
+                }
+            })
+            .collect()
+    };
+    WindowSeries { length, windows }
+}
+
+/// A second's latency as window statistics. Only p50, p99 and max are
+/// kept; the others are never read, since thresholds on them are refused
+/// (see [`unjudgeable`]), and are set to their nearest kept figure.
+fn second_stats((p50, p99, max): (u64, u64, u64)) -> LatencyStats {
+    LatencyStats {
+        min: p50,
+        p50,
+        p90: p99,
+        p95: p99,
+        p99,
+        p999: max,
+        max,
+        mean: p50 as f64,
+    }
+}
