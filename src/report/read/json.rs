@@ -41,7 +41,7 @@ impl<'a> At<'a> {
 
     /// The value under `key`, which must be there.
     pub fn at(&self, key: &str) -> Result<At<'a>, ReadError> {
-        self.at_opt(key).ok_or_else(|| self.missing(key, "present"))
+        self.at_opt(key).ok_or_else(|| self.missing(key, "missing"))
     }
 
     /// The value under `key` when present and not null.
@@ -72,42 +72,42 @@ impl<'a> At<'a> {
         match self.at_opt(key) {
             None => Ok(Vec::new()),
             Some(a) if a.value.is_array() => Ok(a.items()),
-            Some(_) => Err(self.missing(key, "an array")),
+            Some(_) => Err(self.missing(key, "not an array")),
         }
     }
 
     pub fn u64(&self, key: &str) -> Result<u64, ReadError> {
         self.opt(key)
-            .ok_or_else(|| self.missing(key, "present"))?
+            .ok_or_else(|| self.missing(key, "missing"))?
             .as_u64()
-            .ok_or_else(|| self.missing(key, "a count"))
+            .ok_or_else(|| self.missing(key, "not a count"))
     }
 
     /// A count a later version added: 0 when an older report lacks it.
     pub fn u64_or_zero(&self, key: &str) -> Result<u64, ReadError> {
         match self.opt(key) {
             None => Ok(0),
-            Some(v) => v.as_u64().ok_or_else(|| self.missing(key, "a count")),
+            Some(v) => v.as_u64().ok_or_else(|| self.missing(key, "not a count")),
         }
     }
 
     pub fn f64(&self, key: &str) -> Result<f64, ReadError> {
         self.f64_opt(key)?
-            .ok_or_else(|| self.missing(key, "present"))
+            .ok_or_else(|| self.missing(key, "missing"))
     }
 
     /// A number, or `None` when absent or null.
     pub fn f64_opt(&self, key: &str) -> Result<Option<f64>, ReadError> {
         self.opt(key)
-            .map(|v| v.as_f64().ok_or_else(|| self.missing(key, "a number")))
+            .map(|v| v.as_f64().ok_or_else(|| self.missing(key, "not a number")))
             .transpose()
     }
 
     pub fn str(&self, key: &str) -> Result<&'a str, ReadError> {
         self.opt(key)
-            .ok_or_else(|| self.missing(key, "present"))?
+            .ok_or_else(|| self.missing(key, "missing"))?
             .as_str()
-            .ok_or_else(|| self.missing(key, "a string"))
+            .ok_or_else(|| self.missing(key, "not a string"))
     }
 
     /// A flag a later version added: `false` when an older report lacks it.
@@ -116,15 +116,15 @@ impl<'a> At<'a> {
             None => Ok(false),
             Some(v) => v
                 .as_bool()
-                .ok_or_else(|| self.missing(key, "true or false")),
+                .ok_or_else(|| self.missing(key, "not true or false")),
         }
     }
 
     pub fn bool(&self, key: &str) -> Result<bool, ReadError> {
         self.opt(key)
-            .ok_or_else(|| self.missing(key, "present"))?
+            .ok_or_else(|| self.missing(key, "missing"))?
             .as_bool()
-            .ok_or_else(|| self.missing(key, "true or false"))
+            .ok_or_else(|| self.missing(key, "not true or false"))
     }
 
     /// An object of counts (`{"404": 3}`); empty when absent.
@@ -134,12 +134,12 @@ impl<'a> At<'a> {
         };
         let map = v
             .as_object()
-            .ok_or_else(|| self.missing(key, "an object of counts"))?;
+            .ok_or_else(|| self.missing(key, "not an object of counts"))?;
         map.iter()
             .map(|(k, n)| {
                 n.as_u64()
                     .map(|n| (k.as_str(), n))
-                    .ok_or_else(|| self.missing(key, "an object of counts"))
+                    .ok_or_else(|| self.missing(key, "not an object of counts"))
             })
             .collect()
     }
@@ -149,7 +149,9 @@ impl<'a> At<'a> {
         let Some(v) = self.opt(key) else {
             return Ok(None);
         };
-        let text = v.as_str().ok_or_else(|| self.missing(key, "a string"))?;
+        let text = v
+            .as_str()
+            .ok_or_else(|| self.missing(key, "not a string"))?;
         crate::verdict::compare::decode_histogram(text)
             .map(Some)
             .map_err(|reason| ReadError::Bad {

@@ -132,3 +132,43 @@ fn second_stats((p50, p99, max): (u64, u64, u64)) -> LatencyStats {
         mean: p50 as f64,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Class;
+
+    fn second(n: u64, created: u64) -> Interval {
+        let mut counts = Counts::default();
+        for _ in 0..created {
+            counts.add(Class::Status(201));
+        }
+        Interval {
+            second: n,
+            started: created,
+            counts,
+            latency_us: (created > 0).then_some((n * 1_000, n * 2_000, n * 3_000)),
+        }
+    }
+
+    /// Every span of `length` consecutive seconds, as the run builds its
+    /// windows; a series shorter than one window is one window.
+    #[test]
+    fn windows_of_the_saved_series_are_every_span_of_their_length() {
+        let series: Vec<Interval> = (0..5).map(|n| second(n, n + 1)).collect();
+        let two = windows(&series, 2);
+        let spans: Vec<(u64, u64, u64)> = two
+            .windows
+            .iter()
+            .map(|w| (w.start, w.seconds, w.counts.created()))
+            .collect();
+        assert_eq!(spans, [(0, 2, 3), (1, 2, 5), (2, 2, 7), (3, 2, 9)]);
+        assert!(two.windows.iter().all(|w| w.latency.is_none()));
+        let long = windows(&series, 10);
+        assert_eq!(long.windows.len(), 1);
+        assert_eq!(long.windows[0].counts.created(), 15);
+        let one = windows(&series, 1);
+        assert_eq!(one.windows[4].latency.map(|l| l.p99), Some(8_000));
+        assert!(windows(&[], 3).windows.is_empty());
+    }
+}

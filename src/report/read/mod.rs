@@ -51,7 +51,7 @@ pub enum ReadError {
     Foreign,
     #[error("its schema is {0:?}, and this mcload reads {SCHEMA} reports")]
     Schema(String),
-    #[error("not a complete mcload report: {key} is missing or not {what}")]
+    #[error("not a complete mcload report: {key} is {what}")]
     Missing { key: String, what: &'static str },
     #[error("{key} cannot be read: {reason}")]
     Bad { key: String, reason: String },
@@ -170,7 +170,7 @@ fn root_histogram(root: &At<'_>, name: &str) -> Result<Latency, ReadError> {
         .histogram(name)?
         .ok_or_else(|| ReadError::Missing {
             key: histograms.name(name),
-            what: "present",
+            what: "missing",
         })
 }
 

@@ -1,1 +1,90 @@
 use super::*;
+use crate::engine::Class;
+
+fn root(json: &str) -> Value {
+    serde_json::from_str(json).unwrap()
+}
+
+/// The window is kept to the millisecond and the throughput to a tenth:
+/// the length read back gives both as written, where the millisecond
+/// alone would give another throughput.
+#[test]
+fn the_measured_window_is_narrowed_by_the_throughput_so_both_read_back() {
+    let v = root(r#"{"duration_s": 0.216, "throughput_rps": 1388.5}"#);
+    let d = measured_length(&At::root(&v), 300).unwrap().as_secs_f64();
+    assert_eq!((d * 1000.0).round() / 1000.0, 0.216);
+    assert_eq!((300.0 / d * 10.0).round() / 10.0, 1388.5);
+    // 300 answers over exactly 216 ms would read as 1388.9/s.
+    assert_eq!((300.0 / 0.216 * 10.0_f64).round() / 10.0, 1388.9);
+    // Nothing answered, or a window of no length: the millisecond alone.
+    let v = root(r#"{"duration_s": 0.5, "throughput_rps": 0.0}"#);
+    assert_eq!(
+        measured_length(&At::root(&v), 0).unwrap(),
+        Duration::from_millis(500)
+    );
+    let v = root(r#"{"duration_s": 0.0, "throughput_rps": 0.0}"#);
+    assert_eq!(measured_length(&At::root(&v), 0).unwrap(), Duration::ZERO);
+}
+
+/// A second keeps its errors as one count; those never sent follow from
+/// `rate_rps`, which counts every outcome sent.
+#[test]
+fn a_seconds_errors_never_sent_follow_from_what_was_sent() {
+    let mut counts = Counts::default();
+    for class in [
+        Class::Status(201),
+        Class::Status(404),
+        Class::Connect,
+        Class::TimeoutNeverSent,
+        Class::TimeoutNeverSent,
+        Class::Dropped,
+        Class::Cancelled,
+    ] {
+        counts.add(class);
+    }
+    let run = RunReport {
+        intervals: vec![Interval {
+            second: 3,
+            started: 5,
+            counts,
+            latency_us: Some((1_000, 2_000, 2_500)),
+        }],
+        ..RunReport::example()
+    };
+    let json = crate::report::to_json(&run);
+    let i = interval(&At::root(&json["intervals"][0])).unwrap();
+    assert_eq!(i.counts.timeouts_never_sent(), 2);
+    assert_eq!(
+        (i.counts.errors(), i.counts.sent(), i.counts.total()),
+        (counts.errors(), counts.sent(), counts.total())
+    );
+    assert_eq!(i.latency_us, Some((1_000, 2_000, 2_500)));
+}
+
+#[test]
+fn a_report_lacking_a_key_every_report_has_is_refused_naming_it() {
+    let run = RunReport::example();
+    let mut json = crate::report::to_json(&run);
+    json["model"].as_object_mut().unwrap().remove("threads");
+    let e = read(&json.to_string()).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "not a complete mcload report: /model/threads is missing or not present"
+    );
+    json["model"]["threads"] = "two".into();
+    let e = read(&json.to_string()).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "not a complete mcload report: /model/threads is not a count"
+    );
+    let e = read(r#"{"schema": "mcload.report/v2"}"#).unwrap_err();
+    assert!(e.to_string().contains("mcload.report/v2"), "{e}");
+    json["model"]["threads"] = 1.into();
+    json["histograms"]["all"] = "not base64!".into();
+    let e = read(&json.to_string()).unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("/histograms/all cannot be read: its histogram cannot be decoded"),
+        "{e}"
+    );
+}
