@@ -184,6 +184,11 @@ mod tests {
             assert_eq!(Class::of_connect_error(&target), Class::Connect, "{target}");
         }
         assert!(Class::Local.is_connect_failure() && Class::Tls.is_connect_failure());
+        // The reason kept for a TLS failure is the plain-words one.
+        let reason = ConnectFailure(&tls).to_string();
+        assert!(reason.contains("--ca-cert"), "{reason}");
+        let refused = io::Error::from(io::ErrorKind::ConnectionRefused);
+        assert_eq!(ConnectFailure(&refused).to_string(), refused.to_string());
         assert!(!Class::Timeout.is_connect_failure() && !Class::Cancelled.is_connect_failure());
     }
 }
