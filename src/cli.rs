@@ -143,16 +143,34 @@ Exit codes: 0 the verdict passes · 1 it fails · 2 the file cannot be read as a
 mcload report, or a threshold is wrong or cannot be judged from it · 4 an output
 file could not be written (the summary still printed)")]
     Report(ReportFlags),
-    /// Print the JSON Schema of mcload's JSON report.
+    /// Print the JSON Schema of the JSON report or of scenario files.
     #[command(after_help = "Examples:
   mcload schema report > report.schema.json
   mcload schema report | jq '.properties | keys'
+  mcload schema scenario > schema/scenario.schema.json
 
 The schema (JSON Schema draft 2020-12) describes the report `mcload run --json`
 writes (`mcload.report/v1`): every key, which are always there, which may be
 null. Later versions add keys and never rename these; the schema allows keys it
-does not know, so an older copy still accepts a newer report.")]
+does not know, so an older copy still accepts a newer report.
+
+`mcload schema scenario` prints the schema of scenario files (TOML read as
+JSON): every key with its description and default; unknown keys are refused.
+Editors with TOML support (Taplo, Even Better TOML) use it to complete and
+check keys: see the README.")]
     Schema(SchemaFlags),
+    /// Print a shell completion script for mcload.
+    #[command(after_help = "Examples:
+  mcload completions bash > ~/.local/share/bash-completion/completions/mcload
+  mcload completions zsh > ~/.zfunc/_mcload        (with ~/.zfunc in $fpath)
+  mcload completions fish > ~/.config/fish/completions/mcload.fish
+  mcload completions powershell >> $PROFILE")]
+    Completions(CompletionsFlags),
+    /// Print mcload's man page (roff), every subcommand included.
+    #[command(after_help = "Examples:
+  mcload man > ~/.local/share/man/man1/mcload.1
+  mcload man | man -l -")]
+    Man,
 }
 
 #[derive(Debug, Args)]
@@ -448,6 +466,15 @@ struct SchemaFlags {
 enum SchemaDocument {
     /// The JSON report of `mcload run --json` (`mcload.report/v1`).
     Report,
+    /// Scenario files (TOML), for editors that check TOML against a schema.
+    Scenario,
+}
+
+#[derive(Debug, Args)]
+struct CompletionsFlags {
+    /// The shell to complete in.
+    #[arg(value_enum, value_name = "SHELL")]
+    shell: clap_complete::Shell,
 }
 
 fn parse_tolerance(text: &str) -> Result<f64, String> {
@@ -583,7 +610,17 @@ pub fn main_with(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) ->
         Command::Schema(f) => commands::schema::schema(
             match f.document {
                 SchemaDocument::Report => commands::schema::Document::Report,
+                SchemaDocument::Scenario => commands::schema::Document::Scenario,
             },
+            &mut std::io::stdout().lock(),
+        ),
+        Command::Completions(f) => commands::completions::completions(
+            f.shell,
+            <Cli as clap::CommandFactory>::command(),
+            &mut std::io::stdout().lock(),
+        ),
+        Command::Man => commands::completions::man(
+            <Cli as clap::CommandFactory>::command(),
             &mut std::io::stdout().lock(),
         ),
     };

@@ -21,6 +21,16 @@ fn an_answer_that_is_not_http_is_a_protocol_error() {
     assert_accounted(&run);
     assert_eq!(run.count("/errors/protocol"), 40);
     assert_eq!(server.requests.load(SeqCst), 40);
+    // The count comes with what was wrong, in the report and the summary.
+    let reason = run.json["error_reasons"]["protocol"].as_str().unwrap();
+    assert_eq!(reason, "malformed response head");
+    assert!(
+        run.stdout()
+            .contains("first protocol: malformed response head"),
+        "{}",
+        run.stdout()
+    );
+    assert!(run.json["error_reasons"]["io"].is_null());
 }
 
 #[test]
@@ -31,6 +41,10 @@ fn a_server_that_hangs_up_gives_io_errors() {
     assert_accounted(&run);
     assert_eq!(run.count("/errors/io"), 40);
     assert_eq!(server.requests.load(SeqCst), 40);
+    assert_eq!(
+        run.json["error_reasons"]["io"],
+        "the target closed the connection before the answer was complete"
+    );
 }
 
 #[test]

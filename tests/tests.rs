@@ -16,6 +16,8 @@ mod checks;
 mod ci_output;
 /// `mcload compare`: saved runs judged against each other.
 mod compare;
+/// `mcload completions SHELL` and `mcload man`.
+mod completions;
 /// Exit codes and messages for bad input and unreachable targets.
 mod errors;
 /// Honest figures: the measured window, the warm-up's own, no made-up latency.
@@ -47,6 +49,9 @@ mod run_embedded;
 mod run_external;
 /// `mcload sample` and `mcload validate`.
 mod sample_validate;
+/// The scenario files' JSON Schema: the checked-in copy, the shipped
+/// scenarios valid against it, editors wired to it.
+mod scenario_schema;
 /// The report's JSON Schema: the checked-in copy, and what it accepts.
 mod schema;
 /// `mcload serve`: the reference endpoint's answers, faults and counts.

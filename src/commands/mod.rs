@@ -3,6 +3,7 @@
 //! codes; nothing here parses flags or exits.
 
 pub mod compare;
+pub mod completions;
 pub mod report;
 pub mod run;
 pub mod sample;

@@ -1,4 +1,5 @@
-//! `mcload schema report`: prints the JSON Schema of the report.
+//! `mcload schema report|scenario`: prints the JSON Schema of the report
+//! or of scenario files.
 
 use std::io::{self, Write};
 
@@ -9,6 +10,8 @@ use super::{CommandResult, Exit, Failure};
 pub enum Document {
     /// The JSON report of `mcload run --json` (`mcload.report/v1`).
     Report,
+    /// Scenario files (TOML, checked as the JSON they read as).
+    Scenario,
 }
 
 /// Prints `document`'s JSON Schema to `out`, pretty, ending in a newline.
@@ -16,6 +19,7 @@ pub enum Document {
 pub fn schema(document: Document, out: &mut impl Write) -> CommandResult {
     let schema = match document {
         Document::Report => crate::report::report_schema(),
+        Document::Scenario => crate::scenario::scenario_schema(),
     };
     let mut text = serde_json::to_string_pretty(&schema).expect("a JSON value always serializes");
     text.push('\n');

@@ -224,6 +224,11 @@ impl<T: Transport, R: Record> ThreadCtx<T, R> {
         self.recorder.borrow_mut().record(outcome);
     }
 
+    /// Tells the recorder why a request is about to fail in `class`.
+    fn failed(&self, class: Class, reason: &dyn std::fmt::Display) {
+        self.recorder.borrow_mut().failed(class, reason);
+    }
+
     /// The request `lane` is about to send: on the wire until
     /// [`ThreadCtx::record_lane`].
     #[inline]
@@ -317,8 +322,18 @@ impl<T: Transport, R: Record> ThreadCtx<T, R> {
                     *conn = Some(Connection::new(stream));
                     sent = Instant::now();
                 }
-                Some(Err(e)) => return (Class::of_connect_error(&e), sent, false),
-                None => return (Class::Connect, sent, false),
+                Some(Err(e)) => {
+                    let class = Class::of_connect_error(&e);
+                    self.failed(class, &outcome::ConnectFailure(&e));
+                    return (class, sent, false);
+                }
+                None => {
+                    self.failed(
+                        Class::Connect,
+                        &"no connection within the request's timeout",
+                    );
+                    return (Class::Connect, sent, false);
+                }
             }
         }
         let connection = conn.as_mut().expect("connected above");
@@ -337,12 +352,21 @@ impl<T: Transport, R: Record> ThreadCtx<T, R> {
             }
             Some(Err(error)) => {
                 *conn = None;
-                match error {
+                let class = match &error {
                     // Out of buffers or memory while sending: mcload's side.
-                    ExchangeError::Io(e) if is_local(&e) => Class::Local,
+                    ExchangeError::Io(e) if is_local(e) => Class::Local,
                     ExchangeError::Io(_) | ExchangeError::Closed => Class::Io,
                     ExchangeError::Protocol(_) => Class::Protocol,
+                };
+                match &error {
+                    ExchangeError::Io(e) => self.failed(class, e),
+                    ExchangeError::Closed => self.failed(
+                        class,
+                        &"the target closed the connection before the answer was complete",
+                    ),
+                    ExchangeError::Protocol(what) => self.failed(class, what),
                 }
+                class
             }
             None => {
                 *conn = None;

@@ -1,6 +1,7 @@
 //! What happened to one request, and the seam through which the engine
 //! hands it to whoever measures.
 
+use std::fmt;
 use std::time::Instant;
 
 use crate::spec::BodyKind;
@@ -106,6 +107,11 @@ pub trait Record {
     /// Called about once a second by the thread that owns the recorder,
     /// so time-based measurement can move on when no outcome arrives.
     fn tick(&mut self, _now: Instant) {}
+
+    /// A request is about to be recorded in the failure `class` for this
+    /// reason (a refused connect, a certificate, a reset, what was not
+    /// HTTP). Only called for failures, so it is off the answers' path.
+    fn failed(&mut self, _class: Class, _reason: &dyn fmt::Display) {}
 }
 
 /// Two recorders fed the same outcomes, first `A` then `B`: one per
@@ -126,6 +132,24 @@ impl<A: Record, B: Record> Record for (A, B) {
     fn tick(&mut self, now: Instant) {
         self.0.tick(now);
         self.1.tick(now);
+    }
+
+    fn failed(&mut self, class: Class, reason: &dyn fmt::Display) {
+        self.0.failed(class, reason);
+        self.1.failed(class, reason);
+    }
+}
+
+/// Why a connect failed, as a person reads it: a TLS failure in plain
+/// words with what to do, any other error as the system says it.
+pub(super) struct ConnectFailure<'a>(pub &'a std::io::Error);
+
+impl fmt::Display for ConnectFailure<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match super::tls_failure_text(self.0) {
+            Some(text) => f.write_str(&text),
+            None => write!(f, "{}", self.0),
+        }
     }
 }
 
@@ -160,6 +184,11 @@ mod tests {
             assert_eq!(Class::of_connect_error(&target), Class::Connect, "{target}");
         }
         assert!(Class::Local.is_connect_failure() && Class::Tls.is_connect_failure());
+        // The reason kept for a TLS failure is the plain-words one.
+        let reason = ConnectFailure(&tls).to_string();
+        assert!(reason.contains("--ca-cert"), "{reason}");
+        let refused = io::Error::from(io::ErrorKind::ConnectionRefused);
+        assert_eq!(ConnectFailure(&refused).to_string(), refused.to_string());
         assert!(!Class::Timeout.is_connect_failure() && !Class::Cancelled.is_connect_failure());
     }
 }

@@ -7,7 +7,7 @@ use super::values::{
     Chance, CompiledPattern, Number, Snippet, ValueGen, Weighted, encode_literal, escape_contents,
     int_in, uniform_float,
 };
-use crate::scenario::{BodySettings, Literal, ValueSetting};
+use crate::scenario::{BodySettings, DEFAULT_QOE_PRESENT, Literal, ValueSetting};
 use crate::spec::{self, Audience};
 
 /// Everything a body needs, compiled once per run; workers hold it behind an `Arc`.
@@ -233,9 +233,6 @@ fn default_qoe(key: &str) -> (f64, ValueGen) {
         other => unreachable!("the QoE key {other} has no default"),
     }
 }
-
-/// Default share of bodies that carry `qoeData`.
-const DEFAULT_QOE_PRESENT: f64 = 0.5;
 
 impl Recipe {
     pub fn compile(body: &BodySettings) -> Recipe {

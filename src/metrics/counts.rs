@@ -37,7 +37,7 @@ pub enum Kind {
     Cancelled,
 }
 
-const KINDS: usize = 13;
+pub(super) const KINDS: usize = 13;
 
 impl Kind {
     pub const ALL: [Kind; KINDS] = [

@@ -4,11 +4,13 @@
 //! writes them anywhere.
 
 mod counts;
+mod samples;
 mod series;
 pub mod windows;
 
 pub use crate::spec::Bucket;
 pub use counts::{Counts, Kind, LiveCounts, live_total};
+pub use samples::ErrorSamples;
 pub use series::{
     Interval, IntervalSink, IntervalWriter, LatestSecond, SecondWatch, SeriesCollector, SeriesSink,
     SoFar, Summary,
@@ -192,6 +194,7 @@ pub struct Recorder {
     warmup: Option<Tally>,
     live: Arc<LiveCounts>,
     series: Option<SeriesSink>,
+    errors: ErrorSamples,
 }
 
 /// What a recorder measured.
@@ -200,6 +203,8 @@ pub struct Recorded {
     pub tally: Tally,
     /// `None` when there was no warm-up outcome.
     pub warmup: Option<Tally>,
+    /// The first reason of each kind of failure, warm-up included.
+    pub errors: ErrorSamples,
 }
 
 impl Recorder {
@@ -209,6 +214,7 @@ impl Recorder {
             warmup: None,
             live,
             series: None,
+            errors: ErrorSamples::default(),
         }
     }
 
@@ -226,6 +232,7 @@ impl Recorder {
         Recorded {
             tally: self.tally,
             warmup: self.warmup,
+            errors: self.errors,
         }
     }
 }
@@ -258,6 +265,11 @@ impl Record for Recorder {
         if let Some(series) = &mut self.series {
             series.rotate_to(now);
         }
+    }
+
+    #[inline]
+    fn failed(&mut self, class: Class, reason: &dyn std::fmt::Display) {
+        self.errors.add(class, reason);
     }
 }
 

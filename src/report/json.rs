@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::{LatencyMs, RunReport, ServerCheck, schema};
 use crate::checks::{Check, CheckTally};
-use crate::metrics::{Bucket, Counts, Interval, Latency, Tally};
+use crate::metrics::{Bucket, Counts, ErrorSamples, Interval, Kind, Latency, Tally};
 use crate::scenario::{Model, Rate};
 use crate::spec::{Mutation, RuleSet};
 use crate::verdict::{Aborted, Cause, Evaluated};
@@ -54,6 +54,10 @@ pub(super) struct Report<'a> {
     requests: Requests,
     status: Status<BTreeMap<String, u64>>,
     errors: Errors,
+    /// The first reason seen for each error class (warm-up included),
+    /// `null` for a class that had none: a refused connect, a certificate
+    /// in plain words, a reset, what was not HTTP.
+    error_reasons: ErrorReasons,
     /// Of `errors.timeout`: requests that waited their whole timeout for a
     /// connection and were never sent (open model).
     timeouts_never_sent: u64,
@@ -391,6 +395,26 @@ struct Errors {
     protocol: u64,
 }
 
+#[derive(Serialize, JsonSchema)]
+struct ErrorReasons {
+    connect: Option<String>,
+    tls: Option<String>,
+    local: Option<String>,
+    io: Option<String>,
+    protocol: Option<String>,
+}
+
+fn error_reasons(samples: &ErrorSamples) -> ErrorReasons {
+    let reason = |kind| samples.get(kind).map(str::to_owned);
+    ErrorReasons {
+        connect: reason(Kind::Connect),
+        tls: reason(Kind::Tls),
+        local: reason(Kind::Local),
+        io: reason(Kind::Io),
+        protocol: reason(Kind::Protocol),
+    }
+}
+
 /// Latency in milliseconds, rounded to the microsecond; every figure
 /// `null` when nothing was answered.
 #[derive(Serialize, JsonSchema)]
@@ -597,6 +621,7 @@ pub fn to_json(run: &RunReport) -> serde_json::Value {
         },
         status: status(&run.tally),
         errors: errors(counts),
+        error_reasons: error_reasons(&run.error_reasons),
         timeouts_never_sent: counts.timeouts_never_sent(),
         dropped: counts.dropped(),
         cancelled: counts.cancelled(),

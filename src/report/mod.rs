@@ -30,7 +30,7 @@ pub use text::{
 };
 
 use crate::checks::CheckTally;
-use crate::metrics::{Counts, Interval, Latency, Tally};
+use crate::metrics::{Counts, ErrorSamples, Interval, Latency, Tally};
 use crate::scenario::{Model, StopRule};
 use crate::spec::RuleSet;
 use crate::verdict::{Aborted, Cause, Evaluated};
@@ -88,6 +88,8 @@ pub struct RunReport {
     pub warmup: Option<(Duration, Tally)>,
     /// One entry per second of the measured part.
     pub intervals: Vec<Interval>,
+    /// The first reason of each kind of failure, warm-up included.
+    pub error_reasons: ErrorSamples,
     /// Bodies by kind and the response checks.
     pub checks: CheckTally,
     pub server: Option<ServerCounts>,
@@ -309,6 +311,7 @@ impl RunReport {
             tally: Tally::default(),
             warmup: None,
             intervals: Vec::new(),
+            error_reasons: ErrorSamples::default(),
             checks: CheckTally::default(),
             server: None,
             interrupted: false,

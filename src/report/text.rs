@@ -5,10 +5,27 @@ use std::time::Duration;
 
 use super::{LatencyMs, RunReport, ServerCheck};
 use crate::checks::Check;
-use crate::metrics::{Bucket, Counts};
+use crate::metrics::{Bucket, Counts, Kind};
 use crate::scenario::{Model, Rate, StopRule};
 use crate::spec::{MUTATIONS, RuleSet};
 use crate::verdict::{Cause, Source, measured_text};
+
+/// Under the errors row, the first reason seen for each error class, so a
+/// count comes with its cause ("first tls: the certificate is self-signed …").
+fn write_error_reasons(run: &RunReport, out: &mut dyn Write) -> io::Result<()> {
+    for (kind, reason) in run.error_reasons.iter() {
+        let class = match kind {
+            Kind::Connect => "connect",
+            Kind::Tls => "tls",
+            Kind::Local => "local",
+            Kind::Io => "io",
+            Kind::Protocol => "protocol",
+            _ => continue,
+        };
+        writeln!(out, "             first {class}: {reason}")?;
+    }
+    Ok(())
+}
 
 /// `1234567` as `1,234,567`.
 pub fn grouped(n: u64) -> String {
@@ -300,6 +317,9 @@ pub fn write_summary(run: &RunReport, out: &mut dyn Write) -> io::Result<()> {
             share(n, total)
         );
         writeln!(out, "{}", line.trim_end())?;
+        if name == "errors" {
+            write_error_reasons(run, out)?;
+        }
     }
     if let (Some((_, t)), Some(ran)) = (&run.warmup, run.warmup_ran()) {
         let wc = &t.counts;

@@ -14,7 +14,9 @@ use std::time::Duration;
 use crate::checks::{self, Check, IdChecker};
 use crate::engine::{self, Control, Endpoint, RunStart, TargetError};
 use crate::generate::BodyGenerator;
-use crate::metrics::{self, Counts, Kind, LatestSecond, LiveCounts, Recorder, SeriesCollector};
+use crate::metrics::{
+    self, Counts, ErrorSamples, Kind, LatestSecond, LiveCounts, Recorder, SeriesCollector,
+};
 use crate::reference::{Embedded, Faults, StatsSnapshot};
 use crate::report::{Generator, HlogFile, RunHeader, RunReport, ServerCheck, ServerCounts};
 use crate::scenario::{DEFAULT_GRACE, Model, Scenario, Scheme, TargetUrl};
@@ -381,10 +383,12 @@ pub fn execute(scenario: &Scenario, options: RunOptions) -> Result<RunResult, Ru
     };
 
     let (mut tallies, mut warmups, mut check_parts) = (Vec::new(), Vec::new(), Vec::new());
+    let mut error_reasons = ErrorSamples::default();
     for (measure, check) in finished.recorders {
         let recorded = measure.finish();
         tallies.push(recorded.tally);
         warmups.extend(recorded.warmup);
+        error_reasons.merge(recorded.errors);
         check_parts.push(check.finish());
     }
     let summary = collector.finish();
@@ -408,6 +412,7 @@ pub fn execute(scenario: &Scenario, options: RunOptions) -> Result<RunResult, Ru
         tally: metrics::merge(tallies),
         warmup: warmup.map(|w| (w, metrics::merge(warmups))),
         intervals: summary.intervals,
+        error_reasons,
         checks,
         server: embedded
             .as_ref()

@@ -32,6 +32,7 @@ pub mod headers;
 pub mod merge;
 mod pattern;
 pub mod raw;
+mod schema;
 mod target;
 pub mod validate;
 
@@ -44,9 +45,11 @@ pub use file::reader::{MAX_DURATION, parse_duration};
 pub use flags::{FlagSettings, Ramp, parse_header, parse_number, parse_stages};
 pub use pattern::{MAX_PLACEHOLDER_LEN, Part as PatternPart, Pattern};
 pub use raw::RawSettings;
+pub use schema::scenario_schema;
 pub use target::{Scheme, TargetUrl, UrlError, check_endpoint_path};
 pub use validate::{
-    MAX_CONCURRENCY, MAX_GENERATED_METADATA, MAX_IN_FLIGHT, MAX_RATE, MAX_THREADS, check_rate,
+    DEFAULT_GENERATED_METADATA, MAX_CONCURRENCY, MAX_GENERATED_METADATA, MAX_IN_FLIGHT, MAX_RATE,
+    MAX_THREADS, check_rate,
 };
 
 use crate::spec;
@@ -67,6 +70,8 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// After the first Ctrl-C, how long requests on the wire may still take
 /// before they are cancelled.
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(5);
+/// Share of bodies that carry `qoeData` when the file does not say.
+pub const DEFAULT_QOE_PRESENT: f64 = 0.5;
 
 /// A complete, validated description of a run.
 #[derive(Clone, Debug, PartialEq)]

@@ -31,6 +31,9 @@ pub const MAX_IN_FLIGHT: i64 = 10_000_000;
 pub const MAX_THREADS: i64 = 1024;
 /// The most keys the built-in custom-metadata pool holds.
 pub const MAX_GENERATED_METADATA: i64 = 16;
+/// How many keys of the built-in custom-metadata pool a body carries when
+/// the file does not say, `[min, max]`.
+pub const DEFAULT_GENERATED_METADATA: (u32, u32) = (0, 3);
 
 /// Headers mcload writes itself, because they frame the request.
 const FRAMING_HEADERS: &[&str] = &[
@@ -533,7 +536,7 @@ fn check_header_value(value: &str) -> Result<(), String> {
 
 fn body(c: &mut Check, raw: &RawSettings) -> BodySettings {
     let b = &raw.body;
-    let mut generated = (0, 3);
+    let mut generated = DEFAULT_GENERATED_METADATA;
     if let Some(f) = &b.generated_metadata {
         let (lo, hi) = f.value;
         if lo < 0 || hi > MAX_GENERATED_METADATA || lo > hi {

@@ -33,7 +33,8 @@ use serde_json::Value;
 use self::json::At;
 use super::{Generator, RunReport, ServerCounts};
 use crate::checks::{Check, CheckTally, Sample};
-use crate::metrics::{Bucket, Counts, Interval, Kind, Latency, Tally, new_latency};
+use crate::engine::Class;
+use crate::metrics::{Bucket, Counts, ErrorSamples, Interval, Kind, Latency, Tally, new_latency};
 use crate::scenario::{Model, OpenModel, Rate, Stage, StopRule};
 use crate::spec::{ENDPOINT_PATH, MUTATIONS, Mutation, RuleSet};
 use crate::threshold::{self, Source};
@@ -127,6 +128,7 @@ pub fn read(text: &str) -> Result<RunReport, ReadError> {
             .iter()
             .map(interval)
             .collect::<Result<_, _>>()?,
+        error_reasons: error_reasons(&root)?,
         checks: checks(&root)?,
         server: root.at_opt("server").map(|s| server(&s)).transpose()?,
         interrupted: root.bool_or_false("interrupted")?,
@@ -372,6 +374,26 @@ fn interval(i: &At<'_>) -> Result<Interval, ReadError> {
         ]),
         latency_us,
     })
+}
+
+/// The first reason of each kind of error; none in an older report.
+fn error_reasons(root: &At<'_>) -> Result<ErrorSamples, ReadError> {
+    let mut samples = ErrorSamples::default();
+    let Some(reasons) = root.at_opt("error_reasons") else {
+        return Ok(samples);
+    };
+    for (key, class) in [
+        ("connect", Class::Connect),
+        ("tls", Class::Tls),
+        ("local", Class::Local),
+        ("io", Class::Io),
+        ("protocol", Class::Protocol),
+    ] {
+        if reasons.opt(key).is_some() {
+            samples.add(class, &reasons.str(key)?);
+        }
+    }
+    Ok(samples)
 }
 
 fn checks(root: &At<'_>) -> Result<CheckTally, ReadError> {

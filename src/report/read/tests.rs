@@ -1,5 +1,4 @@
 use super::*;
-use crate::engine::Class;
 
 fn root(json: &str) -> Value {
     serde_json::from_str(json).unwrap()

@@ -30,6 +30,21 @@ pub(crate) fn read(
     base_dir: Option<&Path>,
 ) -> (RawSettings, Vec<ScenarioError>) {
     let mut r = Reader::new(file, source);
+    let raw = read_with(&mut r, source, base_dir);
+    (raw, r.errors)
+}
+
+/// Every table `source` holds, by its dotted path, with the keys the
+/// reader asked of it (which are the keys it accepts there), and the
+/// problems found.
+#[cfg(test)]
+pub(crate) fn keys_asked(source: &str) -> (Vec<(String, Vec<&'static str>)>, Vec<ScenarioError>) {
+    let mut r = Reader::new("keys.toml", source);
+    read_with(&mut r, source, None);
+    (r.asked, r.errors)
+}
+
+fn read_with(r: &mut Reader<'_>, source: &str, base_dir: Option<&Path>) -> RawSettings {
     let doc = match DeTable::parse(source) {
         Ok(doc) => doc,
         Err(e) => {
@@ -39,7 +54,7 @@ pub(crate) fn read(
                 format!("not valid TOML: {}", e.message().trim_end()),
                 None,
             );
-            return (RawSettings::default(), r.errors);
+            return RawSettings::default();
         }
     };
     let mut top = Table::new("", doc.get_ref());
@@ -50,24 +65,18 @@ pub(crate) fn read(
     if let Some(v) = top.get("description") {
         raw.description = r.field(v, "description", Reader::string);
     }
-    section(&mut r, &mut top, "target", |r, t| {
+    section(r, &mut top, "target", |r, t| {
         target::read(r, t, base_dir, &mut raw.target)
     });
-    section(&mut r, &mut top, "load", |r, t| {
-        load::read(r, t, &mut raw.load)
-    });
-    section(&mut r, &mut top, "http", |r, t| {
-        http::read(r, t, &mut raw.http)
-    });
-    section(&mut r, &mut top, "body", |r, t| {
-        body::read(r, t, &mut raw.body)
-    });
+    section(r, &mut top, "load", |r, t| load::read(r, t, &mut raw.load));
+    section(r, &mut top, "http", |r, t| http::read(r, t, &mut raw.http));
+    section(r, &mut top, "body", |r, t| body::read(r, t, &mut raw.body));
     if let Some(v) = top.get("thresholds") {
-        thresholds::read(&mut r, v, &mut raw.thresholds);
+        thresholds::read(r, v, &mut raw.thresholds);
     }
-    top.finish(&mut r);
+    top.finish(r);
     raw.unreadable = std::mem::take(&mut r.unreadable);
-    (raw, r.errors)
+    raw
 }
 
 /// Reads an optional sub-table, calls `read` on it and reports its unknown keys.

@@ -22,6 +22,10 @@ pub(crate) struct Reader<'s> {
     pub errors: Vec<ScenarioError>,
     /// Keys given but not read, see [`crate::scenario::RawSettings::unreadable`].
     pub unreadable: BTreeSet<String>,
+    /// Each table read and the keys asked of it, for the test that keeps
+    /// the scenario schema equal to what the reader accepts.
+    #[cfg(test)]
+    pub asked: Vec<(String, Vec<&'static str>)>,
 }
 
 impl<'s> Reader<'s> {
@@ -31,6 +35,8 @@ impl<'s> Reader<'s> {
             locator: Locator::new(source),
             errors: Vec::new(),
             unreadable: BTreeSet::new(),
+            #[cfg(test)]
+            asked: Vec::new(),
         }
     }
 
@@ -301,5 +307,7 @@ impl<'a, 'i> Table<'a, 'i> {
                 Some(hint),
             );
         }
+        #[cfg(test)]
+        reader.asked.push((self.path, self.known));
     }
 }
