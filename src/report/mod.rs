@@ -8,6 +8,7 @@ pub mod compare;
 mod csv;
 mod hlog;
 mod json;
+mod judge;
 mod junit;
 mod live;
 mod output;

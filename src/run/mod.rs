@@ -11,14 +11,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-use crate::checks::{self, Check, IdChecker};
+use crate::checks::{self, IdChecker};
 use crate::engine::{self, Control, Endpoint, RunStart, TargetError};
 use crate::generate::BodyGenerator;
 use crate::metrics::{
     self, Counts, ErrorSamples, Kind, LatestSecond, LiveCounts, Recorder, SeriesCollector,
 };
 use crate::reference::{Embedded, Faults, StatsSnapshot};
-use crate::report::{Generator, HlogFile, RunHeader, RunReport, ServerCheck, ServerCounts};
+use crate::report::{Generator, HlogFile, RunHeader, RunReport, ServerCounts};
 use crate::scenario::{DEFAULT_GRACE, Model, Scenario, Scheme, TargetUrl};
 use crate::schedule::{ClosedSchedule, OpenSchedule, Schedule};
 pub use crate::verdict::Cause;
@@ -438,7 +438,7 @@ pub fn execute(scenario: &Scenario, options: RunOptions) -> Result<RunResult, Ru
             end_s: measured_to.as_secs_f64(),
         },
     );
-    report.causes = judge(&report, summary.sink_error);
+    report.causes = report.judge(summary.sink_error);
     Ok(RunResult { report })
 }
 
@@ -456,51 +456,6 @@ impl RunResult {
         let at = usize::from(matches!(causes.first(), Some(Cause::HlogFailed(_))));
         causes.insert(at, Cause::Interrupted);
     }
-}
-
-/// The verdict's causes, in the order the command judges them.
-pub(crate) fn judge(report: &RunReport, hlog_error: Option<String>) -> Vec<Cause> {
-    let mut causes = Vec::new();
-    if let Some(e) = hlog_error {
-        causes.push(Cause::HlogFailed(e));
-    }
-    if report.interrupted {
-        causes.push(Cause::Interrupted);
-    }
-    if !report.accounted() {
-        causes.push(Cause::NotAccounted);
-    }
-    if let Some(failure) = &report.generator.failure {
-        causes.push(Cause::EngineFailed(failure.clone()));
-    }
-    let local = report.local_errors();
-    if local > 0 {
-        causes.push(Cause::LocalErrors { count: local });
-    }
-    if report.server_check() == Some(ServerCheck::Different) {
-        causes.push(Cause::ServerCountsDiffer);
-    }
-    // Every check but `unexpected_status`, which the thresholds judge
-    // (through `unexpected`), fails the run when it is not zero.
-    for check in Check::ALL {
-        let count = report.checks.count(check);
-        if check != Check::UnexpectedStatus && count > 0 {
-            causes.push(Cause::CheckFailed { check, count });
-        }
-    }
-    // A threshold that stopped the run is its cause, said once.
-    if let Some(aborted) = &report.aborted {
-        causes.push(Cause::aborted(aborted));
-    }
-    let stopper = report.aborted.as_ref().map(|a| &a.threshold);
-    causes.extend(
-        report
-            .thresholds
-            .iter()
-            .filter(|e| !e.pass && Some(&e.threshold) != stopper)
-            .map(Cause::threshold),
-    );
-    causes
 }
 
 #[cfg(test)]
@@ -548,7 +503,7 @@ mod tests {
     fn local_errors_make_the_run_invalid_and_fail_it_blaming_this_machine() {
         let run = report(&[Class::Status(201), Class::Local, Class::Local], None);
         assert!(run.accounted());
-        let causes = judge(&run, None);
+        let causes = run.judge(None);
         assert_eq!(causes, [Cause::LocalErrors { count: 2 }]);
         let message = causes[0].message();
         assert!(
@@ -574,7 +529,7 @@ mod tests {
             &[Class::Status(201)],
             Some("cannot start generator thread 2 of 2"),
         );
-        let causes = judge(&run, None);
+        let causes = run.judge(None);
         assert_eq!(
             causes,
             [Cause::EngineFailed(

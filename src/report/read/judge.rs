@@ -58,7 +58,7 @@ pub fn rejudge(run: &mut RunReport, given: Vec<Threshold>) -> Result<(), Unjudge
         Cause::HlogFailed(e) => Some(e.clone()),
         _ => None,
     });
-    run.causes = crate::run::judge(run, hlog);
+    run.causes = run.judge(hlog);
     Ok(())
 }
 

@@ -162,7 +162,7 @@ pub fn read(text: &str) -> Result<RunReport, ReadError> {
     });
     // Judged again by the rules `run` judges by: from the saved facts and
     // thresholds, the same causes in the same order.
-    report.causes = crate::run::judge(&report, hlog);
+    report.causes = report.judge(hlog);
     Ok(report)
 }
 
