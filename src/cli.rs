@@ -12,6 +12,8 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::commands::{self, run::JsonDest};
+
+mod report;
 use crate::reference::{Faults, Latency, Stall};
 use crate::scenario::{
     self, FlagSettings, Ramp, TargetUrl, parse_duration, parse_header, parse_number, parse_stages,
@@ -26,6 +28,7 @@ use crate::scenario::{
   mcload run scenarios/smoke.toml                      run against the embedded reference server
   mcload run scenarios/smoke.toml --target http://127.0.0.1:8080 --json report.json
   mcload sample scenarios/reference.toml --count 3     print the bodies a run would send
+  mcload report report.json --csv series.csv          show a saved run again; its per-second series
   mcload validate scenarios/*.toml                     check scenario files
   mcload serve --listen 127.0.0.1:8080                 start the reference endpoint
 
@@ -125,24 +128,8 @@ sides ran different scenarios, targets, models or versions · 4 an output file
 could not be written (the table still printed)")]
     Compare(CompareFlags),
     /// Show a saved run again (a JSON report): its summary, CSV, JSON, JUnit; judged again with --threshold.
-    #[command(after_help = "Examples:
-  mcload report run.json                                    print the run's text summary
-  mcload report run.json --csv series.csv                   the per-second series, for a spreadsheet
-  mcload report run.json --threshold \"latency.p99 < 50ms\"  judge the run by other thresholds
-  mcload report run.json --junit junit.xml --text           a JUnit report, and the summary too
-
-With no output file, the text summary prints; --text prints it as well.
-Given thresholds replace those the run was judged by (\"unexpected <= 1%\"
-applies unless one is on `unexpected`, as for `run`); the rest of the
-verdict (checks, interruption, server counts) stays as it was. A
-threshold `over` a window needs the per-second series, which keeps each
-second's p50, p99 and max latency and its errors as one count: windows of
-1s on those, and counts other than single error classes, can be judged.
-
-Exit codes: 0 the verdict passes · 1 it fails · 2 the file cannot be read as an
-mcload report, or a threshold is wrong or cannot be judged from it · 4 an output
-file could not be written (the summary still printed)")]
-    Report(ReportFlags),
+    #[command(after_help = report::AFTER_HELP)]
+    Report(report::ReportFlags),
     /// Print the JSON Schema of the JSON report or of scenario files.
     #[command(after_help = "Examples:
   mcload schema report > report.schema.json
@@ -434,28 +421,6 @@ struct CompareFlags {
 }
 
 #[derive(Debug, Args)]
-struct ReportFlags {
-    /// The saved JSON report (`mcload run --json`).
-    file: PathBuf,
-    /// Print the text summary also when output files are asked for.
-    #[arg(long)]
-    text: bool,
-    /// A threshold to judge the run by (repeatable), replacing the saved
-    /// ones: METRIC [over D] OP VALUE, as for `run`.
-    #[arg(long = "threshold", value_name = "EXPR")]
-    thresholds: Vec<String>,
-    /// Write the per-second series as CSV to PATH.
-    #[arg(long, value_name = "PATH")]
-    csv: Option<PathBuf>,
-    /// Write the JSON report (judged again) to PATH.
-    #[arg(long, value_name = "PATH")]
-    json: Option<PathBuf>,
-    /// Write a JUnit XML report to PATH: one test case per threshold and per check.
-    #[arg(long, value_name = "PATH")]
-    junit: Option<PathBuf>,
-}
-
-#[derive(Debug, Args)]
 struct SchemaFlags {
     /// The document whose schema to print.
     #[arg(value_enum, value_name = "DOCUMENT")]
@@ -596,14 +561,7 @@ pub fn main_with(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) ->
             &mut std::io::stderr().lock(),
         ),
         Command::Report(f) => commands::report::report(
-            &commands::report::ReportArgs {
-                file: f.file,
-                text: f.text,
-                thresholds: f.thresholds,
-                csv: f.csv,
-                json: f.json,
-                junit: f.junit,
-            },
+            &f.args(),
             &mut std::io::stdout().lock(),
             &mut std::io::stderr().lock(),
         ),

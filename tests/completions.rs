@@ -6,12 +6,13 @@ use std::process::{Command, Stdio};
 use crate::util::{mcload, temp_dir};
 
 /// Every subcommand a user can type.
-const SUBCOMMANDS: [&str; 8] = [
+const SUBCOMMANDS: [&str; 9] = [
     "run",
     "sample",
     "validate",
     "serve",
     "compare",
+    "report",
     "schema",
     "completions",
     "man",
