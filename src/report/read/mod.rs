@@ -525,8 +525,11 @@ fn evaluated(t: &At<'_>) -> Result<Evaluated, ReadError> {
     })
 }
 
-/// The saved verdict's causes: kind, message and threshold expression.
-fn saved_causes<'a>(root: &At<'a>) -> Result<Vec<(&'a str, &'a str, Option<&'a str>)>, ReadError> {
+/// A cause of the saved verdict: its kind, message and threshold.
+type SavedCause<'a> = (&'a str, &'a str, Option<&'a str>);
+
+/// The saved verdict's causes.
+fn saved_causes<'a>(root: &At<'a>) -> Result<Vec<SavedCause<'a>>, ReadError> {
     let Some(verdict) = root.at_opt("verdict") else {
         return Ok(Vec::new());
     };
@@ -548,7 +551,7 @@ fn saved_causes<'a>(root: &At<'a>) -> Result<Vec<(&'a str, &'a str, Option<&'a s
 fn aborted(
     root: &At<'_>,
     thresholds: &[Evaluated],
-    causes: &[(&str, &str, Option<&str>)],
+    causes: &[SavedCause<'_>],
 ) -> Result<Option<Aborted>, ReadError> {
     for (i, t) in root.array("thresholds")?.iter().enumerate() {
         let Some(abort) = t.at_opt("abort") else {
