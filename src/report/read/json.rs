@@ -7,6 +7,11 @@ use serde_json::Value;
 use super::ReadError;
 use crate::metrics::Latency;
 
+/// The largest count a report may hold, 2^40 (a million requests a second
+/// for twelve days): far beyond a real run, and small enough that the sums
+/// of a report's counts fit.
+pub(super) const LARGEST: u64 = 1 << 40;
+
 /// A place in the report: its value and its JSON pointer, for messages.
 #[derive(Clone)]
 pub(super) struct At<'a> {
@@ -76,18 +81,27 @@ impl<'a> At<'a> {
         }
     }
 
+    /// A count (or a number of seconds, threads, workers).
     pub fn u64(&self, key: &str) -> Result<u64, ReadError> {
-        self.opt(key)
-            .ok_or_else(|| self.missing(key, "missing"))?
-            .as_u64()
-            .ok_or_else(|| self.missing(key, "not a count"))
+        let v = self.opt(key).ok_or_else(|| self.missing(key, "missing"))?;
+        self.count(key, v)
     }
 
     /// A count a later version added: 0 when an older report lacks it.
     pub fn u64_or_zero(&self, key: &str) -> Result<u64, ReadError> {
         match self.opt(key) {
             None => Ok(0),
-            Some(v) => v.as_u64().ok_or_else(|| self.missing(key, "not a count")),
+            Some(v) => self.count(key, v),
+        }
+    }
+
+    /// A whole number up to [`LARGEST`], so that sums of counts cannot
+    /// overflow.
+    fn count(&self, key: &str, v: &Value) -> Result<u64, ReadError> {
+        match v.as_u64() {
+            Some(n) if n <= LARGEST => Ok(n),
+            Some(_) => Err(self.missing(key, "a count a run can make")),
+            None => Err(self.missing(key, "not a count")),
         }
     }
 
@@ -136,11 +150,7 @@ impl<'a> At<'a> {
             .as_object()
             .ok_or_else(|| self.missing(key, "not an object of counts"))?;
         map.iter()
-            .map(|(k, n)| {
-                n.as_u64()
-                    .map(|n| (k.as_str(), n))
-                    .ok_or_else(|| self.missing(key, "not an object of counts"))
-            })
+            .map(|(k, n)| Ok((k.as_str(), self.count(key, n)?)))
             .collect()
     }
 

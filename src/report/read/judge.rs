@@ -171,4 +171,60 @@ mod tests {
         assert_eq!(one.windows[4].latency.map(|l| l.p99), Some(8_000));
         assert!(windows(&[], 3).windows.is_empty());
     }
+
+    fn threshold(text: &str) -> Threshold {
+        let (metric, check) = crate::threshold::split(text);
+        crate::threshold::parse(metric, check, crate::threshold::Source::Flag).unwrap()
+    }
+
+    /// The given thresholds replace the saved ones, the default joins
+    /// them, an `over` one is judged on the saved seconds, and the run's
+    /// other causes (here the abort threshold that stopped it) stay.
+    #[test]
+    fn given_thresholds_replace_the_saved_ones_and_the_runs_facts_stay() {
+        let saved = threshold("status.201 >= 1%");
+        let mut run = RunReport {
+            elapsed: std::time::Duration::from_secs(3),
+            intervals: vec![second(0, 10), second(1, 0), second(2, 10)],
+            thresholds: vec![crate::verdict::Evaluated {
+                threshold: saved.clone(),
+                measured: Some(100.0),
+                pass: true,
+                worst_window: None,
+            }],
+            aborted: Some(crate::verdict::Aborted {
+                threshold: saved,
+                measured: Some(0.5),
+                second: 1,
+            }),
+            ..RunReport::example()
+        };
+        run.causes = run.judge(None);
+        rejudge(&mut run, vec![threshold("requests over 1s >= 5")]).unwrap();
+        let judged: Vec<(String, Option<f64>, bool)> = run
+            .thresholds
+            .iter()
+            .map(|e| (e.threshold.expression(), e.measured, e.pass))
+            .collect();
+        assert_eq!(
+            judged,
+            [
+                ("requests over 1s >= 5".into(), Some(0.0), false),
+                ("unexpected <= 1%".into(), Some(0.0), true),
+            ]
+        );
+        assert_eq!(run.thresholds[0].worst_window, Some((1, 1)));
+        let kinds: Vec<String> = run.causes.iter().map(Cause::message).collect();
+        assert!(
+            kinds[0].starts_with("stopped early at 2 s: threshold failed: status.201 >= 1%"),
+            "{kinds:?}"
+        );
+        assert!(
+            kinds[1].starts_with("threshold failed: requests over 1s >= 5"),
+            "{kinds:?}"
+        );
+        assert_eq!(kinds.len(), 2);
+        let refused = rejudge(&mut run, vec![threshold("errors.io over 1s < 1")]).unwrap_err();
+        assert_eq!(refused.expression, "errors.io over 1s < 1");
+    }
 }

@@ -111,7 +111,14 @@ pub fn read(text: &str) -> Result<RunReport, ReadError> {
             .str("rules")?
             .parse::<RuleSet>()
             .map_err(|e| bad(&root, "rules", e.to_string()))?,
-        seed: root.u64("seed")?,
+        // Any 64-bit number, unlike the counts.
+        seed: root
+            .opt("seed")
+            .and_then(Value::as_u64)
+            .ok_or_else(|| ReadError::Missing {
+                key: root.name("seed"),
+                what: "not a seed",
+            })?,
         started_at: humantime::parse_rfc3339(started_at)
             .map_err(|e| bad(&root, "started_at", e.to_string()))?,
         elapsed: from + measured,
@@ -143,8 +150,8 @@ pub fn read(text: &str) -> Result<RunReport, ReadError> {
         causes: Vec::new(),
     };
     let measured_scheduled = root.at("requests")?.u64("scheduled")?;
-    report.scheduled =
-        measured_scheduled + report.warmup.as_ref().map_or(0, |(_, t)| t.counts.total());
+    report.scheduled = measured_scheduled
+        .saturating_add(report.warmup.as_ref().map_or(0, |(_, t)| t.counts.total()));
     report.thresholds = root
         .array("thresholds")?
         .iter()
@@ -230,13 +237,24 @@ fn model(m: &At<'_>) -> Result<(Model, usize, StopRule, Option<Duration>), ReadE
     let threads = usize::try_from(m.u64("threads")?).map_err(|_| bad(m, "threads", "too large"))?;
     let stop = StopRule {
         duration: secs("duration_s")?,
-        requests: m.opt("requests").and_then(Value::as_u64),
+        requests: m.opt("requests").map(|_| m.u64("requests")).transpose()?,
     };
     Ok((model, threads, stop, secs("warmup_s")?))
 }
 
+/// The longest time a report may state: a century, so that sums of its
+/// times cannot overflow.
+const LONGEST_S: f64 = 100.0 * 365.0 * 86_400.0;
+
 /// Seconds as written by `Duration::as_secs_f64`, back to the nanosecond.
 fn duration(at: &At<'_>, key: &str, secs: f64) -> Result<Duration, ReadError> {
+    if secs > LONGEST_S {
+        return Err(bad(
+            at,
+            key,
+            format!("{secs} s is longer than a run can be"),
+        ));
+    }
     Duration::try_from_secs_f64(secs).map_err(|e| bad(at, key, e.to_string()))
 }
 

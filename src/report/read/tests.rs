@@ -87,3 +87,27 @@ fn a_report_lacking_a_key_every_report_has_is_refused_naming_it() {
         "{e}"
     );
 }
+
+/// Numbers no run can make are refused, naming the key, rather than
+/// overflowing the sums made of them.
+#[test]
+fn counts_and_times_beyond_any_run_are_refused_not_overflowed() {
+    let json = crate::report::to_json(&RunReport::example());
+    for (pointer, value) in [
+        ("/status/201", Value::from(u64::MAX)),
+        ("/requests/scheduled", Value::from(1u64 << 41)),
+        ("/duration_s", Value::from(1e300)),
+        ("/model/requests", Value::from(-1)),
+    ] {
+        let mut bad = json.clone();
+        *bad.pointer_mut(pointer).unwrap() = value;
+        let e = read(&bad.to_string()).err().map(|e| e.to_string());
+        assert!(
+            e.as_ref().is_some_and(|e| e.contains(pointer)),
+            "{pointer}: {e:?}"
+        );
+    }
+    let mut seeded = json.clone();
+    seeded["seed"] = u64::MAX.into();
+    assert_eq!(read(&seeded.to_string()).unwrap().seed, u64::MAX);
+}
