@@ -101,7 +101,10 @@ fn figures(page: &str) -> Vec<(String, bool)> {
         .map(|f| {
             let id = f.split("id=\"").nth(1).unwrap().split('"').next().unwrap();
             let body = f.split("</figure>").next().unwrap();
-            (id.to_string(), body.contains("<svg") && body.contains("<polyline"))
+            (
+                id.to_string(),
+                body.contains("<svg") && body.contains("<polyline"),
+            )
         })
         .collect()
 }
@@ -116,7 +119,10 @@ fn markup_in_the_scenario_name_and_a_check_sample_is_escaped() {
     assert!(!page.contains("<img"), "the sample's markup is text");
     assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;peak&quot;"));
     assert!(page.contains("&lt;img src=x onerror=alert(2)&gt;"));
-    assert_eq!(esc("a<'b'>&\"").to_string(), "a&lt;&#39;b&#39;&gt;&amp;&quot;");
+    assert_eq!(
+        esc("a<'b'>&\"").to_string(),
+        "a&lt;&#39;b&#39;&gt;&amp;&quot;"
+    );
 }
 
 #[test]
@@ -174,7 +180,11 @@ fn a_run_with_no_answers_says_so_instead_of_drawing_empty_charts() {
     }
     assert_eq!(page.matches("No answers").count(), 3, "{page}");
     // What did happen still shows: the errors, second by second.
-    assert!(found.iter().any(|(f, drawn)| f == "outcomes-over-time" && *drawn));
+    assert!(
+        found
+            .iter()
+            .any(|(f, drawn)| f == "outcomes-over-time" && *drawn)
+    );
     // A run that measured no second at all has no series to draw.
     let page = html(&RunReport::example());
     assert!(page.contains("No per-second series"));
@@ -196,7 +206,11 @@ fn the_spectrum_runs_from_the_minimum_at_1_to_the_maximum_at_the_count() {
     // 1 in 100 is the p99.
     let p99 = points.iter().find(|p| (p.0 - 100.0).abs() < 1e-6).unwrap();
     assert!((p99.1 - 990.0).abs() < 1.0, "{p99:?}");
-    assert!(points.windows(2).all(|w| w[0].0 < w[1].0 && w[0].1 <= w[1].1));
+    assert!(
+        points
+            .windows(2)
+            .all(|w| w[0].0 < w[1].0 && w[0].1 <= w[1].1)
+    );
     assert!(charts::spectrum_points(&new_latency()).is_empty());
     assert_eq!(super::charts::percentile_label(1_000.0), "99.9%");
     assert_eq!(super::charts::percentile_label(10.0), "90%");
@@ -256,8 +270,16 @@ fn requests_in_flight_are_the_starts_less_the_ends_with_drops_never_started() {
         latency_us: None,
     };
     let intervals = [
-        second(2, 10, counts(&[(Class::Status(201), 4), (Class::Dropped, 5)])),
-        second(3, 3, counts(&[(Class::Status(201), 7), (Class::Timeout, 1)])),
+        second(
+            2,
+            10,
+            counts(&[(Class::Status(201), 4), (Class::Dropped, 5)]),
+        ),
+        second(
+            3,
+            3,
+            counts(&[(Class::Status(201), 7), (Class::Timeout, 1)]),
+        ),
         second(4, 0, counts(&[(Class::Cancelled, 1)])),
     ];
     assert_eq!(

@@ -7,7 +7,9 @@
 mod spectrum;
 mod time;
 
-pub use spectrum::{SpectrumLine, percentile_label, spectrum_chart, spectrum_points};
+#[cfg(test)]
+pub use spectrum::percentile_label;
+pub use spectrum::{SpectrumLine, spectrum_chart, spectrum_points};
 pub use time::{
     TimeAxis, in_flight, in_flight_chart, latency_chart, outcomes_chart, planned_rate, rate_chart,
 };
