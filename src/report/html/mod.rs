@@ -199,7 +199,7 @@ fn time_section(run: &RunReport, out: &mut dyn Write) -> io::Result<()> {
         out,
         "in-flight",
         "Requests in flight",
-        "Requests started and not yet ended at the end of each second (waiting for a connection or on the wire), from the series' starts less its ends. Rising while the rate holds means the target is answering more slowly than requests arrive.",
+        "Requests started and not yet ended at the end of each second (waiting for a connection or on the wire), from the series' starts less its ends. Rising while the rate holds means the target answers more slowly than requests arrive. It is a snapshot at each second's end: a burst inside a second shows as drops in the outcomes chart rather than here.",
         &legend,
         &svg,
     )?;
