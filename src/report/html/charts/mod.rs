@@ -74,9 +74,9 @@ pub fn dark_css() -> String {
     let mut css = String::new();
     for role in PALETTE {
         let (hex, dark, name) = (role.hex(), role.dark, role.name);
-        let _ = write!(
+        let _ = writeln!(
             css,
-            "svg [fill=\"{hex}\"]{{fill:{dark}}}svg [stroke=\"{hex}\"]{{stroke:{dark}}}.sw.{name}{{background:{dark}}}\n"
+            "svg [fill=\"{hex}\"]{{fill:{dark}}}svg [stroke=\"{hex}\"]{{stroke:{dark}}}.sw.{name}{{background:{dark}}}"
         );
     }
     css

@@ -178,13 +178,18 @@ pub fn rate_chart(
     Ok((svg, legend))
 }
 
+/// One figure of a second's latency `(p50, p99, max)`.
+type Pick = fn((u64, u64, u64)) -> u64;
+/// One outcome's count.
+type Count = fn(&Counts) -> u64;
+
 /// Per-second latency p50, p99 and max, in ms; seconds without an answer
 /// leave a gap. `None` when no second had an answer.
 pub fn latency_chart(
     axis: TimeAxis,
     intervals: &[Interval],
 ) -> io::Result<Option<(String, Vec<Legend>)>> {
-    let figures: [(Role, &str, fn((u64, u64, u64)) -> u64); 3] = [
+    let figures: [(Role, &str, Pick); 3] = [
         (RED, "max", |l| l.2),
         (ORANGE, "p99", |l| l.1),
         (BLUE, "p50", |l| l.0),
@@ -231,7 +236,7 @@ pub fn latency_chart(
 }
 
 /// The outcome layers, bottom up.
-const LAYERS: [(Role, &str, fn(&Counts) -> u64); 7] = [
+const LAYERS: [(Role, &str, Count); 7] = [
     (GREEN, "201", Counts::created),
     (YELLOW, "400", Counts::bad_request),
     (RED, "500", Counts::server_error),
