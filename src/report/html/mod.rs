@@ -245,14 +245,18 @@ pub fn write_compare_html(
                     width: 3,
                     ..SpectrumLine::new(
                         role,
-                        format!("{side}: {} runs merged", runs.len()),
+                        match runs.len() {
+                            1 => format!("{side}: 1 run"),
+                            n => format!("{side}: {n} runs merged"),
+                        },
                         spectrum(&h),
                     )
                 });
             }
             // Each run thin beside its side's merged curve: the spread
-            // between runs is the noise a difference must beat.
-            for run in runs {
+            // between runs is the noise a difference must beat. A side of
+            // one run has only its bold curve.
+            for run in runs.iter().filter(|_| runs.len() > 1) {
                 lines.push(SpectrumLine {
                     width: 1,
                     ..SpectrumLine::new(role, String::new(), spectrum(pick(run)))
