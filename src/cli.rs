@@ -66,12 +66,12 @@ progress line follows every --progress-every. Under GitHub Actions, failed
 thresholds are also ::error annotations, and the thresholds and verdict are
 appended to $GITHUB_STEP_SUMMARY.
 
-Report files (--json, --hlog, --junit, --html) are written to a temporary file beside
-their destination and renamed into place when complete: a run that fails
-leaves an earlier report as it was. Exit codes: 0 passed · 1 a threshold or
-check failed · 2 bad input, nothing sent · 3 target unreachable at start ·
-4 a report file could not be written after the run (the summary still
-printed) · 130 interrupted.")]
+Report files (--json, --hlog, --junit, --html) are written to a temporary
+file beside their destination and renamed into place when complete: a run
+that fails leaves an earlier report as it was. Exit codes: 0 passed · 1 a
+threshold or check failed · 2 bad input, nothing sent · 3 target unreachable
+at start · 4 a report file could not be written after the run (the summary
+still printed) · 130 interrupted.")]
     Run(RunFlags),
     /// Print the bodies `run` would send, one JSON document per line.
     #[command(after_help = "Examples:
