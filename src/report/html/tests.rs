@@ -290,3 +290,33 @@ fn requests_in_flight_are_the_starts_less_the_ends_with_drops_never_started() {
     assert_eq!(axis.end, 5.0);
     assert_eq!(axis.warmup, Some(2.0));
 }
+
+/// The dark scheme swaps colours by their value: every colour a chart
+/// uses must be one it knows, or that line would stay dark on dark.
+#[test]
+fn every_colour_the_charts_use_has_a_dark_twin_in_the_stylesheet() {
+    let page = html(&busy_run("peak", b"/nowhere"));
+    let mut used = std::collections::BTreeSet::new();
+    for attr in ["fill=\"#", "stroke=\"#"] {
+        for rest in page.split(attr).skip(1) {
+            used.insert(rest[..6].to_string());
+        }
+    }
+    // The stylesheet's own rules (`svg [fill="#…"]`) are found too; they
+    // name palette colours, so they pass.
+    let known: Vec<String> = charts::PALETTE
+        .iter()
+        .map(|r| {
+            let c = r.color();
+            format!("{:02X}{:02X}{:02X}", c.0, c.1, c.2)
+        })
+        .collect();
+    assert!(used.len() > 5, "{used:?}");
+    for colour in &used {
+        assert!(known.contains(colour), "#{colour} has no dark twin");
+        assert!(
+            page.contains(&format!("svg [stroke=\"#{colour}\"]{{stroke:")),
+            "#{colour} is swapped in the dark scheme"
+        );
+    }
+}
