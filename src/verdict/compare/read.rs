@@ -91,6 +91,16 @@ fn histogram(v: &Value, pointer: &'static str) -> Result<Histogram<u64>, ReadErr
 }
 
 impl RunSample {
+    /// The latency of every answer, from the intended start.
+    pub fn latency(&self) -> &Histogram<u64> {
+        &self.latency
+    }
+
+    /// The service time of every answer, from the send.
+    pub fn service(&self) -> &Histogram<u64> {
+        &self.service
+    }
+
     /// Reads a JSON report (`mcload run --json`).
     pub fn parse(text: &str) -> Result<RunSample, ReadError> {
         let v: Value = serde_json::from_str(text).map_err(ReadError::NotJson)?;
