@@ -55,6 +55,7 @@ enum Command {
   mcload run my.toml --target https://127.0.0.1:8443 --insecure   self-signed test server, unverified
   mcload run scenarios/smoke.toml --threshold \"latency.p99 < 250ms\" --threshold \"status.201 >= 99.5%\"
   mcload run scenarios/constant-rate.toml --junit junit.xml --json report.json
+  mcload run scenarios/constant-rate.toml --html report.html   charts, opens offline
   mcload run my.toml --header 'Authorization: Bearer ${API_TOKEN}' --header 'X-Run: ci'
 
 Flags override the scenario file. --duration or --requests replaces the file's
@@ -68,12 +69,12 @@ progress line follows every --progress-every. Under GitHub Actions, failed
 thresholds are also ::error annotations, and the thresholds and verdict are
 appended to $GITHUB_STEP_SUMMARY.
 
-Report files (--json, --hlog, --junit) are written to a temporary file beside
-their destination and renamed into place when complete: a run that fails
-leaves an earlier report as it was. Exit codes: 0 passed · 1 a threshold or
-check failed · 2 bad input, nothing sent · 3 target unreachable at start ·
-4 a report file could not be written after the run (the summary still
-printed) · 130 interrupted.")]
+Report files (--json, --hlog, --junit, --html) are written to a temporary
+file beside their destination and renamed into place when complete: a run
+that fails leaves an earlier report as it was. Exit codes: 0 passed · 1 a
+threshold or check failed · 2 bad input, nothing sent · 3 target unreachable
+at start · 4 a report file could not be written after the run (the summary
+still printed) · 130 interrupted.")]
     Run(RunFlags),
     /// Print the bodies `run` would send, one JSON document per line.
     #[command(after_help = "Examples:
@@ -109,6 +110,7 @@ A reset or garbage answer is a request received (\"requests\") but not answered
   mcload compare --base a1.json a2.json a3.json --cand b1.json b2.json b3.json --tolerance 10%
   mcload compare --base base/*.json --cand cand/*.json --metric latency.p99 --markdown cmp.md
   mcload compare --base base/*.json --cand cand/*.json --json cmp.json --junit cmp.xml
+  mcload compare --base base/*.json --cand cand/*.json --html cmp.html
 
 Each report gives one value per metric (the run is the unit of replication).
 With at least 3 reports per side, each row is a Welch t-test on the logarithms
@@ -232,6 +234,10 @@ struct RunFlags {
     /// Write a JUnit XML report: one test case per threshold and per check.
     #[arg(long, value_name = "PATH")]
     junit: Option<PathBuf>,
+    /// Write a self-contained HTML report with charts (no script, no
+    /// network): verdict, summary, percentile spectra, per-second charts.
+    #[arg(long, value_name = "PATH")]
+    html: Option<PathBuf>,
     /// A request header, adding to or replacing the file's `[http.headers]`
     /// (repeatable): "Name: value". `${VAR}` in the value is read from the
     /// environment (`$${` writes a literal `${`). The values of credential
@@ -418,6 +424,10 @@ struct CompareFlags {
     /// Write a JUnit XML report to PATH: one test case per metric.
     #[arg(long, value_name = "PATH")]
     junit: Option<PathBuf>,
+    /// Write a self-contained HTML page to PATH: the rows and the spectra
+    /// of base and candidate overlaid.
+    #[arg(long, value_name = "PATH")]
+    html: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -503,6 +513,7 @@ pub fn main_with(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) ->
             }),
             hlog: f.hlog,
             junit: f.junit,
+            html: f.html,
             progress_every: f.progress_every,
             quiet: f.quiet,
         }),
@@ -556,6 +567,7 @@ pub fn main_with(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) ->
                 json: f.json,
                 markdown: f.markdown,
                 junit: f.junit,
+                html: f.html,
             },
             &mut std::io::stdout().lock(),
             &mut std::io::stderr().lock(),

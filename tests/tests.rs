@@ -29,6 +29,8 @@ mod hostile;
 /// Hostile input to mcload itself: huge or binary scenario files, long
 /// lines, closed pipes.
 mod hostile_input;
+/// `--html`: the report rendered by headless Chromium, charts drawn, offline.
+mod html_report;
 /// Ctrl-C and SIGTERM (and the library's interrupt): exit 130 with a
 /// complete report.
 mod interrupt;

@@ -30,6 +30,8 @@ pub struct CompareArgs {
     pub markdown: Option<PathBuf>,
     /// Write a JUnit XML report here: one test case per metric.
     pub junit: Option<PathBuf>,
+    /// Write the HTML page here: the rows and the spectra overlaid.
+    pub html: Option<PathBuf>,
 }
 
 fn read(path: &Path) -> Result<RunSample, Failure> {
@@ -108,6 +110,7 @@ pub fn compare(args: &CompareArgs, out: &mut impl Write, err: &mut impl Write) -
     let json = create(&args.json, "comparison (JSON)")?;
     let markdown = create(&args.markdown, "comparison (Markdown)")?;
     let junit = create(&args.junit, "JUnit report")?;
+    let html = create(&args.html, "comparison (HTML)")?;
     let (base_files, cand_files) = (names(&args.base), names(&args.cand));
     let view = CompareView {
         comparison: &comparison,
@@ -124,14 +127,15 @@ pub fn compare(args: &CompareArgs, out: &mut impl Write, err: &mut impl Write) -
     // Every file is attempted; a failure to write one after the comparison
     // is exit 4, the table having been printed.
     let mut failed = false;
-    type Writer = fn(&CompareView, &mut dyn Write) -> io::Result<()>;
-    let outputs: [(Option<Output>, Writer); 3] = [
-        (json, |v, w| {
+    type Writer<'a> = &'a dyn Fn(&CompareView, &mut dyn Write) -> io::Result<()>;
+    let outputs: [(Option<Output>, Writer); 4] = [
+        (json, &|v, w| {
             serde_json::to_writer_pretty(&mut *w, &compare_to_json(v))?;
             writeln!(w)
         }),
-        (markdown, |v, mut w| write_compare_markdown(v, &mut w)),
-        (junit, |v, mut w| write_compare_junit(v, &mut w)),
+        (markdown, &|v, mut w| write_compare_markdown(v, &mut w)),
+        (junit, &|v, mut w| write_compare_junit(v, &mut w)),
+        (html, &|v, w| report::write_compare_html(v, &base, &cand, w)),
     ];
     for (output, write) in outputs {
         let Some(Output { mut file, what }) = output else {

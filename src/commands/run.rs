@@ -35,6 +35,8 @@ pub struct RunArgs {
     pub hlog: Option<PathBuf>,
     /// Where the JUnit XML report goes.
     pub junit: Option<PathBuf>,
+    /// Where the HTML report goes.
+    pub html: Option<PathBuf>,
     /// How often a plain progress line is printed when stderr is not a
     /// terminal.
     pub progress_every: Duration,
@@ -63,6 +65,7 @@ pub fn run(args: &RunArgs) -> CommandResult {
     };
     let json_file = open_output(json_path, "JSON report")?;
     let junit_file = open_output(args.junit.as_deref(), "JUnit report")?;
+    let html_file = open_output(args.html.as_deref(), "HTML report")?;
     let mut hlog_file = open_output(args.hlog.as_deref(), "interval log")?;
     let hlog = match hlog_file.as_mut() {
         Some(out) => Some(
@@ -102,7 +105,7 @@ pub fn run(args: &RunArgs) -> CommandResult {
         result.mark_interrupted();
     }
 
-    let mut failed = write_reports(&result.report, args, json_file, junit_file);
+    let mut failed = write_reports(&result.report, args, json_file, junit_file, html_file);
     // An interval log that failed while the run went on stays out of place
     // (its cause says why); a complete one is put in place.
     let hlog_failed = result
@@ -206,6 +209,7 @@ fn write_reports(
     args: &RunArgs,
     json_file: Option<OutputFile>,
     junit_file: Option<OutputFile>,
+    html_file: Option<OutputFile>,
 ) -> Vec<anyhow::Error> {
     let mut failed = Vec::new();
     let json_to_stdout = args.json == Some(JsonDest::Stdout);
@@ -242,6 +246,11 @@ fn write_reports(
     }
     if let Some(out) = junit_file
         && let Err(e) = place(out, "JUnit report", |w| report::write_junit(run, w))
+    {
+        failed.push(e);
+    }
+    if let Some(out) = html_file
+        && let Err(e) = place(out, "HTML report", |w| report::write_html(run, w))
     {
         failed.push(e);
     }

@@ -89,7 +89,7 @@ fn percent(x: f64) -> String {
 }
 
 /// The cells of one row: metric, base, candidate, ratio, interval, p, verdict.
-fn cells(row: &Row) -> [String; 7] {
+pub(crate) fn cells(row: &Row) -> [String; 7] {
     let unit = row.metric.unit();
     let judged = row.ratio.is_some();
     [
@@ -105,11 +105,11 @@ fn cells(row: &Row) -> [String; 7] {
     ]
 }
 
-fn ci_header(c: &Comparison) -> String {
+pub(crate) fn ci_header(c: &Comparison) -> String {
     format!("{} CI", percent(1.0 - c.settings.alpha))
 }
 
-fn headline(view: &CompareView) -> String {
+pub(crate) fn headline(view: &CompareView) -> String {
     let c = view.comparison;
     let tested = c.rows.iter().filter(|r| r.p.is_some()).count();
     let how = if c.statistical {
@@ -144,7 +144,7 @@ pub fn compare_warnings(c: &Comparison) -> Vec<String> {
     w
 }
 
-fn summary(view: &CompareView) -> String {
+pub(crate) fn summary(view: &CompareView) -> String {
     let c = view.comparison;
     let names = |v: Verdict| -> Vec<String> {
         c.rows

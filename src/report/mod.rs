@@ -1,12 +1,14 @@
 //! Every output of a run: the text summary for people, the JSON report for
-//! machines (and its JSON Schema), the JUnit XML report for CI, the
-//! `--hlog` interval log and the live progress line. It
+//! machines (and its JSON Schema), the JUnit XML report for CI, the HTML
+//! report with charts, the `--hlog` interval log and the live progress
+//! line. It
 //! reads measured numbers and run facts; it never runs load.
 
 pub mod ci;
 pub mod compare;
 mod csv;
 mod hlog;
+mod html;
 mod json;
 mod judge;
 mod junit;
@@ -20,6 +22,7 @@ use std::time::{Duration, SystemTime};
 
 pub use csv::write_csv;
 pub use hlog::HlogFile;
+pub use html::{write_compare_html, write_html};
 pub use json::{SCHEMA, histogram_base64, to_json};
 pub use junit::{to_junit, write_junit};
 pub use live::{LastSecond, clear_progress, plain_progress_line, progress_line, redraw_progress};

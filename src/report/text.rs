@@ -40,7 +40,7 @@ pub fn grouped(n: u64) -> String {
     out
 }
 
-fn share(part: u64, whole: u64) -> String {
+pub(super) fn share(part: u64, whole: u64) -> String {
     if whole == 0 {
         "-".into()
     } else {
@@ -62,11 +62,11 @@ fn stop_rule(stop: StopRule) -> String {
 }
 
 /// Shown where there is no figure (nothing was answered).
-const NONE: &str = "—";
+pub(super) const NONE: &str = "—";
 
 /// Answers per second: whole above 10/s, with two decimals below (a slow
 /// run's 0.5/s is not 1/s).
-fn throughput_text(rps: f64) -> String {
+pub(super) fn throughput_text(rps: f64) -> String {
     if rps >= 10.0 {
         format!("{}/s", grouped(rps.round() as u64))
     } else {
@@ -269,48 +269,7 @@ pub fn write_summary(run: &RunReport, out: &mut dyn Write) -> io::Result<()> {
             _ => String::new(),
         }
     )?;
-    let others = run.tally.other_statuses();
-    let other_detail = others
-        .iter()
-        .map(|(code, n)| format!("{code}: {}", grouped(*n)))
-        .collect::<Vec<_>>()
-        .join(" · ");
-    let dropped_detail = if c.dropped() > 0 {
-        "never sent: max in flight reached, or interrupted".to_string()
-    } else {
-        String::new()
-    };
-    let cancelled_detail = if c.cancelled() > 0 {
-        "on the wire when the run was cut short (second Ctrl-C or end of the grace)".to_string()
-    } else {
-        String::new()
-    };
-    let rows: [(&str, u64, String); 7] = [
-        ("201", c.created(), String::new()),
-        ("400", c.bad_request(), String::new()),
-        ("500", c.server_error(), String::new()),
-        ("other", c.other(), other_detail),
-        (
-            "errors",
-            c.errors(),
-            format!(
-                "connect {} · tls {} · local {} · timeout {} · io {} · protocol {}",
-                grouped(c.connect()),
-                grouped(c.tls()),
-                grouped(c.local()),
-                timeouts(c),
-                grouped(c.io()),
-                grouped(c.protocol())
-            ),
-        ),
-        ("dropped", c.dropped(), dropped_detail),
-        ("cancelled", c.cancelled(), cancelled_detail),
-    ];
-    let open = matches!(run.model, Model::Open(_));
-    for (name, n, detail) in rows {
-        if (name == "dropped" && !open || name == "cancelled") && n == 0 {
-            continue;
-        }
+    for (name, n, detail) in outcome_rows(run) {
         let line = format!(
             "  {name:<9} {:>11} {:>8}   {detail}",
             grouped(n),
@@ -363,20 +322,10 @@ pub fn write_summary(run: &RunReport, out: &mut dyn Write) -> io::Result<()> {
             "  {name:<8} {NONE:>9} {NONE:>9} {NONE:>9} {NONE:>9} {NONE:>9} {NONE:>9} {NONE:>9}"
         ),
     };
-    latency_row("answered", LatencyMs::of(&run.tally.all))?;
-    latency_row("service", LatencyMs::of(&run.tally.service))?;
-    if run.checks.invalid() > 0 {
-        latency_row("valid", LatencyMs::of(&run.checks.latency_valid))?;
-        latency_row("invalid", LatencyMs::of(run.checks.latency_invalid()))?;
+    for (name, l) in latency_rows(run) {
+        latency_row(name, l)?;
     }
-    for bucket in Bucket::ALL {
-        let h = run.tally.bucket(bucket);
-        if !h.is_empty() {
-            let name = bucket.name().trim_start_matches("status.");
-            latency_row(name, LatencyMs::of(h))?;
-        }
-    }
-    let note = if open {
+    let note = if matches!(run.model, Model::Open(_)) {
         "(latency counts from each request's intended start, so waiting for a connection is included; service time from the send)"
     } else {
         "(closed model: a request starts when its worker is free, so a stalling target lowers the rate instead of showing in latency; --rate gives the open model)"
@@ -433,36 +382,83 @@ pub fn write_summary(run: &RunReport, out: &mut dyn Write) -> io::Result<()> {
     write_verdict(run, out)
 }
 
+/// The outcome rows of the summary: name, count and detail. Dropped shows
+/// in the open model only and cancelled only when there are any, unless
+/// they are not zero.
+pub(super) fn outcome_rows(run: &RunReport) -> Vec<(&'static str, u64, String)> {
+    let c = &run.tally.counts;
+    let others = run.tally.other_statuses();
+    let other_detail = others
+        .iter()
+        .map(|(code, n)| format!("{code}: {}", grouped(*n)))
+        .collect::<Vec<_>>()
+        .join(" · ");
+    let dropped_detail = if c.dropped() > 0 {
+        "never sent: max in flight reached, or interrupted".to_string()
+    } else {
+        String::new()
+    };
+    let cancelled_detail = if c.cancelled() > 0 {
+        "on the wire when the run was cut short (second Ctrl-C or end of the grace)".to_string()
+    } else {
+        String::new()
+    };
+    let rows: [(&str, u64, String); 7] = [
+        ("201", c.created(), String::new()),
+        ("400", c.bad_request(), String::new()),
+        ("500", c.server_error(), String::new()),
+        ("other", c.other(), other_detail),
+        (
+            "errors",
+            c.errors(),
+            format!(
+                "connect {} · tls {} · local {} · timeout {} · io {} · protocol {}",
+                grouped(c.connect()),
+                grouped(c.tls()),
+                grouped(c.local()),
+                timeouts(c),
+                grouped(c.io()),
+                grouped(c.protocol())
+            ),
+        ),
+        ("dropped", c.dropped(), dropped_detail),
+        ("cancelled", c.cancelled(), cancelled_detail),
+    ];
+    let open = matches!(run.model, Model::Open(_));
+    rows.into_iter()
+        .filter(|(name, n, _)| !((*name == "dropped" && !open || *name == "cancelled") && *n == 0))
+        .collect()
+}
+
+/// The latency rows of the summary: every answer, their service time,
+/// valid and invalid bodies apart when there were invalid ones, then each
+/// outcome with answers.
+pub(super) fn latency_rows(run: &RunReport) -> Vec<(&'static str, Option<LatencyMs>)> {
+    let mut rows = vec![
+        ("answered", LatencyMs::of(&run.tally.all)),
+        ("service", LatencyMs::of(&run.tally.service)),
+    ];
+    if run.checks.invalid() > 0 {
+        rows.push(("valid", LatencyMs::of(&run.checks.latency_valid)));
+        rows.push(("invalid", LatencyMs::of(run.checks.latency_invalid())));
+    }
+    for bucket in Bucket::ALL {
+        let h = run.tally.bucket(bucket);
+        if !h.is_empty() {
+            let name = bucket.name().trim_start_matches("status.");
+            rows.push((name, LatencyMs::of(h)));
+        }
+    }
+    rows
+}
+
 /// The thresholds, each with its measured value, PASS or FAIL and where
 /// it was given, then the verdict.
 fn write_verdict(run: &RunReport, out: &mut dyn Write) -> io::Result<()> {
     if !run.thresholds.is_empty() {
         writeln!(out)?;
         writeln!(out, "thresholds")?;
-        let rows: Vec<[String; 4]> = run
-            .thresholds
-            .iter()
-            .map(|e| {
-                let measured = measured_in_worst_window(e);
-                let mut source = match &e.threshold.source {
-                    Source::Default => "(default)".to_string(),
-                    other => other.to_string(),
-                };
-                if let Some(after) = e.threshold.abort {
-                    let stopped = run
-                        .aborted
-                        .as_ref()
-                        .is_some_and(|a| a.threshold == e.threshold);
-                    source.push_str(&format!(
-                        " · abort after {}{}",
-                        humantime::format_duration(after),
-                        if stopped { ": stopped the run" } else { "" }
-                    ));
-                }
-                let verdict = if e.pass { "PASS" } else { "FAIL" };
-                [e.threshold.expression(), measured, verdict.into(), source]
-            })
-            .collect();
+        let rows = threshold_rows(run);
         let width = |i: usize| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0);
         let (expression, measured) = (width(0), width(1));
         for [e, m, verdict, source] in &rows {
@@ -478,6 +474,34 @@ fn write_verdict(run: &RunReport, out: &mut dyn Write) -> io::Result<()> {
     }
     let causes: Vec<String> = run.causes.iter().map(Cause::message).collect();
     writeln!(out, "verdict    FAILED: {}", causes.join("; "))
+}
+
+/// Each threshold as expression, measured value, PASS or FAIL, and where
+/// it was given (with its abort, when it has one).
+pub(super) fn threshold_rows(run: &RunReport) -> Vec<[String; 4]> {
+    run.thresholds
+        .iter()
+        .map(|e| {
+            let measured = measured_in_worst_window(e);
+            let mut source = match &e.threshold.source {
+                Source::Default => "(default)".to_string(),
+                other => other.to_string(),
+            };
+            if let Some(after) = e.threshold.abort {
+                let stopped = run
+                    .aborted
+                    .as_ref()
+                    .is_some_and(|a| a.threshold == e.threshold);
+                source.push_str(&format!(
+                    " · abort after {}{}",
+                    humantime::format_duration(after),
+                    if stopped { ": stopped the run" } else { "" }
+                ));
+            }
+            let verdict = if e.pass { "PASS" } else { "FAIL" };
+            [e.threshold.expression(), measured, verdict.into(), source]
+        })
+        .collect()
 }
 
 /// Timeouts, with those that never got a connection named apart.

@@ -98,6 +98,16 @@ pub fn decode_histogram(text: &str) -> Result<Histogram<u64>, String> {
 }
 
 impl RunSample {
+    /// The latency of every answer, from the intended start.
+    pub fn latency(&self) -> &Histogram<u64> {
+        &self.latency
+    }
+
+    /// The service time of every answer, from the send.
+    pub fn service(&self) -> &Histogram<u64> {
+        &self.service
+    }
+
     /// Reads a JSON report (`mcload run --json`).
     pub fn parse(text: &str) -> Result<RunSample, ReadError> {
         let v: Value = serde_json::from_str(text).map_err(ReadError::NotJson)?;
