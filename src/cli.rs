@@ -129,7 +129,7 @@ Exit codes: 0 no regression · 1 a row regressed (or was inconclusive, with
 sides ran different scenarios, targets, models or versions · 4 an output file
 could not be written (the table still printed)")]
     Compare(CompareFlags),
-    /// Show a saved run again (a JSON report): its summary, CSV, JSON, JUnit; judged again with --threshold.
+    /// Show a saved run again (a JSON report): its summary, CSV, JSON, JUnit, HTML; judged again with --threshold.
     #[command(after_help = report::AFTER_HELP)]
     Report(report::ReportFlags),
     /// Print the JSON Schema of the JSON report or of scenario files.

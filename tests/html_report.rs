@@ -152,7 +152,8 @@ fn assert_rendered(browser: &Path, dir: &Path, page: &Path, charts: &[&str], pix
 }
 
 /// The first promise: a real run's `--html` opens in a browser,
-/// offline, with every chart drawn; and `compare --html` too.
+/// offline, with every chart drawn; and `compare --html` and `report
+/// RUN.json --html` too.
 #[test]
 fn a_runs_html_report_renders_in_chromium_with_every_chart_and_no_network() {
     let dir = temp_dir("html-report");
@@ -197,10 +198,30 @@ fn a_runs_html_report_renders_in_chromium_with_every_chart_and_no_network() {
     assert!(compared.contains("<table class=\"rows\">"));
     assert!(compared.contains("base: 1 run") && compared.contains("candidate: 1 run"));
 
+    // The saved run shown again: `mcload report RUN.json --html`.
+    let again = dir.join("again.html");
+    let out = mcload()
+        .arg("report")
+        .arg(&json)
+        .arg("--html")
+        .arg(&again)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let shown_again = std::fs::read_to_string(&again).unwrap();
+    assert_loads_nothing(&shown_again);
+    for id in RUN_CHARTS {
+        assert!(
+            shown_again.contains(&format!("<figure class=\"chart\" id=\"{id}\"")),
+            "{id}"
+        );
+    }
+
     let Some(browser) = chromium() else {
         return;
     };
     assert_rendered(&browser, &dir, &page, &RUN_CHARTS, true);
+    assert_rendered(&browser, &dir, &again, &RUN_CHARTS, false);
     assert_rendered(
         &browser,
         &dir,

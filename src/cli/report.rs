@@ -11,6 +11,7 @@ pub(super) const AFTER_HELP: &str = "Examples:
   mcload report run.json --csv series.csv                   the per-second series, for a spreadsheet
   mcload report run.json --threshold \"latency.p99 < 50ms\"  judge the run by other thresholds
   mcload report run.json --junit junit.xml --text           a JUnit report, and the summary too
+  mcload report run.json --html run.html                    the HTML report with its charts
 
 With no output file, the text summary prints; --text prints it as well.
 Given thresholds replace those the run was judged by (\"unexpected <= 1%\"
@@ -44,6 +45,9 @@ pub(super) struct ReportFlags {
     /// Write a JUnit XML report to PATH: one test case per threshold and per check.
     #[arg(long, value_name = "PATH")]
     junit: Option<PathBuf>,
+    /// Write the HTML report with its charts to PATH (one file, no network).
+    #[arg(long, value_name = "PATH")]
+    html: Option<PathBuf>,
 }
 
 impl ReportFlags {
@@ -55,6 +59,7 @@ impl ReportFlags {
             csv: self.csv,
             json: self.json,
             junit: self.junit,
+            html: self.html,
         }
     }
 }

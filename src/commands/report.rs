@@ -23,6 +23,7 @@ pub struct ReportArgs {
     pub csv: Option<PathBuf>,
     pub json: Option<PathBuf>,
     pub junit: Option<PathBuf>,
+    pub html: Option<PathBuf>,
 }
 
 /// Reads the report `args` names and judges it again when thresholds are
@@ -47,20 +48,23 @@ pub fn load(args: &ReportArgs) -> Result<RunReport, Failure> {
 pub fn report(args: &ReportArgs, out: &mut dyn Write, err: &mut dyn Write) -> CommandResult {
     let run = load(args)?;
     let mut failed = Vec::new();
-    let files = args.csv.is_some() || args.json.is_some() || args.junit.is_some();
+    let files = [&args.csv, &args.json, &args.junit, &args.html]
+        .iter()
+        .any(|f| f.is_some());
     if args.text || !files {
         let printed = report::write_text(&run, out);
         if let Err(e) = crate::output::ignore_broken_pipe(printed) {
             failed.push(anyhow::Error::new(e).context("cannot print the summary"));
         }
     }
-    let outputs: [(&Option<PathBuf>, &str, Writer); 3] = [
+    let outputs: [(&Option<PathBuf>, &str, Writer); 4] = [
         (&args.json, "JSON report", |run, w| {
             serde_json::to_writer_pretty(&mut *w, &report::to_json(run))?;
             writeln!(w)
         }),
         (&args.junit, "JUnit report", report::write_junit),
         (&args.csv, "CSV series", report::write_csv),
+        (&args.html, "HTML report", report::write_html),
     ];
     for (path, what, write) in outputs {
         if let Some(path) = path
