@@ -626,7 +626,7 @@ pub fn to_json(run: &RunReport) -> serde_json::Value {
         dropped: counts.dropped(),
         cancelled: counts.cancelled(),
         backoff_s: (run.generator.backoff.as_secs_f64() * 1000.0).round() / 1000.0,
-        throughput_rps: (run.throughput() * 10.0).round() / 10.0,
+        throughput_rps: (run.throughput() * 1000.0).round() / 1000.0,
         latency_ms: LatencyMs::of(&run.tally.all).into(),
         service_time_ms: LatencyMs::of(&run.tally.service).into(),
         latency_ms_by_outcome: by_outcome,

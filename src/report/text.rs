@@ -225,12 +225,12 @@ pub fn write_summary(run: &RunReport, out: &mut dyn Write) -> io::Result<()> {
         )?;
     }
     // Times and rates as the JSON report keeps them (the window to the
-    // millisecond, the throughput to a tenth), so that a saved report
+    // millisecond, the throughput to a thousandth), so that a saved report
     // shown again (`mcload report`) reads the same.
     let (from, to) = run.measured_window();
     let window = (to - from).as_secs_f64();
     let window = (window * 1000.0).round() / 1000.0;
-    let throughput = (run.throughput() * 10.0).round() / 10.0;
+    let throughput = (run.throughput() * 1000.0).round() / 1000.0;
     if run.interrupted {
         // Interrupted, the window ends when the run did.
         writeln!(

@@ -330,18 +330,22 @@ fn warmup_tally(
     Ok((planned.unwrap_or(ran), ran, tally))
 }
 
+/// Half the unit `throughput_rps` is rounded to (a thousandth).
+const RATE_ROUNDING: f64 = 0.0005;
+
 /// The measured window's length: `duration_s` is rounded to the
-/// millisecond, and `throughput_rps` (answers over that length, to a tenth)
+/// millisecond, and `throughput_rps` (answers over that length, to a
+/// thousandth)
 /// narrows it; the middle of what both allow reads back as both.
 fn measured_length(root: &At<'_>, completed: u64) -> Result<Duration, ReadError> {
     let written = root.f64("duration_s")?;
     let (mut low, mut high) = ((written - 0.0005).max(0.0), written + 0.0005);
     if let Some(rate) = root.f64_opt("throughput_rps")?
         && completed > 0
-        && rate > 0.05
+        && rate > RATE_ROUNDING
     {
         let n = completed as f64;
-        let (rate_low, rate_high) = (n / (rate + 0.05), n / (rate - 0.05));
+        let (rate_low, rate_high) = (n / (rate + RATE_ROUNDING), n / (rate - RATE_ROUNDING));
         if rate_low < high && rate_high > low {
             low = low.max(rate_low);
             high = high.min(rate_high);

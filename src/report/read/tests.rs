@@ -4,7 +4,7 @@ fn root(json: &str) -> Value {
     serde_json::from_str(json).unwrap()
 }
 
-/// The window is kept to the millisecond and the throughput to a tenth:
+/// The window is kept to the millisecond and the throughput to a thousandth:
 /// the length read back gives both as written, where the millisecond
 /// alone would give another throughput.
 #[test]
@@ -12,9 +12,9 @@ fn the_measured_window_is_narrowed_by_the_throughput_so_both_read_back() {
     let v = root(r#"{"duration_s": 0.216, "throughput_rps": 1388.5}"#);
     let d = measured_length(&At::root(&v), 300).unwrap().as_secs_f64();
     assert_eq!((d * 1000.0).round() / 1000.0, 0.216);
-    assert_eq!((300.0 / d * 10.0).round() / 10.0, 1388.5);
-    // 300 answers over exactly 216 ms would read as 1388.9/s.
-    assert_eq!((300.0 / 0.216 * 10.0_f64).round() / 10.0, 1388.9);
+    assert_eq!((300.0 / d * 1000.0).round() / 1000.0, 1388.5);
+    // 300 answers over exactly 216 ms would read as 1388.889/s.
+    assert_eq!((300.0 / 0.216 * 1000.0_f64).round() / 1000.0, 1388.889);
     // Nothing answered, or a window of no length: the millisecond alone.
     let v = root(r#"{"duration_s": 0.5, "throughput_rps": 0.0}"#);
     assert_eq!(
