@@ -40,6 +40,8 @@ struct Part {
     counts: Counts,
     /// `None` when the thread had no answer that second.
     latency: Option<Latency>,
+    /// The same answers' service time.
+    service: Option<Latency>,
 }
 
 /// A generator thread's end of the series.
@@ -51,6 +53,7 @@ pub struct SeriesSink {
     started_now: u64,
     counts: Counts,
     latency: Latency,
+    service: Latency,
     parts: mpsc::Sender<Part>,
     /// Histograms the collector has emptied, for reuse: the hot path never
     /// allocates one.
@@ -77,6 +80,8 @@ impl SeriesSink {
         if let Class::Status(_) = outcome.class {
             self.latency
                 .saturating_record(micros_between(outcome.intended, outcome.done));
+            self.service
+                .saturating_record(micros_between(outcome.sent, outcome.done));
         }
     }
 
@@ -105,16 +110,23 @@ impl SeriesSink {
                 started: 0,
                 counts: Counts::default(),
                 latency: None,
+                service: None,
             });
         }
         self.second = second;
     }
 
     fn send_current(&mut self) {
-        let latency = (!self.latency.is_empty()).then(|| {
-            let fresh = self.spare.try_recv().unwrap_or_else(|_| new_latency());
-            std::mem::replace(&mut self.latency, fresh)
-        });
+        // Both histograms hold the same answers: empty together.
+        let answered = !self.latency.is_empty();
+        let take = |h: &mut Latency| {
+            answered.then(|| {
+                let fresh = self.spare.try_recv().unwrap_or_else(|_| new_latency());
+                std::mem::replace(h, fresh)
+            })
+        };
+        let latency = take(&mut self.latency);
+        let service = take(&mut self.service);
         // A collector that is gone has failed on its own; the run goes on.
         let _ = self.parts.send(Part {
             thread: self.thread,
@@ -122,6 +134,7 @@ impl SeriesSink {
             started: std::mem::take(&mut self.started_now),
             counts: std::mem::take(&mut self.counts),
             latency,
+            service,
         });
     }
 
@@ -182,6 +195,8 @@ pub struct SoFar<'a> {
     pub counts: &'a Counts,
     /// The latency of its answers so far, from the intended start.
     pub latency: &'a Latency,
+    /// The service time of its answers so far, from the actual send.
+    pub service: &'a Latency,
     /// For each window length asked for, the window that ended with this
     /// second, once there is a full one.
     pub windows: Vec<(u64, Option<&'a Window>)>,
@@ -192,6 +207,15 @@ pub struct SoFar<'a> {
 /// threshold reads it.
 pub trait SecondWatch: Send {
     fn second(&mut self, so_far: &SoFar<'_>);
+}
+
+/// Several watches, each told of every second in turn.
+impl SecondWatch for Vec<Box<dyn SecondWatch>> {
+    fn second(&mut self, so_far: &SoFar<'_>) {
+        for watch in self {
+            watch.second(so_far);
+        }
+    }
 }
 
 /// The collector thread.
@@ -228,6 +252,7 @@ impl SeriesCollector {
                     started_now: 0,
                     counts: Counts::default(),
                     latency: new_latency(),
+                    service: new_latency(),
                     parts: tx.clone(),
                     spare,
                 }
@@ -248,7 +273,13 @@ impl SeriesCollector {
                     summary: Summary::default(),
                     empty: new_latency(),
                     windows: builders,
-                    so_far: watch.map(|w| (w, Counts::default(), new_latency(), 0)),
+                    so_far: watch.map(|w| SoFarState {
+                        watch: w,
+                        counts: Counts::default(),
+                        latency: new_latency(),
+                        service: new_latency(),
+                        seconds: 0,
+                    }),
                 };
                 let mut rx = Some(rx);
                 match sink {
@@ -294,6 +325,17 @@ struct Pending {
     counts: Counts,
     /// The merged histogram and the thread it came from.
     latency: Option<(Latency, usize)>,
+    service: Option<(Latency, usize)>,
+}
+
+/// The watch, with the measured part's counts, latency and service time
+/// so far and its seconds.
+struct SoFarState {
+    watch: Box<dyn SecondWatch>,
+    counts: Counts,
+    latency: Latency,
+    service: Latency,
+    seconds: u64,
 }
 
 struct Collector {
@@ -304,9 +346,26 @@ struct Collector {
     summary: Summary,
     empty: Latency,
     windows: Vec<WindowBuilder>,
-    /// The watch, with the measured part's counts and latency so far and
-    /// its seconds.
-    so_far: Option<(Box<dyn SecondWatch>, Counts, Latency, u64)>,
+    so_far: Option<SoFarState>,
+}
+
+/// Adds a thread's histogram into a second's: the first one becomes the
+/// second's, every later one goes back to its thread, emptied, for reuse.
+fn merge_part(
+    slot: &mut Option<(Latency, usize)>,
+    h: Option<Latency>,
+    thread: usize,
+    returns: &[mpsc::Sender<Latency>],
+) {
+    let Some(mut h) = h else { return };
+    match slot {
+        Some((merged, _)) => {
+            merged.add(&h).expect("histograms share bounds");
+            h.reset();
+            let _ = returns[thread].send(h);
+        }
+        slot => *slot = Some((h, thread)),
+    }
 }
 
 impl Collector {
@@ -318,20 +377,13 @@ impl Collector {
                 started: 0,
                 counts: Counts::default(),
                 latency: None,
+                service: None,
             });
             entry.parts += 1;
             entry.started += part.started;
             entry.counts += &part.counts;
-            if let Some(mut h) = part.latency {
-                match &mut entry.latency {
-                    Some((merged, _)) => {
-                        merged.add(&h).expect("histograms share bounds");
-                        h.reset();
-                        let _ = self.returns[part.thread].send(h);
-                    }
-                    slot => *slot = Some((h, part.thread)),
-                }
-            }
+            merge_part(&mut entry.latency, part.latency, part.thread, &self.returns);
+            merge_part(&mut entry.service, part.service, part.thread, &self.returns);
             // Each thread sends its seconds in order, so once every thread
             // has sent a second, every earlier second is complete too.
             if entry.parts == self.threads {
@@ -361,17 +413,21 @@ impl Collector {
             for window in &mut self.windows {
                 window.push(second, &p.counts, p.latency.as_ref().map(|(h, _)| h));
             }
-            if let Some((watch, counts, latency, seconds)) = &mut self.so_far {
-                *counts += &p.counts;
+            if let Some(so_far) = &mut self.so_far {
+                so_far.counts += &p.counts;
                 if let Some((h, _)) = &p.latency {
-                    latency.add(h).expect("histograms share bounds");
+                    so_far.latency.add(h).expect("histograms share bounds");
                 }
-                *seconds += 1;
-                watch.second(&SoFar {
+                if let Some((h, _)) = &p.service {
+                    so_far.service.add(h).expect("histograms share bounds");
+                }
+                so_far.seconds += 1;
+                so_far.watch.second(&SoFar {
                     second,
-                    seconds: *seconds,
-                    counts,
-                    latency,
+                    seconds: so_far.seconds,
+                    counts: &so_far.counts,
+                    latency: &so_far.latency,
+                    service: &so_far.service,
                     windows: self
                         .windows
                         .iter()
@@ -393,7 +449,7 @@ impl Collector {
             self.latest.seconds.store(second + 1, Relaxed);
             self.summary.intervals.push(interval);
         }
-        if let Some((mut h, thread)) = p.latency {
+        for (mut h, thread) in p.latency.into_iter().chain(p.service) {
             h.reset();
             let _ = self.returns[thread].send(h);
         }
@@ -555,6 +611,66 @@ mod tests {
                 }
                 assert_eq!(merged, expected);
             }
+        }
+    }
+
+    /// Keeps the counts, latency and service time each second shows.
+    struct Seen(Arc<Mutex<Vec<(u64, u64, u64)>>>);
+
+    impl SecondWatch for Seen {
+        fn second(&mut self, so_far: &SoFar<'_>) {
+            self.0.lock().unwrap().push((
+                so_far.counts.total(),
+                so_far.latency.max(),
+                so_far.service.max(),
+            ));
+        }
+    }
+
+    #[test]
+    fn every_watch_sees_the_service_time_so_far_from_the_actual_send() {
+        let seen = [Arc::default(), Arc::default()];
+        let watches: Vec<Box<dyn SecondWatch>> = seen
+            .iter()
+            .map(|s| Box::new(Seen(Arc::clone(s))) as Box<dyn SecondWatch>)
+            .collect();
+        let started = Instant::now();
+        let (collector, sinks) = SeriesCollector::start(
+            2,
+            started,
+            Duration::ZERO,
+            None,
+            &[],
+            Some(Box::new(watches)),
+        )
+        .unwrap();
+        let [mut a, mut b]: [SeriesSink; 2] = sinks.try_into().unwrap();
+        // Waited 400 ms for a connection, then served in 100 ms.
+        let mut slow = outcome(started, 600, 500, Class::Status(201));
+        slow.sent = slow.done - Duration::from_millis(100);
+        a.add(&slow, Kind::of(slow.class));
+        b.add(
+            &outcome(started, 1_200, 20, Class::Status(400)),
+            Kind::of(Class::Status(400)),
+        );
+        b.add(
+            &outcome(started, 1_300, 5, Class::Timeout),
+            Kind::of(Class::Timeout),
+        );
+        a.finish();
+        b.finish();
+        collector.finish();
+        for seen in &seen {
+            let seen = seen.lock().unwrap();
+            assert_eq!(seen.len(), 2, "each watch sees both seconds");
+            let (total, latency, service) = seen[0];
+            assert_eq!(total, 1);
+            assert!((499_000..=501_000).contains(&latency), "{latency}");
+            assert!((99_000..=101_000).contains(&service), "{service}");
+            let (total, latency, service) = seen[1];
+            assert_eq!(total, 3, "counts so far");
+            // The 400's 20 ms adds to both, below the first second's maxima.
+            assert_eq!((latency, service), (seen[0].1, seen[0].2));
         }
     }
 }

@@ -10,6 +10,7 @@ mod json;
 mod junit;
 mod live;
 mod output;
+pub mod prometheus;
 mod schema;
 mod text;
 
