@@ -326,3 +326,172 @@ impl Collector for Page {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{Class, Outcome, Record};
+    use crate::metrics::{Recorder, Tally, new_latency};
+    use std::time::{Duration, Instant};
+
+    fn labels() -> RunLabels {
+        RunLabels {
+            scenario: "soak \"eu\"".into(),
+            target: "http://127.0.0.1:8080".into(),
+            shard: Some("2/4".into()),
+        }
+    }
+
+    /// A tally of `n` outcomes of each class, each answer taking `ms`.
+    fn tally(classes: &[Class], n: usize, ms: u64) -> Tally {
+        let mut recorder = Recorder::new(Arc::default());
+        let intended = Instant::now();
+        for &class in classes {
+            for _ in 0..n {
+                recorder.record(&Outcome {
+                    intended,
+                    sent: intended + Duration::from_millis(ms / 2),
+                    done: intended + Duration::from_millis(ms),
+                    class,
+                    warmup: false,
+                    kind: crate::spec::BodyKind::Valid,
+                    location: None,
+                });
+            }
+        }
+        recorder.finish().tally
+    }
+
+    /// The value of the one series whose line starts with `series`.
+    fn value(page: &str, series: &str) -> f64 {
+        let lines: Vec<&str> = page.lines().filter(|l| l.starts_with(series)).collect();
+        assert_eq!(lines.len(), 1, "{series} in\n{page}");
+        lines[0].rsplit(' ').next().unwrap().parse().unwrap()
+    }
+
+    #[test]
+    fn the_page_is_prometheus_text_with_the_runs_labels_on_every_series() {
+        let t = tally(
+            &[Class::Status(201), Class::Status(503), Class::Timeout],
+            3,
+            4,
+        );
+        let snapshot = Snapshot {
+            started: 10,
+            counts: t.counts,
+            latency: Buckets::of(&t.all),
+            service: Buckets::of(&t.service),
+            ended: false,
+        };
+        let page = exposition(&labels(), &snapshot);
+        let mut families = Vec::new();
+        for line in page.lines() {
+            if let Some(rest) = line.strip_prefix("# TYPE ") {
+                let (name, kind) = rest.split_once(' ').unwrap();
+                assert!(["counter", "gauge", "histogram"].contains(&kind), "{line}");
+                families.push(name.to_string());
+                continue;
+            }
+            if line.starts_with("# HELP ") {
+                continue;
+            }
+            // name{labels} value: the labels, escaped, then a number.
+            let (series, number) = line.rsplit_once(' ').unwrap();
+            assert!(number == "+Inf" || number.parse::<f64>().is_ok(), "{line}");
+            let name = &series[..series.find('{').expect("every series has labels")];
+            assert!(
+                families.iter().any(|f| name.starts_with(f.as_str())),
+                "{name} follows its # TYPE line"
+            );
+            assert!(
+                series.contains(
+                    r#"{scenario="soak \"eu\"",target="http://127.0.0.1:8080",shard="2/4""#
+                ),
+                "{line}"
+            );
+        }
+        let mut names: Vec<&str> = families.iter().map(String::as_str).collect();
+        names.sort_unstable();
+        let mut expected = METRIC_NAMES;
+        expected.sort_unstable();
+        assert_eq!(names, expected, "the families are the documented ones");
+        let outcome = |class: &str| {
+            value(
+                &page,
+                &format!(
+                    r#"mcload_outcomes_total{{scenario="soak \"eu\"",target="http://127.0.0.1:8080",shard="2/4",class="{class}"#
+                ),
+            )
+        };
+        assert_eq!(outcome(r#"status",status="201"}"#), 3.0);
+        assert_eq!(outcome(r#"status",status="other"}"#), 3.0);
+        assert_eq!(outcome(r#"timeout"}"#), 3.0);
+        assert_eq!(outcome(r#"dropped"}"#), 0.0);
+        assert_eq!(
+            value(&page, "mcload_in_flight{"),
+            1.0,
+            "10 started, 9 ended"
+        );
+        assert_eq!(value(&page, "mcload_latency_seconds_count{"), 6.0);
+        assert!(page.contains(r#"le="0.005"} 6"#), "4 ms answers: {page}");
+        assert!(page.contains(r#"le="0.002"} 0"#), "{page}");
+    }
+
+    #[test]
+    fn the_buckets_hold_each_value_at_or_below_their_bound_in_seconds() {
+        let mut h = new_latency();
+        for micros in [100, 500, 501, 1_000, 70_000_000] {
+            h.record(micros).unwrap();
+        }
+        let b = Buckets::of(&h);
+        assert_eq!(b.count, 5);
+        assert_eq!(b.per_bucket[0], 2, "0.1 ms and 0.5 ms in le=0.0005");
+        assert_eq!(b.per_bucket[1], 2, "0.501 ms and 1 ms in le=0.001");
+        assert_eq!(
+            b.per_bucket[BUCKETS_S.len()],
+            1,
+            "70 s beyond the last bound"
+        );
+        assert_eq!(b.per_bucket.iter().sum::<u64>(), 5);
+        assert!((b.sum_s - 70.002101).abs() < 0.1, "{}", b.sum_s);
+    }
+
+    #[test]
+    fn after_the_run_the_page_shows_the_reports_counts_warm_up_included_and_none_in_flight() {
+        let metrics = LiveMetrics::default();
+        let live = Counts::from_pairs([(Kind::Created, 4)]);
+        metrics.start(labels(), Box::new(move || (9, live)));
+        let now = metrics.snapshot();
+        assert_eq!((now.started, now.in_flight(), now.ended), (9, 5, false));
+        let mut report = RunReport::example();
+        report.tally = tally(&[Class::Status(201), Class::Dropped], 5, 2);
+        report.warmup = Some((Duration::from_secs(1), tally(&[Class::Status(400)], 2, 1)));
+        metrics.finish(&report);
+        let last = metrics.snapshot();
+        assert!(last.ended);
+        assert_eq!(last.started, 9, "the live count, read once more");
+        assert_eq!(
+            (
+                last.counts.created(),
+                last.counts.bad_request(),
+                last.counts.dropped()
+            ),
+            (5, 2, 5)
+        );
+        assert_eq!(last.in_flight(), 0);
+        assert_eq!(last.latency, Buckets::of(&report.tally.all));
+        assert_eq!(last.service.count, 5, "the measured part's answers");
+        let page = metrics.render();
+        assert_eq!(value(&page, "mcload_run_ended{"), 1.0);
+        // The scrape that read the final figures is told of.
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(async {
+                tokio::time::timeout(Duration::from_secs(5), metrics.final_scrape())
+                    .await
+                    .expect("a scrape read the final figures")
+            });
+    }
+}
