@@ -53,6 +53,7 @@ enum Command {
   mcload run scenarios/smoke.toml --threshold \"latency.p99 < 250ms\" --threshold \"status.201 >= 99.5%\"
   mcload run scenarios/constant-rate.toml --junit junit.xml --json report.json
   mcload run my.toml --header 'Authorization: Bearer ${API_TOKEN}' --header 'X-Run: ci'
+  mcload run scenarios/constant-rate.toml --duration 10m --metrics-listen 127.0.0.1:9464
 
 Flags override the scenario file. --duration or --requests replaces the file's
 stop rule as a whole. --concurrency chooses the closed model; --rate or --stages

@@ -1,6 +1,6 @@
 //! Every output of a run: the text summary for people, the JSON report for
 //! machines (and its JSON Schema), the JUnit XML report for CI, the
-//! `--hlog` interval log and the live progress line. It
+//! `--hlog` interval log, the live progress line and the `/metrics` page. It
 //! reads measured numbers and run facts; it never runs load.
 
 pub mod ci;
