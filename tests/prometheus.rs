@@ -170,6 +170,52 @@ fn a_metrics_port_in_use_is_bad_input_before_any_request_is_sent() {
     assert!(!report.exists(), "no report of a run that did not happen");
 }
 
+/// Without a scrape of the final figures, the wait after the run ends
+/// after `--metrics-linger`, or at once on SIGTERM, with the run's exit code.
+#[test]
+fn the_wait_for_a_final_scrape_ends_after_the_linger_or_on_a_signal() {
+    let server = CountingServer::start();
+    let report = temp_dir("prom-linger").join("r.json");
+    let started = Instant::now();
+    let (mut child, _) = start_run(
+        &server.url(),
+        &["--requests", "20", "--metrics-linger", "400ms"],
+        &report,
+    );
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(1), "the 500s of the server fail it");
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(read_json(&report)["requests"]["scheduled"], 20);
+
+    let report = temp_dir("prom-signal").join("r.json");
+    let (mut child, _) = start_run(
+        &server.url(),
+        &["--requests", "20", "--metrics-linger", "60s"],
+        &report,
+    );
+    // The report is written once the signals of the wait are watched.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !report.exists() {
+        assert!(Instant::now() < deadline, "no report");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let signalled = Instant::now();
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert!(
+        signalled.elapsed() < Duration::from_secs(5),
+        "still waiting"
+    );
+    assert_eq!(status.code(), Some(1), "the run's exit code");
+}
+
 /// A free port on 127.0.0.1, for a program that needs one named.
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")

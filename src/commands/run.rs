@@ -98,7 +98,7 @@ pub fn run(args: &RunArgs) -> CommandResult {
     }
     // `/metrics` is bound before the run, so a port in use is bad input
     // with nothing sent.
-    let metrics = match args.metrics_listen {
+    let mut metrics = match args.metrics_listen {
         Some(addr) => Some(serve_metrics(addr)?),
         None => None,
     };
@@ -117,6 +117,9 @@ pub fn run(args: &RunArgs) -> CommandResult {
             }),
         },
     );
+    if let Some((_, serving)) = metrics.as_mut() {
+        serving.watch_signals();
+    }
     signals.finish();
     let mut result = result.map_err(failure)?;
     if let Some((live_metrics, _)) = &metrics {

@@ -69,6 +69,7 @@ impl MetricsEndpoint {
         Ok(Serving {
             shutdown: Some(tx),
             thread: Some(thread),
+            signals: None,
         })
     }
 }
@@ -118,6 +119,36 @@ async fn answer(
 pub struct Serving {
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
+    /// Ctrl-C and SIGTERM, watched from [`Serving::watch_signals`] on.
+    signals: Option<LingerSignals>,
+}
+
+/// A runtime with Ctrl-C and SIGTERM streams registered on it: each keeps
+/// a signal that comes before it is awaited.
+struct LingerSignals {
+    runtime: tokio::runtime::Runtime,
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl LingerSignals {
+    fn new() -> std::io::Result<LingerSignals> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let (interrupt, terminate) = runtime.block_on(async {
+            Ok::<_, std::io::Error>((
+                signal(SignalKind::interrupt())?,
+                signal(SignalKind::terminate())?,
+            ))
+        })?;
+        Ok(LingerSignals {
+            runtime,
+            interrupt,
+            terminate,
+        })
+    }
 }
 
 /// How a [`Serving::linger`] ended.
@@ -132,34 +163,37 @@ pub enum LingerEnd {
 }
 
 impl Serving {
+    /// Watches Ctrl-C and SIGTERM from now on, for [`Serving::linger`]:
+    /// called when the run has ended, while the run's own signal watch is
+    /// still there, so no signal falls between the two.
+    pub fn watch_signals(&mut self) {
+        if self.signals.is_none() {
+            self.signals = LingerSignals::new().ok();
+        }
+    }
+
     /// Keeps serving until a scrape has read the final figures (see
     /// [`LiveMetrics::finish`]), `linger` has passed, or Ctrl-C or SIGTERM
-    /// comes; then stops.
-    pub fn linger(self, metrics: &LiveMetrics, linger: Duration) -> LingerEnd {
-        let end = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_or(LingerEnd::TimedOut, |rt| {
-                rt.block_on(async {
-                    let mut term =
-                        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                            .ok();
-                    let terminated = async {
-                        match term.as_mut() {
-                            Some(t) => t.recv().await,
-                            None => std::future::pending().await,
-                        }
-                    };
-                    tokio::select! {
-                        () = metrics.final_scrape() => LingerEnd::Scraped,
-                        () = tokio::time::sleep(linger) => LingerEnd::TimedOut,
-                        _ = tokio::signal::ctrl_c() => LingerEnd::Signal,
-                        _ = terminated => LingerEnd::Signal,
-                    }
-                })
-            });
-        drop(self);
-        end
+    /// comes (since [`Serving::watch_signals`]); then stops.
+    pub fn linger(mut self, metrics: &LiveMetrics, linger: Duration) -> LingerEnd {
+        self.watch_signals();
+        let Some(mut signals) = self.signals.take() else {
+            // No runtime for the wait: stop at once rather than hang.
+            return LingerEnd::TimedOut;
+        };
+        let LingerSignals {
+            runtime,
+            interrupt,
+            terminate,
+        } = &mut signals;
+        runtime.block_on(async {
+            tokio::select! {
+                () = metrics.final_scrape() => LingerEnd::Scraped,
+                () = tokio::time::sleep(linger) => LingerEnd::TimedOut,
+                _ = interrupt.recv() => LingerEnd::Signal,
+                _ = terminate.recv() => LingerEnd::Signal,
+            }
+        })
     }
 }
 
