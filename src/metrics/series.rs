@@ -53,7 +53,9 @@ pub struct SeriesSink {
     started_now: u64,
     counts: Counts,
     latency: Latency,
-    service: Latency,
+    /// Only when asked for ([`SeriesSink::with_service_time`]): it costs
+    /// the hot path a second histogram record.
+    service: Option<Latency>,
     parts: mpsc::Sender<Part>,
     /// Histograms the collector has emptied, for reuse: the hot path never
     /// allocates one.
@@ -69,6 +71,12 @@ impl std::fmt::Debug for Part {
 }
 
 impl SeriesSink {
+    /// Also keeps the answers' service time, for [`SoFar::service`].
+    pub fn with_service_time(mut self) -> SeriesSink {
+        self.service = Some(new_latency());
+        self
+    }
+
     fn second_of(&self, t: Instant) -> u64 {
         t.saturating_duration_since(self.started).as_secs()
     }
@@ -80,8 +88,9 @@ impl SeriesSink {
         if let Class::Status(_) = outcome.class {
             self.latency
                 .saturating_record(micros_between(outcome.intended, outcome.done));
-            self.service
-                .saturating_record(micros_between(outcome.sent, outcome.done));
+            if let Some(service) = &mut self.service {
+                service.saturating_record(micros_between(outcome.sent, outcome.done));
+            }
         }
     }
 
@@ -126,7 +135,7 @@ impl SeriesSink {
             })
         };
         let latency = take(&mut self.latency);
-        let service = take(&mut self.service);
+        let service = self.service.as_mut().and_then(take);
         // A collector that is gone has failed on its own; the run goes on.
         let _ = self.parts.send(Part {
             thread: self.thread,
@@ -195,7 +204,8 @@ pub struct SoFar<'a> {
     pub counts: &'a Counts,
     /// The latency of its answers so far, from the intended start.
     pub latency: &'a Latency,
-    /// The service time of its answers so far, from the actual send.
+    /// The service time of its answers so far, from the actual send;
+    /// empty unless the sinks keep it ([`SeriesSink::with_service_time`]).
     pub service: &'a Latency,
     /// For each window length asked for, the window that ended with this
     /// second, once there is a full one.
@@ -252,7 +262,7 @@ impl SeriesCollector {
                     started_now: 0,
                     counts: Counts::default(),
                     latency: new_latency(),
-                    service: new_latency(),
+                    service: None,
                     parts: tx.clone(),
                     spare,
                 }
@@ -644,7 +654,8 @@ mod tests {
             Some(Box::new(watches)),
         )
         .unwrap();
-        let [mut a, mut b]: [SeriesSink; 2] = sinks.try_into().unwrap();
+        let [a, b]: [SeriesSink; 2] = sinks.try_into().unwrap();
+        let (mut a, mut b) = (a.with_service_time(), b.with_service_time());
         // Waited 400 ms for a connection, then served in 100 ms.
         let mut slow = outcome(started, 600, 500, Class::Status(201));
         slow.sent = slow.done - Duration::from_millis(100);
@@ -672,5 +683,28 @@ mod tests {
             // The 400's 20 ms adds to both, below the first second's maxima.
             assert_eq!((latency, service), (seen[0].1, seen[0].2));
         }
+    }
+
+    /// Without a reader, the hot path records no service time.
+    #[test]
+    fn service_time_is_kept_only_when_asked_for() {
+        let seen = Arc::default();
+        let started = Instant::now();
+        let watch: Vec<Box<dyn SecondWatch>> = vec![Box::new(Seen(Arc::clone(&seen)))];
+        let (collector, sinks) =
+            SeriesCollector::start(1, started, Duration::ZERO, None, &[], Some(Box::new(watch)))
+                .unwrap();
+        let [mut a]: [SeriesSink; 1] = sinks.try_into().unwrap();
+        assert!(a.service.is_none());
+        a.add(
+            &outcome(started, 300, 100, Class::Status(201)),
+            Kind::of(Class::Status(201)),
+        );
+        a.finish();
+        collector.finish();
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen.len(), 1);
+        assert!(seen[0].1 >= 99_000, "latency is kept: {:?}", seen[0]);
+        assert_eq!(seen[0].2, 0, "no service time");
     }
 }

@@ -193,9 +193,16 @@ impl LiveMetrics {
         }
     }
 
-    /// The page in the Prometheus text format.
+    /// The page in the Prometheus text format: empty until the load
+    /// starts, so that no series goes out without the run's labels.
     pub fn render(&self) -> String {
-        let labels = self.state().labels.clone();
+        let labels = {
+            let state = self.state();
+            if state.live.is_none() && state.last.is_none() {
+                return String::new();
+            }
+            state.labels.clone()
+        };
         let snapshot = self.snapshot();
         let text = exposition(&labels, &snapshot);
         if snapshot.ended {
@@ -459,6 +466,7 @@ mod tests {
     #[test]
     fn after_the_run_the_page_shows_the_reports_counts_warm_up_included_and_none_in_flight() {
         let metrics = LiveMetrics::default();
+        assert_eq!(metrics.render(), "", "no series before the run's labels");
         let live = Counts::from_pairs([(Kind::Created, 4)]);
         metrics.start(labels(), Box::new(move || (9, live)));
         let now = metrics.snapshot();

@@ -36,7 +36,7 @@ pub struct RunOptions {
     /// line).
     pub watch: Option<Box<dyn Watch>>,
     /// Told of each measured second, on the series' thread (the `/metrics`
-    /// histograms).
+    /// histograms); the series then keeps service time too.
     pub seconds: Option<Box<dyn metrics::SecondWatch>>,
 }
 
@@ -329,6 +329,8 @@ pub fn execute(scenario: &Scenario, options: RunOptions) -> Result<RunResult, Ru
         ),
         None => (None, None),
     };
+    // Service time goes into the series only for a watch that reads it.
+    let service_time = seconds.is_some();
     let second_watches: Vec<_> = abort_watch.into_iter().chain(seconds).collect();
     let second_watch = (!second_watches.is_empty())
         .then(|| Box::new(second_watches) as Box<dyn metrics::SecondWatch>);
@@ -375,8 +377,13 @@ pub fn execute(scenario: &Scenario, options: RunOptions) -> Result<RunResult, Ru
     let mut series = series.into_iter();
     let mut id_sinks = id_sinks.into_iter();
     let mut finished = engine::run(&config, &interrupt.control, start, |t| {
-        let measure = Recorder::new(lives[t].clone())
-            .with_series(series.next().expect("one series sink per thread"));
+        let sink = series.next().expect("one series sink per thread");
+        let sink = if service_time {
+            sink.with_service_time()
+        } else {
+            sink
+        };
+        let measure = Recorder::new(lives[t].clone()).with_series(sink);
         let check = checks::Recorder::new(scenario.target.rules, &endpoints)
             .with_ids(id_sinks.next().expect("one id sink per thread"));
         (measure, check)
