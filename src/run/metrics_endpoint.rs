@@ -47,7 +47,7 @@ impl MetricsEndpoint {
         Ok(MetricsEndpoint { listener, addr })
     }
 
-    /// Serves `metrics` on a new thread until [`Serving::stop`] or drop.
+    /// Serves `metrics` on a new thread until [`Serving::linger`] ends or it is dropped.
     pub fn serve(self, metrics: Arc<LiveMetrics>) -> std::io::Result<Serving> {
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let runtime = tokio::runtime::Builder::new_current_thread()
