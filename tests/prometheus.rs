@@ -85,7 +85,8 @@ fn metrics_answers_during_a_run_and_ends_with_the_reports_counts() {
             Some("text/plain; version=0.0.4; charset=utf-8")
         );
         let page = String::from_utf8(answer.body).unwrap();
-        if series(&page, "mcload_outcomes_total", &[r#"status="201""#]) > 0.0 {
+        // Empty until the load starts, then labelled.
+        if !page.is_empty() && series(&page, "mcload_outcomes_total", &[r#"status="201""#]) > 0.0 {
             break page;
         }
         assert!(Instant::now() < deadline, "no answer counted:\n{page}");
