@@ -217,6 +217,52 @@ fn the_wait_for_a_final_scrape_ends_after_the_linger_or_on_a_signal() {
     assert_eq!(status.code(), Some(1), "the run's exit code");
 }
 
+/// The page's outcomes, summed over every class.
+fn outcomes(page: &str) -> f64 {
+    page.lines()
+        .filter(|l| l.starts_with("mcload_outcomes_total{"))
+        .map(|l| l.rsplit(' ').next().unwrap().parse::<f64>().unwrap())
+        .sum()
+}
+
+#[test]
+fn an_interrupted_run_ends_its_page_with_every_request_accounted_for() {
+    let server = CountingServer::start();
+    let report = temp_dir("prom-interrupt").join("r.json");
+    let (mut child, addr) = start_run(
+        &server.url(),
+        &["--duration", "20s", "--metrics-linger", "10s"],
+        &report,
+    );
+    let scrape = || String::from_utf8(http(addr, "GET", "/metrics", b"").body).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while outcomes(&scrape()) < 50.0 {
+        assert!(Instant::now() < deadline, "the load never started");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let last = loop {
+        let page = scrape();
+        if series(&page, "mcload_run_ended", &[]) == 1.0 {
+            break page;
+        }
+        assert!(Instant::now() < deadline, "the run never ended:\n{page}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(child.wait().unwrap().code(), Some(130));
+    let json = read_json(&report);
+    assert_eq!(json["interrupted"], true);
+    assert_eq!(
+        outcomes(&last),
+        json["requests"]["scheduled"].as_u64().unwrap() as f64,
+        "one outcome for every request"
+    );
+    assert_eq!(series(&last, "mcload_in_flight", &[]), 0.0);
+}
+
 /// A free port on 127.0.0.1, for a program that needs one named.
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
