@@ -13,7 +13,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use mcload::checks;
 use mcload::engine::{Class, Outcome, Record};
 use mcload::generate::BodyGenerator;
-use mcload::metrics::{Recorder, merge};
+use mcload::metrics::{Recorder, SeriesCollector, merge};
 use mcload::scenario::{Rate, Scenario, StopRule};
 use mcload::schedule::{OpenSchedule, RateCurve};
 use mcload::spec::{BodyKind, RuleSet};
@@ -117,6 +117,37 @@ fn metrics(c: &mut Criterion) {
             measure_only.record(black_box(&outcomes[i]));
         })
     });
+    // As a run records: the per-second series too (latency and service
+    // time), and the start of each request in the live counters.
+    let (collector, mut sinks) =
+        SeriesCollector::start(1, now, Duration::ZERO, None, &[], None).expect("a thread");
+    let mut with_series = Recorder::new(Arc::default()).with_series(sinks.remove(0));
+    group.bench_function("start and record one outcome, metrics and series", |b| {
+        b.iter(|| {
+            i = (i + 1) & 1023;
+            with_series.started(now, false);
+            with_series.record(black_box(&outcomes[i]));
+        })
+    });
+    drop(with_series);
+    drop(collector);
+    // The same with the series' service time, kept for `--metrics-listen`.
+    let (collector, mut sinks) =
+        SeriesCollector::start(1, now, Duration::ZERO, None, &[], None).expect("a thread");
+    let mut with_service =
+        Recorder::new(Arc::default()).with_series(sinks.remove(0).with_service_time());
+    group.bench_function(
+        "start and record one outcome, series with service time",
+        |b| {
+            b.iter(|| {
+                i = (i + 1) & 1023;
+                with_service.started(now, false);
+                with_service.record(black_box(&outcomes[i]));
+            })
+        },
+    );
+    drop(with_service);
+    drop(collector);
     let mut check_only = checks::Recorder::new(RuleSet::Strict, &["/api/v1/sessions"]);
     group.bench_function("record one outcome, checks only", |b| {
         b.iter(|| {

@@ -57,6 +57,7 @@ enum Command {
   mcload run scenarios/constant-rate.toml --junit junit.xml --json report.json
   mcload run scenarios/constant-rate.toml --html report.html   charts, opens offline
   mcload run my.toml --header 'Authorization: Bearer ${API_TOKEN}' --header 'X-Run: ci'
+  mcload run scenarios/constant-rate.toml --duration 10m --metrics-listen 127.0.0.1:9464
 
 Flags override the scenario file. --duration or --requests replaces the file's
 stop rule as a whole. --concurrency chooses the closed model; --rate or --stages
@@ -250,6 +251,14 @@ struct RunFlags {
     /// No progress line and no text summary.
     #[arg(long, short)]
     quiet: bool,
+    /// Serve live metrics for Prometheus at http://ADDR/metrics while the run
+    /// lasts (e.g. 127.0.0.1:9464; port 0 picks a free one, said on stderr).
+    #[arg(long, value_name = "ADDR")]
+    metrics_listen: Option<SocketAddr>,
+    /// After the run, keep /metrics up until a scrape has read the final
+    /// figures, at most this long (0s: stop at once).
+    #[arg(long, value_name = "D", default_value = "15s", value_parser = parse_duration, requires = "metrics_listen")]
+    metrics_linger: Duration,
 }
 
 /// `--header`'s form; a mistake is said without repeating the value,
@@ -516,6 +525,8 @@ pub fn main_with(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) ->
             html: f.html,
             progress_every: f.progress_every,
             quiet: f.quiet,
+            metrics_listen: f.metrics_listen,
+            metrics_linger: f.metrics_linger,
         }),
         Command::Sample(f) => commands::sample::sample(
             &commands::sample::SampleArgs {

@@ -40,6 +40,9 @@ mod limits;
 mod open_model;
 /// Report files: written whole or not at all, and exit 4 when one cannot be.
 mod outputs;
+/// `run --metrics-listen`: `/metrics` during a run, a real Prometheus
+/// scraping it, and the Grafana dashboard's queries.
+mod prometheus;
 /// Property tests: hostile input never panics and errors say where.
 mod properties;
 /// `mcload report`: saved reports read back, judged again, and written as

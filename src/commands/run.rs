@@ -3,6 +3,7 @@
 //! an exit code.
 
 use std::io::{self, IsTerminal, Write};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,6 +13,7 @@ use anyhow::Context as _;
 use super::{CommandResult, Exit, Failure};
 use crate::engine::TargetError;
 use crate::progress::{HeaderTo, Live, Progress};
+use crate::report::prometheus::{HistogramFeed, LiveMetrics};
 use crate::report::{self, OutputFile, RunReport};
 use crate::run::{self, Cause, Interrupt, RunError, RunOptions, RunResult};
 use crate::scenario::{FlagSettings, Scenario};
@@ -42,6 +44,11 @@ pub struct RunArgs {
     pub progress_every: Duration,
     /// No live line and no text summary: only errors and the JSON report.
     pub quiet: bool,
+    /// Where to serve `/metrics` for Prometheus while the run lasts.
+    pub metrics_listen: Option<SocketAddr>,
+    /// How long `/metrics` waits after the run for a scrape of the final
+    /// figures.
+    pub metrics_linger: Duration,
 }
 
 /// The scenario the arguments describe: the file, with the flags over it.
@@ -88,18 +95,39 @@ pub fn run(args: &RunArgs) -> CommandResult {
     } else {
         HeaderTo::Stdout
     };
-    let watch =
-        (!args.quiet).then(|| Box::new(Progress::new(live, header_to)) as Box<dyn run::Watch>);
+    let mut watches: Vec<Box<dyn run::Watch>> = Vec::new();
+    if !args.quiet {
+        watches.push(Box::new(Progress::new(live, header_to)));
+    }
+    // `/metrics` is bound before the run, so a port in use is bad input
+    // with nothing sent.
+    let mut metrics = match args.metrics_listen {
+        Some(addr) => Some(serve_metrics(addr)?),
+        None => None,
+    };
+    if let Some((live_metrics, _)) = &metrics {
+        watches.push(Box::new(run::MetricsWatch(live_metrics.clone())));
+    }
     let result = run::execute(
         &scenario,
         RunOptions {
             hlog,
             interrupt: interrupt.clone(),
-            watch,
+            watch: Some(Box::new(watches)),
+            seconds: metrics.as_ref().map(|(live_metrics, _)| {
+                Box::new(HistogramFeed(live_metrics.clone()))
+                    as Box<dyn crate::metrics::SecondWatch>
+            }),
         },
     );
+    if let Some((_, serving)) = metrics.as_mut() {
+        serving.watch_signals();
+    }
     signals.finish();
     let mut result = result.map_err(failure)?;
+    if let Some((live_metrics, _)) = &metrics {
+        live_metrics.finish(&result.report);
+    }
     // A signal that came after the run looked is still the user's wish.
     if interrupt.requested() {
         result.mark_interrupted();
@@ -126,6 +154,12 @@ pub fn run(args: &RunArgs) -> CommandResult {
         let _ = writeln!(err, "mcload: {e:#}");
     }
     let exit = exit_code(&result, &mut err);
+    drop(err);
+    if let Some((live_metrics, serving)) = metrics {
+        // The final figures stay up until a scrape has read them: a
+        // Prometheus scraping every second sees the report's counts.
+        serving.linger(&live_metrics, args.metrics_linger);
+    }
     Ok(if !failed.is_empty() && exit != Exit::Interrupted {
         Exit::OutputFailed
     } else {
@@ -150,6 +184,19 @@ pub fn exit_code(result: &RunResult, err: &mut dyn Write) -> Exit {
         };
     }
     exit
+}
+
+/// Binds and serves `/metrics`, and says where on stderr.
+fn serve_metrics(addr: SocketAddr) -> Result<(Arc<LiveMetrics>, run::Serving), Failure> {
+    let endpoint = run::MetricsEndpoint::bind(addr).map_err(Failure::bad_input)?;
+    let bound = endpoint.addr;
+    let live_metrics = Arc::new(LiveMetrics::default());
+    let serving = endpoint
+        .serve(live_metrics.clone())
+        .context("cannot start the /metrics server")
+        .map_err(Failure::bad_input)?;
+    crate::output::eprintln(format_args!("mcload: metrics on http://{bound}/metrics"));
+    Ok((live_metrics, serving))
 }
 
 /// A run that could not be made: a target that cannot be reached is 3, a

@@ -201,11 +201,11 @@ impl AddAssign<&Counts> for Counts {
 }
 
 /// [`Counts`] another thread can read while a run goes on (the live
-/// progress line). One per generator thread, written only by its thread,
-/// on cache lines of its own.
+/// progress line, `/metrics`), and the requests started. One per generator
+/// thread, written only by its thread, on cache lines of its own.
 #[derive(Debug, Default)]
 #[repr(align(64))]
-pub struct LiveCounts([AtomicU64; KINDS]);
+pub struct LiveCounts([AtomicU64; KINDS], AtomicU64);
 
 impl LiveCounts {
     #[inline]
@@ -221,8 +221,19 @@ impl LiveCounts {
         counter.store(counter.load(Relaxed) + 1, Relaxed);
     }
 
+    /// A request starts (it was not dropped at the `max_in_flight` gate).
+    #[inline]
+    pub fn add_started(&self) {
+        self.1.store(self.1.load(Relaxed) + 1, Relaxed);
+    }
+
     pub fn snapshot(&self) -> Counts {
         Counts(std::array::from_fn(|i| self.0[i].load(Relaxed)))
+    }
+
+    /// Requests started so far.
+    pub fn started(&self) -> u64 {
+        self.1.load(Relaxed)
     }
 }
 
@@ -277,6 +288,10 @@ mod tests {
         assert_eq!(counts.sent(), 91 - 10 - 7);
         assert_eq!(counts.total(), 91);
         assert_eq!(live.snapshot(), counts, "the live view counts alike");
+        live.add_started();
+        live.add_started();
+        assert_eq!(live.started(), 2);
+        assert_eq!(live.snapshot(), counts, "starts are no outcome");
         let mut doubled = counts;
         doubled += &counts;
         assert_eq!(doubled.total(), 182);

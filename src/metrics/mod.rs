@@ -256,6 +256,7 @@ impl Record for Recorder {
     }
 
     fn started(&mut self, now: Instant, warmup: bool) {
+        self.live.add_started();
         if let (Some(series), false) = (&mut self.series, warmup) {
             series.started(now);
         }

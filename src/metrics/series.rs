@@ -40,6 +40,8 @@ struct Part {
     counts: Counts,
     /// `None` when the thread had no answer that second.
     latency: Option<Latency>,
+    /// The same answers' service time.
+    service: Option<Latency>,
 }
 
 /// A generator thread's end of the series.
@@ -51,6 +53,9 @@ pub struct SeriesSink {
     started_now: u64,
     counts: Counts,
     latency: Latency,
+    /// Only when asked for ([`SeriesSink::with_service_time`]): it costs
+    /// the hot path a second histogram record.
+    service: Option<Latency>,
     parts: mpsc::Sender<Part>,
     /// Histograms the collector has emptied, for reuse: the hot path never
     /// allocates one.
@@ -66,6 +71,12 @@ impl std::fmt::Debug for Part {
 }
 
 impl SeriesSink {
+    /// Also keeps the answers' service time, for [`SoFar::service`].
+    pub fn with_service_time(mut self) -> SeriesSink {
+        self.service = Some(new_latency());
+        self
+    }
+
     fn second_of(&self, t: Instant) -> u64 {
         t.saturating_duration_since(self.started).as_secs()
     }
@@ -77,6 +88,9 @@ impl SeriesSink {
         if let Class::Status(_) = outcome.class {
             self.latency
                 .saturating_record(micros_between(outcome.intended, outcome.done));
+            if let Some(service) = &mut self.service {
+                service.saturating_record(micros_between(outcome.sent, outcome.done));
+            }
         }
     }
 
@@ -105,16 +119,23 @@ impl SeriesSink {
                 started: 0,
                 counts: Counts::default(),
                 latency: None,
+                service: None,
             });
         }
         self.second = second;
     }
 
     fn send_current(&mut self) {
-        let latency = (!self.latency.is_empty()).then(|| {
-            let fresh = self.spare.try_recv().unwrap_or_else(|_| new_latency());
-            std::mem::replace(&mut self.latency, fresh)
-        });
+        // Both histograms hold the same answers: empty together.
+        let answered = !self.latency.is_empty();
+        let take = |h: &mut Latency| {
+            answered.then(|| {
+                let fresh = self.spare.try_recv().unwrap_or_else(|_| new_latency());
+                std::mem::replace(h, fresh)
+            })
+        };
+        let latency = take(&mut self.latency);
+        let service = self.service.as_mut().and_then(take);
         // A collector that is gone has failed on its own; the run goes on.
         let _ = self.parts.send(Part {
             thread: self.thread,
@@ -122,6 +143,7 @@ impl SeriesSink {
             started: std::mem::take(&mut self.started_now),
             counts: std::mem::take(&mut self.counts),
             latency,
+            service,
         });
     }
 
@@ -182,6 +204,9 @@ pub struct SoFar<'a> {
     pub counts: &'a Counts,
     /// The latency of its answers so far, from the intended start.
     pub latency: &'a Latency,
+    /// The service time of its answers so far, from the actual send;
+    /// empty unless the sinks keep it ([`SeriesSink::with_service_time`]).
+    pub service: &'a Latency,
     /// For each window length asked for, the window that ended with this
     /// second, once there is a full one.
     pub windows: Vec<(u64, Option<&'a Window>)>,
@@ -192,6 +217,15 @@ pub struct SoFar<'a> {
 /// threshold reads it.
 pub trait SecondWatch: Send {
     fn second(&mut self, so_far: &SoFar<'_>);
+}
+
+/// Several watches, each told of every second in turn.
+impl SecondWatch for Vec<Box<dyn SecondWatch>> {
+    fn second(&mut self, so_far: &SoFar<'_>) {
+        for watch in self {
+            watch.second(so_far);
+        }
+    }
 }
 
 /// The collector thread.
@@ -228,6 +262,7 @@ impl SeriesCollector {
                     started_now: 0,
                     counts: Counts::default(),
                     latency: new_latency(),
+                    service: None,
                     parts: tx.clone(),
                     spare,
                 }
@@ -248,7 +283,13 @@ impl SeriesCollector {
                     summary: Summary::default(),
                     empty: new_latency(),
                     windows: builders,
-                    so_far: watch.map(|w| (w, Counts::default(), new_latency(), 0)),
+                    so_far: watch.map(|w| SoFarState {
+                        watch: w,
+                        counts: Counts::default(),
+                        latency: new_latency(),
+                        service: new_latency(),
+                        seconds: 0,
+                    }),
                 };
                 let mut rx = Some(rx);
                 match sink {
@@ -294,6 +335,17 @@ struct Pending {
     counts: Counts,
     /// The merged histogram and the thread it came from.
     latency: Option<(Latency, usize)>,
+    service: Option<(Latency, usize)>,
+}
+
+/// The watch, with the measured part's counts, latency and service time
+/// so far and its seconds.
+struct SoFarState {
+    watch: Box<dyn SecondWatch>,
+    counts: Counts,
+    latency: Latency,
+    service: Latency,
+    seconds: u64,
 }
 
 struct Collector {
@@ -304,9 +356,26 @@ struct Collector {
     summary: Summary,
     empty: Latency,
     windows: Vec<WindowBuilder>,
-    /// The watch, with the measured part's counts and latency so far and
-    /// its seconds.
-    so_far: Option<(Box<dyn SecondWatch>, Counts, Latency, u64)>,
+    so_far: Option<SoFarState>,
+}
+
+/// Adds a thread's histogram into a second's: the first one becomes the
+/// second's, every later one goes back to its thread, emptied, for reuse.
+fn merge_part(
+    slot: &mut Option<(Latency, usize)>,
+    h: Option<Latency>,
+    thread: usize,
+    returns: &[mpsc::Sender<Latency>],
+) {
+    let Some(mut h) = h else { return };
+    match slot {
+        Some((merged, _)) => {
+            merged.add(&h).expect("histograms share bounds");
+            h.reset();
+            let _ = returns[thread].send(h);
+        }
+        slot => *slot = Some((h, thread)),
+    }
 }
 
 impl Collector {
@@ -318,20 +387,13 @@ impl Collector {
                 started: 0,
                 counts: Counts::default(),
                 latency: None,
+                service: None,
             });
             entry.parts += 1;
             entry.started += part.started;
             entry.counts += &part.counts;
-            if let Some(mut h) = part.latency {
-                match &mut entry.latency {
-                    Some((merged, _)) => {
-                        merged.add(&h).expect("histograms share bounds");
-                        h.reset();
-                        let _ = self.returns[part.thread].send(h);
-                    }
-                    slot => *slot = Some((h, part.thread)),
-                }
-            }
+            merge_part(&mut entry.latency, part.latency, part.thread, &self.returns);
+            merge_part(&mut entry.service, part.service, part.thread, &self.returns);
             // Each thread sends its seconds in order, so once every thread
             // has sent a second, every earlier second is complete too.
             if entry.parts == self.threads {
@@ -361,17 +423,21 @@ impl Collector {
             for window in &mut self.windows {
                 window.push(second, &p.counts, p.latency.as_ref().map(|(h, _)| h));
             }
-            if let Some((watch, counts, latency, seconds)) = &mut self.so_far {
-                *counts += &p.counts;
+            if let Some(so_far) = &mut self.so_far {
+                so_far.counts += &p.counts;
                 if let Some((h, _)) = &p.latency {
-                    latency.add(h).expect("histograms share bounds");
+                    so_far.latency.add(h).expect("histograms share bounds");
                 }
-                *seconds += 1;
-                watch.second(&SoFar {
+                if let Some((h, _)) = &p.service {
+                    so_far.service.add(h).expect("histograms share bounds");
+                }
+                so_far.seconds += 1;
+                so_far.watch.second(&SoFar {
                     second,
-                    seconds: *seconds,
-                    counts,
-                    latency,
+                    seconds: so_far.seconds,
+                    counts: &so_far.counts,
+                    latency: &so_far.latency,
+                    service: &so_far.service,
                     windows: self
                         .windows
                         .iter()
@@ -393,7 +459,7 @@ impl Collector {
             self.latest.seconds.store(second + 1, Relaxed);
             self.summary.intervals.push(interval);
         }
-        if let Some((mut h, thread)) = p.latency {
+        for (mut h, thread) in p.latency.into_iter().chain(p.service) {
             h.reset();
             let _ = self.returns[thread].send(h);
         }
@@ -401,160 +467,4 @@ impl Collector {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::sync::Mutex;
-
-    fn outcome(started: Instant, done_ms: u64, latency_ms: u64, class: Class) -> Outcome<'static> {
-        let done = started + Duration::from_millis(done_ms);
-        Outcome {
-            intended: done - Duration::from_millis(latency_ms),
-            sent: done - Duration::from_millis(latency_ms),
-            done,
-            class,
-            warmup: false,
-            kind: crate::spec::BodyKind::Valid,
-            location: None,
-        }
-    }
-
-    fn counts(classes: &[Class]) -> Counts {
-        let mut c = Counts::default();
-        for &class in classes {
-            c.add(class);
-        }
-        c
-    }
-
-    #[test]
-    fn seconds_from_all_threads_merge_and_empty_seconds_are_kept() {
-        let started = Instant::now();
-        let (collector, sinks) =
-            SeriesCollector::start(2, started, Duration::ZERO, None, &[], None).unwrap();
-        let [mut a, mut b]: [SeriesSink; 2] = sinks.try_into().unwrap();
-        // Second 0: thread a answers twice, thread b fails once.
-        a.started(started);
-        a.add(
-            &outcome(started, 100, 10, Class::Status(201)),
-            Kind::of(Class::Status(201)),
-        );
-        a.add(
-            &outcome(started, 900, 30, Class::Status(400)),
-            Kind::of(Class::Status(400)),
-        );
-        b.add(
-            &outcome(started, 500, 5, Class::Timeout),
-            Kind::of(Class::Timeout),
-        );
-        // Second 1 is empty everywhere (a stall); second 2 has one answer.
-        a.add(
-            &outcome(started, 2_100, 1_500, Class::Status(201)),
-            Kind::of(Class::Status(201)),
-        );
-        b.rotate_to(started + Duration::from_millis(2_200));
-        b.add(
-            &outcome(started, 2_300, 0, Class::Dropped),
-            Kind::of(Class::Dropped),
-        );
-        a.finish();
-        b.finish();
-        let series = collector.finish().intervals;
-        let seconds: Vec<u64> = series.iter().map(|i| i.second).collect();
-        assert_eq!(seconds, [0, 1, 2]);
-        assert_eq!(
-            series[0].counts,
-            counts(&[Class::Status(201), Class::Status(400), Class::Timeout])
-        );
-        assert_eq!(series[0].started, 1);
-        assert_eq!(series[0].counts.sent(), 3);
-        let (_, _, max) = series[0].latency_us.unwrap();
-        assert!((29_000..=31_000).contains(&max));
-        assert_eq!(series[1].counts, Counts::default());
-        assert_eq!(series[1].latency_us, None, "no answers: no latency");
-        assert_eq!(series[2].counts.dropped(), 1);
-        assert_eq!(series[2].counts.sent(), 1);
-        assert!(
-            series[2].latency_us.unwrap().1 >= 1_490_000,
-            "{:?}",
-            series[2]
-        );
-    }
-
-    #[test]
-    fn warm_up_seconds_are_left_out() {
-        let started = Instant::now();
-        let (collector, sinks) =
-            SeriesCollector::start(1, started, Duration::from_secs(2), None, &[], None).unwrap();
-        let [mut a]: [SeriesSink; 1] = sinks.try_into().unwrap();
-        a.add(
-            &outcome(started, 3_500, 1, Class::Status(201)),
-            Kind::of(Class::Status(201)),
-        );
-        a.finish();
-        let seconds: Vec<u64> = collector
-            .finish()
-            .intervals
-            .iter()
-            .map(|i| i.second)
-            .collect();
-        assert_eq!(seconds, [2, 3]);
-    }
-
-    /// Keeps what it is given, to compare with what was recorded.
-    struct Keep(Arc<Mutex<Vec<(u64, Latency)>>>, Option<String>);
-
-    impl IntervalWriter for Keep {
-        fn write(&mut self, second: u64, h: &Latency) -> Result<(), String> {
-            self.0.lock().unwrap().push((second, h.clone()));
-            match (second, &self.1) {
-                (1, Some(e)) => Err(e.clone()),
-                _ => Ok(()),
-            }
-        }
-    }
-
-    impl IntervalSink for Keep {
-        fn run(
-            mut self: Box<Self>,
-            collect: &mut dyn FnMut(Option<&mut dyn IntervalWriter>),
-        ) -> Result<(), String> {
-            collect(Some(&mut *self));
-            Ok(())
-        }
-    }
-
-    #[test]
-    fn the_sink_gets_every_measured_second_in_order_and_a_failure_stops_it() {
-        for failure in [None, Some("disk full".to_string())] {
-            let kept = Arc::new(Mutex::new(Vec::new()));
-            let started = Instant::now();
-            let sink = Keep(kept.clone(), failure.clone());
-            let (collector, sinks) =
-                SeriesCollector::start(1, started, Duration::ZERO, Some(Box::new(sink)), &[], None)
-                    .unwrap();
-            let [mut a]: [SeriesSink; 1] = sinks.try_into().unwrap();
-            let mut expected = new_latency();
-            for i in 0..3_000u64 {
-                let o = outcome(started, i, i % 97, Class::Status(201));
-                expected.record(micros_between(o.intended, o.done)).unwrap();
-                a.add(&o, Kind::of(o.class));
-            }
-            a.finish();
-            let summary = collector.finish();
-            assert_eq!(summary.intervals.len(), 3, "the series is complete");
-            assert_eq!(summary.sink_error, failure);
-            let kept = kept.lock().unwrap();
-            let seconds: Vec<u64> = kept.iter().map(|(s, _)| *s).collect();
-            if failure.is_some() {
-                assert_eq!(seconds, [0, 1], "no writes after the failure");
-            } else {
-                assert_eq!(seconds, [0, 1, 2]);
-                let mut merged = new_latency();
-                for (_, h) in kept.iter() {
-                    merged.add(h).unwrap();
-                }
-                assert_eq!(merged, expected);
-            }
-        }
-    }
-}
+mod tests;

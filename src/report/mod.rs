@@ -1,7 +1,7 @@
 //! Every output of a run: the text summary for people, the JSON report for
 //! machines (and its JSON Schema), the JUnit XML report for CI, the HTML
-//! report with charts, the `--hlog` interval log and the live progress
-//! line. It
+//! report with charts, the `--hlog` interval log, the live progress line
+//! and the `/metrics` page. It
 //! reads measured numbers and run facts; it never runs load.
 
 pub mod ci;
@@ -15,6 +15,7 @@ mod junit;
 mod live;
 mod output;
 mod read;
+pub mod prometheus;
 mod schema;
 mod text;
 

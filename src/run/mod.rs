@@ -5,6 +5,7 @@
 //! which exit code the [`Cause`]s call for.
 
 mod limits;
+mod metrics_endpoint;
 
 use std::fs::File;
 use std::sync::Arc;
@@ -24,6 +25,7 @@ use crate::schedule::{ClosedSchedule, OpenSchedule, Schedule};
 pub use crate::verdict::Cause;
 use crate::verdict::{self, Measured};
 pub use limits::{DescriptorNeed, DescriptorShortage};
+pub use metrics_endpoint::{LingerEnd, ListenError, MetricsEndpoint, MetricsWatch, Serving};
 
 /// How to run, beyond what the scenario says.
 #[derive(Default)]
@@ -35,6 +37,9 @@ pub struct RunOptions {
     /// Told when the load starts and when it has ended (the live progress
     /// line).
     pub watch: Option<Box<dyn Watch>>,
+    /// Told of each measured second, on the series' thread (the `/metrics`
+    /// histograms); the series then keeps service time too.
+    pub seconds: Option<Box<dyn metrics::SecondWatch>>,
 }
 
 /// A request to stop a run early, from another thread (Ctrl-C). The first
@@ -104,6 +109,12 @@ impl LiveView {
     /// Outcomes so far, warm-up included.
     pub fn counts(&self) -> Counts {
         metrics::live_total(&self.lives)
+    }
+
+    /// Requests started so far, warm-up included (not those dropped at
+    /// the `max_in_flight` gate).
+    pub fn started(&self) -> u64 {
+        self.lives.iter().map(|live| live.started()).sum()
     }
 
     /// The last complete second: requests started in it and its p99 in µs.
@@ -249,6 +260,7 @@ pub fn execute(scenario: &Scenario, options: RunOptions) -> Result<RunResult, Ru
         hlog,
         interrupt,
         mut watch,
+        seconds,
     } = options;
     let seed = scenario.body.seed.unwrap_or_else(rand::random);
     limits::ensure_descriptors(&descriptor_need(scenario))?;
@@ -319,13 +331,18 @@ pub fn execute(scenario: &Scenario, options: RunOptions) -> Result<RunResult, Ru
         ),
         None => (None, None),
     };
+    // Service time goes into the series only for a watch that reads it.
+    let service_time = seconds.is_some();
+    let second_watches: Vec<_> = abort_watch.into_iter().chain(seconds).collect();
+    let second_watch = (!second_watches.is_empty())
+        .then(|| Box::new(second_watches) as Box<dyn metrics::SecondWatch>);
     let (collector, series) = SeriesCollector::start(
         threads,
         start.instant,
         warmup.unwrap_or_default(),
         hlog,
         &windows,
-        abort_watch,
+        second_watch,
     )
     .map_err(|source| RunError::Start {
         what: "series collector",
@@ -362,8 +379,13 @@ pub fn execute(scenario: &Scenario, options: RunOptions) -> Result<RunResult, Ru
     let mut series = series.into_iter();
     let mut id_sinks = id_sinks.into_iter();
     let mut finished = engine::run(&config, &interrupt.control, start, |t| {
-        let measure = Recorder::new(lives[t].clone())
-            .with_series(series.next().expect("one series sink per thread"));
+        let sink = series.next().expect("one series sink per thread");
+        let sink = if service_time {
+            sink.with_service_time()
+        } else {
+            sink
+        };
+        let measure = Recorder::new(lives[t].clone()).with_series(sink);
         let check = checks::Recorder::new(scenario.target.rules, &endpoints)
             .with_ids(id_sinks.next().expect("one id sink per thread"));
         (measure, check)

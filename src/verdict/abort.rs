@@ -157,6 +157,7 @@ mod tests {
                 seconds: n + 1,
                 counts: &counts,
                 latency: &latency,
+                service: &latency,
                 windows: Vec::new(),
             })
         };
