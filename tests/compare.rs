@@ -227,8 +227,3 @@ fn under_github_actions_a_regression_is_annotated_and_summarised() {
         "not appended"
     );
 }
-
-#[test]
-fn compare_reads_the_schema_run_writes() {
-    assert_eq!(mcload::verdict::compare::SCHEMA, mcload::report::SCHEMA);
-}

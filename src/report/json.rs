@@ -15,7 +15,9 @@ use crate::scenario::{Model, Rate};
 use crate::spec::{Mutation, RuleSet};
 use crate::verdict::{Aborted, Cause, Evaluated};
 
-pub const SCHEMA: &str = "mcload.report/v1";
+/// The schema a report names, the one the readers (`compare`, `report`)
+/// read: one constant for both sides.
+pub use crate::verdict::compare::SCHEMA;
 
 /// A run's JSON report (`mcload run --json`).
 #[derive(Serialize, JsonSchema)]

@@ -14,8 +14,8 @@ mod judge;
 mod junit;
 mod live;
 mod output;
-mod read;
 pub mod prometheus;
+mod read;
 mod schema;
 mod text;
 

@@ -38,20 +38,14 @@ use crate::metrics::{Bucket, Counts, ErrorSamples, Interval, Kind, Latency, Tall
 use crate::scenario::{Model, OpenModel, Rate, Stage, StopRule};
 use crate::spec::{ENDPOINT_PATH, MUTATIONS, Mutation, RuleSet};
 use crate::threshold::{self, Source};
+use crate::verdict::compare::{NotAReport, parse_report};
 use crate::verdict::{Aborted, Evaluated};
-
-/// The report schema this reads (any `mcload.report/v1…`).
-const SCHEMA: &str = "mcload.report/v1";
 
 /// Why a file is not a report that can be read back.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
-    #[error("not JSON ({0}); is the file complete?")]
-    NotJson(serde_json::Error),
-    #[error("not an mcload report (it has no \"schema\": \"{SCHEMA}\")")]
-    Foreign,
-    #[error("its schema is {0:?}, and this mcload reads {SCHEMA} reports")]
-    Schema(String),
+    #[error(transparent)]
+    NotAReport(#[from] NotAReport),
     #[error("not a complete mcload report: {key} is {what}")]
     Missing { key: String, what: &'static str },
     #[error("{key} cannot be read: {reason}")]
@@ -70,17 +64,7 @@ fn bad(at: &At<'_>, key: &str, reason: impl Into<String>) -> ReadError {
 /// errors, nothing cancelled, no thresholds); a key every report has that
 /// is missing is an error naming it.
 pub fn read(text: &str) -> Result<RunReport, ReadError> {
-    let v: Value = serde_json::from_str(text).map_err(ReadError::NotJson)?;
-    let schema = v
-        .get("schema")
-        .and_then(Value::as_str)
-        .ok_or(ReadError::Foreign)?;
-    let Some(version) = schema.strip_prefix("mcload.report/") else {
-        return Err(ReadError::Foreign);
-    };
-    if version.split('.').next() != Some("v1") {
-        return Err(ReadError::Schema(schema.to_owned()));
-    }
+    let v = parse_report(text)?;
     let root = At::root(&v);
     let model_at = root.at("model")?;
     let (model, threads, stop, planned_warmup) = model(&model_at)?;

@@ -20,7 +20,7 @@ use crate::verdict::stats;
 
 mod read;
 
-pub use read::{ReadError, RunSample, SCHEMA, decode_histogram};
+pub use read::{NotAReport, ReadError, RunSample, SCHEMA, decode_histogram, parse_report};
 
 /// Reports per side below which noise cannot be estimated and rows are
 /// judged by the tolerance alone.

@@ -10,15 +10,39 @@ use serde_json::Value;
 /// The report schema this reads (any `mcload.report/v1…`).
 pub const SCHEMA: &str = "mcload.report/v1";
 
-/// Why a file is not a report `compare` can read.
+/// Why a file is not an mcload report this version reads, whatever reads it.
 #[derive(Debug, thiserror::Error)]
-pub enum ReadError {
+pub enum NotAReport {
     #[error("not JSON ({0}); is the file complete?")]
     NotJson(serde_json::Error),
     #[error("not an mcload report (it has no \"schema\": \"{SCHEMA}\")")]
     Foreign,
     #[error("its schema is {0:?}, and this mcload reads {SCHEMA} reports")]
     Schema(String),
+}
+
+/// Parses `text` as JSON and checks that it is a report of a schema this
+/// mcload reads (any `mcload.report/v1…`).
+pub fn parse_report(text: &str) -> Result<Value, NotAReport> {
+    let v: Value = serde_json::from_str(text).map_err(NotAReport::NotJson)?;
+    let schema = v
+        .get("schema")
+        .and_then(Value::as_str)
+        .ok_or(NotAReport::Foreign)?;
+    let Some(version) = schema.strip_prefix("mcload.report/") else {
+        return Err(NotAReport::Foreign);
+    };
+    if version.split('.').next() != Some("v1") {
+        return Err(NotAReport::Schema(schema.to_owned()));
+    }
+    Ok(v)
+}
+
+/// Why a file is not a report `compare` can read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error(transparent)]
+    NotAReport(#[from] NotAReport),
     #[error("not a complete mcload report: {0} is missing or not {1}")]
     Missing(&'static str, &'static str),
     #[error("its histogram {0} cannot be decoded: {1}")]
@@ -110,18 +134,7 @@ impl RunSample {
 
     /// Reads a JSON report (`mcload run --json`).
     pub fn parse(text: &str) -> Result<RunSample, ReadError> {
-        let v: Value = serde_json::from_str(text).map_err(ReadError::NotJson)?;
-        let schema = v
-            .get("schema")
-            .and_then(Value::as_str)
-            .ok_or(ReadError::Foreign)?;
-        let Some(version) = schema.strip_prefix("mcload.report/") else {
-            return Err(ReadError::Foreign);
-        };
-        let major = version.split('.').next().unwrap_or_default();
-        if major != "v1" {
-            return Err(ReadError::Schema(schema.to_owned()));
-        }
+        let v = parse_report(text)?;
         let checks = counts(&v, "/checks")?;
         let errors: u64 = counts(&v, "/errors")?.values().sum();
         let off_status: u64 = ["valid_rejected", "invalid_accepted", "unexpected_status"]
