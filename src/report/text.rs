@@ -360,26 +360,33 @@ pub fn write_summary(run: &RunReport, out: &mut dyn Write) -> io::Result<()> {
             grouped(t.counts.total())
         ))
     )?;
-    if let (Some(s), Some(check)) = (run.server, run.server_check()) {
-        let verdict = match check {
-            ServerCheck::Equal => format!("equal to mcload's counts{tick}"),
-            ServerCheck::Consistent { unseen } => format!(
-                "consistent with mcload's counts{tick} ({} answered after mcload gave up on them)",
-                grouped(unseen)
-            ),
-            ServerCheck::Different => "DIFFERENT from mcload's counts ✗".to_string(),
-        };
-        writeln!(
-            out,
-            "server     {} received · {} × 201 · {} × 400 · {} × 500 · {} other: {verdict}",
-            grouped(s.requests),
-            grouped(s.answers.created()),
-            grouped(s.answers.bad_request()),
-            grouped(s.answers.server_error()),
-            grouped(s.answers.other())
-        )?;
+    if let Some(line) = server_line(run, tick) {
+        writeln!(out, "server     {line}")?;
     }
     write_verdict(run, out)
+}
+
+/// What the embedded server counted and how that compares with mcload's
+/// counts, when it was the target; `tick` follows "equal" when the verdict
+/// may show one.
+pub(super) fn server_line(run: &RunReport, tick: &str) -> Option<String> {
+    let (s, check) = (run.server?, run.server_check()?);
+    let verdict = match check {
+        ServerCheck::Equal => format!("equal to mcload's counts{tick}"),
+        ServerCheck::Consistent { unseen } => format!(
+            "consistent with mcload's counts{tick} ({} answered after mcload gave up on them)",
+            grouped(unseen)
+        ),
+        ServerCheck::Different => "DIFFERENT from mcload's counts ✗".to_string(),
+    };
+    Some(format!(
+        "{} received · {} × 201 · {} × 400 · {} × 500 · {} other: {verdict}",
+        grouped(s.requests),
+        grouped(s.answers.created()),
+        grouped(s.answers.bad_request()),
+        grouped(s.answers.server_error()),
+        grouped(s.answers.other())
+    ))
 }
 
 /// The outcome rows of the summary: name, count and detail. Dropped shows

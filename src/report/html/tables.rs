@@ -6,8 +6,8 @@ use std::io::{self, Write};
 use super::esc;
 use crate::checks::Check;
 use crate::report::compare::{CompareView, cells, ci_header, summary as compare_summary};
-use crate::report::text::{NONE, latency_rows, outcome_rows, share, throughput_text};
-use crate::report::{RunReport, ServerCheck, grouped};
+use crate::report::text::{NONE, latency_rows, outcome_rows, server_line, share, throughput_text};
+use crate::report::{RunReport, grouped};
 use crate::scenario::Model;
 use crate::verdict::compare::Verdict;
 
@@ -103,24 +103,8 @@ pub fn summary(run: &RunReport, out: &mut dyn Write) -> io::Result<()> {
             "✗ (a request was lost: this is a bug in mcload)"
         }
     )?;
-    if let (Some(s), Some(check)) = (run.server, run.server_check()) {
-        let verdict = match check {
-            ServerCheck::Equal => "equal to mcload's counts".to_string(),
-            ServerCheck::Consistent { unseen } => format!(
-                "consistent with mcload's counts ({} answered after mcload gave up on them)",
-                grouped(unseen)
-            ),
-            ServerCheck::Different => "DIFFERENT from mcload's counts ✗".into(),
-        };
-        writeln!(
-            out,
-            "<p>Server: {} received · {} × 201 · {} × 400 · {} × 500 · {} other: {verdict}.</p>",
-            grouped(s.requests),
-            grouped(s.answers.created()),
-            grouped(s.answers.bad_request()),
-            grouped(s.answers.server_error()),
-            grouped(s.answers.other())
-        )?;
+    if let Some(line) = server_line(run, "") {
+        writeln!(out, "<p>Server: {}.</p>", esc(&line))?;
     }
     writeln!(out, "</section>")
 }
