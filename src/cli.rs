@@ -13,6 +13,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::commands::{self, run::JsonDest};
 
+mod merge;
 mod report;
 use crate::reference::{Faults, Latency, Stall};
 use crate::scenario::{
@@ -133,6 +134,9 @@ could not be written (the table still printed)")]
     /// Show a saved run again (a JSON report): its summary, CSV, JSON, JUnit, HTML; judged again with --threshold.
     #[command(after_help = report::AFTER_HELP)]
     Report(report::ReportFlags),
+    /// Merge the reports of every shard of a `run --shard K/N` into the whole's, judged on the whole.
+    #[command(after_help = merge::AFTER_HELP)]
+    Merge(merge::MergeFlags),
     /// Print the JSON Schema of the JSON report or of scenario files.
     #[command(after_help = "Examples:
   mcload schema report > report.schema.json
@@ -584,6 +588,11 @@ pub fn main_with(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) ->
             &mut std::io::stderr().lock(),
         ),
         Command::Report(f) => commands::report::report(
+            &f.args(),
+            &mut std::io::stdout().lock(),
+            &mut std::io::stderr().lock(),
+        ),
+        Command::Merge(f) => commands::merge::merge(
             &f.args(),
             &mut std::io::stdout().lock(),
             &mut std::io::stderr().lock(),

@@ -4,6 +4,7 @@
 
 pub mod compare;
 pub mod completions;
+pub mod merge;
 pub mod report;
 pub mod run;
 pub mod sample;

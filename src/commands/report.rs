@@ -73,7 +73,14 @@ pub fn report(args: &ReportArgs, out: &mut dyn Write, err: &mut dyn Write) -> Co
             failed.push(e);
         }
     }
-    for e in &failed {
+    Ok(verdict(&run, &failed, err))
+}
+
+/// Says the outputs that failed and the verdict's causes on `err`, and
+/// gives the exit code, as `run` does: 4 when an output failed, else 1
+/// when the verdict fails, else 0.
+pub(super) fn verdict(run: &RunReport, failed: &[anyhow::Error], err: &mut dyn Write) -> Exit {
+    for e in failed {
         let _ = writeln!(err, "mcload: {e:#}");
     }
     let mut exit = Exit::Ok;
@@ -81,17 +88,17 @@ pub fn report(args: &ReportArgs, out: &mut dyn Write, err: &mut dyn Write) -> Co
         let _ = writeln!(err, "mcload: {}", cause.message());
         exit = Exit::CheckFailed;
     }
-    Ok(if failed.is_empty() {
+    if failed.is_empty() {
         exit
     } else {
         Exit::OutputFailed
-    })
+    }
 }
 
 type Writer = fn(&RunReport, &mut dyn Write) -> io::Result<()>;
 
 /// The given thresholds; one that cannot be read is bad input, named.
-fn thresholds(given: &[String]) -> Result<Vec<Threshold>, Failure> {
+pub(super) fn thresholds(given: &[String]) -> Result<Vec<Threshold>, Failure> {
     given
         .iter()
         .map(|text| {
@@ -106,7 +113,7 @@ fn thresholds(given: &[String]) -> Result<Vec<Threshold>, Failure> {
 
 /// Writes `write`'s output to a temporary file beside `path`, then puts it
 /// in place: a failure leaves what was at `path` as it was.
-fn place(
+pub(super) fn place(
     path: &Path,
     what: &str,
     write: impl FnOnce(&mut dyn Write) -> io::Result<()>,

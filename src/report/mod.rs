@@ -13,6 +13,7 @@ mod json;
 mod judge;
 mod junit;
 mod live;
+pub mod merge;
 mod output;
 pub mod prometheus;
 mod read;
@@ -28,7 +29,7 @@ pub use json::{SCHEMA, histogram_base64, to_json};
 pub use junit::{to_junit, write_junit};
 pub use live::{LastSecond, clear_progress, plain_progress_line, progress_line, redraw_progress};
 pub use output::OutputFile;
-pub use read::{ReadError, Unjudgeable, read, rejudge};
+pub use read::{ReadError, Unjudgeable, judge_by, read, rejudge};
 pub use schema::report_schema;
 pub use text::{
     RunHeader, describe_load, grouped, rate_text, write_header, write_summary, write_text,

@@ -24,7 +24,14 @@ pub struct Unjudgeable {
 /// of them is on `unexpected`, as `run` does), replacing the thresholds it
 /// was judged by; the verdict's other causes stay as they were.
 pub fn rejudge(run: &mut RunReport, given: Vec<Threshold>) -> Result<(), Unjudgeable> {
-    let thresholds = with_default(given, true);
+    judge_by(run, with_default(given, true))
+}
+
+/// Judges `run` by exactly `thresholds` (no default joins them), replacing
+/// those it was judged by: `mcload merge` judges the merged shards by the
+/// thresholds they were saved with, which already hold the default when
+/// their scenario wanted it.
+pub fn judge_by(run: &mut RunReport, thresholds: Vec<Threshold>) -> Result<(), Unjudgeable> {
     for t in &thresholds {
         if let Some(length) = t.window
             && let Some(why) = unjudgeable(&t.metric, length)

@@ -23,7 +23,7 @@ mod json;
 mod judge;
 mod warmup;
 
-pub use judge::{Unjudgeable, rejudge};
+pub use judge::{Unjudgeable, judge_by, rejudge};
 
 use std::collections::BTreeMap;
 use std::time::Duration;

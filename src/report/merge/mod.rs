@@ -1,0 +1,360 @@
+//! `mcload merge`'s library part: the saved reports of the shards of one
+//! plan (`run --shard K/N`) merged into the report of the whole, as one
+//! machine would have written it.
+//!
+//! Exact: counts, bodies, checks and every histogram of the measured part
+//! are added losslessly (the reports keep the histograms). What the
+//! reports keep as figures only is merged as well as figures allow:
+//!
+//! - each second of the series keeps its p50, p99 and max latency: the
+//!   merged second's max is exact, its p50 and p99 are the largest of the
+//!   shards' (a quantile of the whole lies between the shards' own, so
+//!   this bounds it from above);
+//! - the warm-up keeps figures, read back as a histogram with those
+//!   figures (see [`super::read`]), and those are added.
+//!
+//! Seconds are aligned by absolute time: each shard's second `t` is
+//! `started_at + t`, placed on the axis of the earliest shard's start
+//! (rounded to the nearest second; shards of a `--start-at` run share
+//! their start). The embedded server's counts are dropped: each shard had
+//! its own. Session ids that several shards saw are found by merging the
+//! fingerprint sets each shard saved (`session_ids`).
+
+mod shard;
+
+pub use shard::{ShardInfo, shared_ids};
+
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime};
+
+use serde_json::Value;
+
+use super::{RunReport, Unjudgeable, judge_by, read, rejudge};
+use crate::checks::Duplicates;
+use crate::metrics::Interval;
+use crate::scenario::Model;
+use crate::threshold::Threshold;
+
+/// Why a set of reports cannot be merged; every case names the file or
+/// the shard indices at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum MergeError {
+    #[error("{file} cannot be read as a report: {source}")]
+    Read {
+        file: String,
+        source: super::ReadError,
+    },
+    #[error("{file}: {key} cannot be read: {why}")]
+    Bad {
+        file: String,
+        key: String,
+        why: String,
+    },
+    #[error(
+        "{file} is the report of an unsharded run (no `shard`): merge the reports of `mcload run --shard K/N`"
+    )]
+    NotSharded { file: String },
+    #[error("{file} has no plan_fingerprint: it was written by an mcload that cannot shard")]
+    NoFingerprint { file: String },
+    #[error(
+        "{file} is of schema {schema:?} but {first_file} of {first:?}: merge reports of one mcload version"
+    )]
+    SchemaDiffers {
+        file: String,
+        schema: String,
+        first_file: String,
+        first: String,
+    },
+    #[error(
+        "{file} ran another plan (fingerprint {fingerprint}) than {first_file} ({first}): every shard must run the same scenario and flags"
+    )]
+    PlanDiffers {
+        file: String,
+        fingerprint: String,
+        first_file: String,
+        first: String,
+    },
+    #[error(
+        "{file} is a shard of {count} but {first_file} of {first}: merge the shards of one run"
+    )]
+    CountDiffers {
+        file: String,
+        count: u32,
+        first_file: String,
+        first: u32,
+    },
+    #[error("shard {index} is given more than once: {}; give each shard's report once", files.join(", "))]
+    Repeated { index: u32, files: Vec<String> },
+    #[error("shard{} {} of {count} missing: give the report of every shard", if missing.len() == 1 { " is" } else { "s are" }, list(missing))]
+    Missing { missing: Vec<u32>, count: u32 },
+    #[error(
+        "{file} was judged by other thresholds than {first_file}: give the thresholds to judge the whole by with --threshold"
+    )]
+    ThresholdsDiffer { file: String, first_file: String },
+    #[error("no report to merge")]
+    Nothing,
+    #[error(transparent)]
+    Unjudgeable(#[from] Unjudgeable),
+}
+
+fn list(indices: &[u32]) -> String {
+    indices
+        .iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The merged whole, with what it was merged from.
+#[derive(Debug)]
+pub struct Merged {
+    pub report: RunReport,
+    /// How many shards.
+    pub shards: u32,
+    pub plan_fingerprint: String,
+    /// Session ids seen by more than one shard, added to
+    /// `checks.duplicate_session_ids`; `None` when a shard saved none.
+    pub shared_ids: Option<u64>,
+}
+
+impl Merged {
+    /// The JSON report of the whole: `to_json`'s, with `shard: null` (no
+    /// one shard), `shards` and the plan's fingerprint.
+    pub fn to_json(&self) -> Value {
+        let mut v = super::to_json(&self.report);
+        if let Some(root) = v.as_object_mut() {
+            root.insert("shard".into(), Value::Null);
+            root.insert("shards".into(), self.shards.into());
+            root.insert(
+                "plan_fingerprint".into(),
+                self.plan_fingerprint.clone().into(),
+            );
+        }
+        v
+    }
+}
+
+/// Merges the reports `(file name, text)` of every shard of one plan and
+/// judges the whole: by `given` thresholds (with the default, as `mcload
+/// report --threshold` does) or, when none are given, by the thresholds
+/// the shards were judged by.
+pub fn merge(files: &[(String, String)], given: Vec<Threshold>) -> Result<Merged, MergeError> {
+    let mut shards = Vec::with_capacity(files.len());
+    for (file, text) in files {
+        let info = ShardInfo::read(file, text)?;
+        let report = read(text).map_err(|source| MergeError::Read {
+            file: file.clone(),
+            source,
+        })?;
+        shards.push((file.as_str(), info, report));
+    }
+    let (count, fingerprint) = check_set(&shards)?;
+    let (first_file, _, first) = shards.first().ok_or(MergeError::Nothing)?;
+    let saved: Vec<Threshold> = first
+        .thresholds
+        .iter()
+        .map(|e| e.threshold.clone())
+        .collect();
+    for (file, _, r) in &shards[1..] {
+        if r.thresholds.len() != saved.len()
+            || r.thresholds
+                .iter()
+                .zip(&saved)
+                .any(|(e, t)| e.threshold != *t)
+        {
+            if given.is_empty() {
+                return Err(MergeError::ThresholdsDiffer {
+                    file: (*file).to_owned(),
+                    first_file: (*first_file).to_owned(),
+                });
+            }
+        }
+    }
+    let id_sets: Option<Vec<&[u64]>> = shards
+        .iter()
+        .map(|(_, info, _)| info.session_ids.as_deref())
+        .collect();
+    let shared = id_sets.map(|sets| shared_ids(&sets));
+    let mut report = combine(shards.into_iter().map(|(_, _, r)| r).collect());
+    if let Some(count) = shared {
+        report.checks.add_duplicates(&Duplicates {
+            count,
+            ..Duplicates::default()
+        });
+    }
+    if given.is_empty() {
+        judge_by(&mut report, saved)?;
+    } else {
+        rejudge(&mut report, given)?;
+    }
+    Ok(Merged {
+        report,
+        shards: count,
+        plan_fingerprint: fingerprint,
+        shared_ids: shared,
+    })
+}
+
+/// Checks that the reports are every shard of one plan, each once: the
+/// shard count and the plan's fingerprint.
+fn check_set(shards: &[(&str, ShardInfo, RunReport)]) -> Result<(u32, String), MergeError> {
+    let (first_file, first, _) = shards.first().ok_or(MergeError::Nothing)?;
+    let mut seen: BTreeMap<u32, Vec<String>> = BTreeMap::new();
+    let mut reference: Option<(u32, &str)> = None;
+    for (file, info, _) in shards {
+        if info.schema != first.schema {
+            return Err(MergeError::SchemaDiffers {
+                file: (*file).to_owned(),
+                schema: info.schema.clone(),
+                first_file: (*first_file).to_owned(),
+                first: first.schema.clone(),
+            });
+        }
+        let (index, count) = info.shard.ok_or_else(|| MergeError::NotSharded {
+            file: (*file).to_owned(),
+        })?;
+        let fingerprint =
+            info.plan_fingerprint
+                .as_deref()
+                .ok_or_else(|| MergeError::NoFingerprint {
+                    file: (*file).to_owned(),
+                })?;
+        match reference {
+            None => reference = Some((count, fingerprint)),
+            Some((n, f)) => {
+                if f != fingerprint {
+                    return Err(MergeError::PlanDiffers {
+                        file: (*file).to_owned(),
+                        fingerprint: fingerprint.to_owned(),
+                        first_file: (*first_file).to_owned(),
+                        first: f.to_owned(),
+                    });
+                }
+                if n != count {
+                    return Err(MergeError::CountDiffers {
+                        file: (*file).to_owned(),
+                        count,
+                        first_file: (*first_file).to_owned(),
+                        first: n,
+                    });
+                }
+            }
+        }
+        seen.entry(index).or_default().push((*file).to_owned());
+    }
+    if let Some((&index, files)) = seen.iter().find(|(_, files)| files.len() > 1) {
+        return Err(MergeError::Repeated {
+            index,
+            files: files.clone(),
+        });
+    }
+    let (count, fingerprint) = reference.ok_or(MergeError::Nothing)?;
+    let missing: Vec<u32> = (0..count).filter(|k| !seen.contains_key(k)).collect();
+    if !missing.is_empty() {
+        return Err(MergeError::Missing { missing, count });
+    }
+    Ok((count, fingerprint.to_owned()))
+}
+
+/// The shards' runs added into one. Thresholds and causes are left to
+/// the caller's judging.
+fn combine(shards: Vec<RunReport>) -> RunReport {
+    let start = shards
+        .iter()
+        .map(|r| r.started_at)
+        .min()
+        .unwrap_or(SystemTime::UNIX_EPOCH);
+    // How much later than the earliest each shard started.
+    let offset = |r: &RunReport| r.started_at.duration_since(start).unwrap_or_default();
+    let mut shards = shards.into_iter();
+    let mut whole = shards.next().expect("check_set found a shard");
+    let first_shift = offset(&whole);
+    whole.elapsed += first_shift;
+    whole.sending += first_shift;
+    whole.started_at = start;
+    whole.server = None;
+    let mut seconds: BTreeMap<u64, Interval> = BTreeMap::new();
+    add_seconds(
+        &mut seconds,
+        std::mem::take(&mut whole.intervals),
+        first_shift,
+    );
+    let mut targets = vec![whole.target.clone()];
+    let mut failures: Vec<String> = whole.generator.failure.take().into_iter().collect();
+    for r in shards {
+        let shift = offset(&r);
+        whole.elapsed = whole.elapsed.max(shift + r.elapsed);
+        whole.sending = whole.sending.max(shift + r.sending);
+        whole.model = add_model(whole.model, &r.model);
+        whole.threads += r.threads;
+        whole.stop.requests = whole.stop.requests.zip(r.stop.requests).map(|(a, b)| a + b);
+        whole.scheduled += r.scheduled;
+        whole.tally += &r.tally;
+        whole.warmup = match (whole.warmup.take(), r.warmup) {
+            (Some((wa, mut a)), Some((wb, b))) => {
+                a += &b;
+                Some((wa.max(wb), a))
+            }
+            (a, b) => a.or(b),
+        };
+        add_seconds(&mut seconds, r.intervals, shift);
+        whole.error_reasons.merge(r.error_reasons);
+        whole.checks.merge(&r.checks);
+        whole.embedded &= r.embedded;
+        whole.insecure |= r.insecure;
+        whole.interrupted |= r.interrupted;
+        whole.generator.backoff += r.generator.backoff;
+        failures.extend(r.generator.failure);
+        whole.aborted = whole.aborted.take().or(r.aborted);
+        if !targets.contains(&r.target) {
+            targets.push(r.target);
+        }
+    }
+    whole.target = targets.join(", ");
+    whole.generator.failure = (!failures.is_empty()).then(|| failures.join("; "));
+    whole.intervals = seconds.into_values().collect();
+    whole.thresholds = Vec::new();
+    whole.causes = Vec::new();
+    whole
+}
+
+/// Adds a shard's seconds to the whole's, each moved by the shard's later
+/// start (to the nearest second).
+fn add_seconds(whole: &mut BTreeMap<u64, Interval>, shard: Vec<Interval>, shift: Duration) {
+    let by = (shift + Duration::from_millis(500)).as_secs();
+    for mut s in shard {
+        s.second += by;
+        match whole.get_mut(&s.second) {
+            None => {
+                whole.insert(s.second, s);
+            }
+            Some(w) => {
+                w.started += s.started;
+                w.counts += &s.counts;
+                // Only the max is exact; the larger p50 and p99 bound the
+                // whole's from above.
+                w.latency_us = match (w.latency_us, s.latency_us) {
+                    (Some(a), Some(b)) => Some((a.0.max(b.0), a.1.max(b.1), a.2.max(b.2))),
+                    (a, b) => a.or(b),
+                };
+            }
+        }
+    }
+}
+
+/// The whole's load model: what each shard took a share of (concurrency,
+/// connections, the in-flight limit) summed; the rate is the plan's, the
+/// same in every shard.
+fn add_model(whole: Model, shard: &Model) -> Model {
+    match (whole, shard) {
+        (Model::Closed { concurrency: a }, Model::Closed { concurrency: b }) => Model::Closed {
+            concurrency: a.saturating_add(*b),
+        },
+        (Model::Open(mut a), Model::Open(b)) => {
+            a.connections = a.connections.saturating_add(b.connections);
+            a.max_in_flight = a.max_in_flight.saturating_add(b.max_in_flight);
+            Model::Open(a)
+        }
+        (a, _) => a,
+    }
+}
