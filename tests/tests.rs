@@ -36,6 +36,9 @@ mod html_report;
 mod interrupt;
 /// File-descriptor limits: refused before sending, or raised.
 mod limits;
+/// `mcload merge`: the reports of a sharded run's shards merged and judged
+/// as one.
+mod merge;
 /// The open model: rates, ramps, coordinated omission, warm-up, series, hlog.
 mod open_model;
 /// Report files: written whole or not at all, and exit 4 when one cannot be.

@@ -85,7 +85,7 @@ pub enum MergeError {
     },
     #[error("shard {index} is given more than once: {}; give each shard's report once", files.join(", "))]
     Repeated { index: u32, files: Vec<String> },
-    #[error("shard{} {} of {count} missing: give the report of every shard", if missing.len() == 1 { " is" } else { "s are" }, list(missing))]
+    #[error("{} of {count} {} missing: give the report of every shard", list(missing), if missing.len() == 1 { "is" } else { "are" })]
     Missing { missing: Vec<u32>, count: u32 },
     #[error(
         "{file} was judged by other thresholds than {first_file}: give the thresholds to judge the whole by with --threshold"
@@ -97,12 +97,18 @@ pub enum MergeError {
     Unjudgeable(#[from] Unjudgeable),
 }
 
+/// "shard 2" or "shards 1, 3".
 fn list(indices: &[u32]) -> String {
-    indices
+    let numbers = indices
         .iter()
         .map(u32::to_string)
         .collect::<Vec<_>>()
-        .join(", ")
+        .join(", ");
+    if indices.len() == 1 {
+        format!("shard {numbers}")
+    } else {
+        format!("shards {numbers}")
+    }
 }
 
 /// The merged whole, with what it was merged from.
