@@ -103,6 +103,9 @@ pub(super) struct Report<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(with = "Server")]
     server: Option<Server>,
+    /// Only in a report `mcload merge` wrote: how many shards it merged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shards: Option<u32>,
     /// Every threshold the run was judged by, the default one included.
     thresholds: Vec<ThresholdJson>,
     verdict: VerdictJson,
@@ -678,6 +681,8 @@ pub fn to_json(run: &RunReport) -> serde_json::Value {
             },
             matches: run.server_check().is_some_and(ServerCheck::holds),
         }),
+        // Set by `mcload merge` on the merged whole.
+        shards: None,
         thresholds: run
             .thresholds
             .iter()

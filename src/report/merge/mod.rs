@@ -17,7 +17,8 @@
 //! `started_at + t`, placed on the axis of the earliest shard's start
 //! (rounded to the nearest second; shards of a `--start-at` run share
 //! their start). The embedded server's counts are dropped: each shard had
-//! its own. Session ids that several shards saw are found by merging the
+//! its own. The target is the first shard's (shards may have reached other
+//! addresses of one service). Session ids that several shards saw are found by merging the
 //! fingerprint sets each shard saved (`session_ids`).
 
 mod shard;
@@ -285,7 +286,6 @@ fn combine(shards: Vec<RunReport>) -> RunReport {
         std::mem::take(&mut whole.intervals),
         first_shift,
     );
-    let mut targets = vec![whole.target.clone()];
     let mut failures: Vec<String> = whole.generator.failure.take().into_iter().collect();
     for r in shards {
         let shift = offset(&r);
@@ -312,11 +312,7 @@ fn combine(shards: Vec<RunReport>) -> RunReport {
         whole.generator.backoff += r.generator.backoff;
         failures.extend(r.generator.failure);
         whole.aborted = whole.aborted.take().or(r.aborted);
-        if !targets.contains(&r.target) {
-            targets.push(r.target);
-        }
     }
-    whole.target = targets.join(", ");
     whole.generator.failure = (!failures.is_empty()).then(|| failures.join("; "));
     whole.intervals = seconds.into_values().collect();
     whole.thresholds = Vec::new();
