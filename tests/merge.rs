@@ -189,8 +189,8 @@ fn name(path: &Path) -> &str {
 }
 
 /// A repeated shard, a missing one, another plan, another shard count, an
-/// unsharded report and another schema version: each refused with exit 2,
-/// naming the files or the indices.
+/// unsharded report, other thresholds and another schema version: each
+/// refused with exit 2, naming the files or the indices.
 #[test]
 fn merge_refuses_a_repeated_or_missing_shard_and_another_plan_naming_them() {
     let run = closed(20, "");
@@ -233,6 +233,16 @@ fn merge_refuses_a_repeated_or_missing_shard_and_another_plan_naming_them() {
     refused(
         &unsharded,
         &[name(&unsharded[1]), "unsharded", "--shard K/N"],
+    );
+
+    let stricter = closed(20, "[thresholds]\n\"latency.p99\" = \"< 10s\"\n");
+    let judged = save(
+        "merge-judged",
+        &[shard(0, 2, PLAN), as_shard(&stricter, 1, 2, PLAN, &[])],
+    );
+    refused(
+        &judged,
+        &[name(&judged[1]), "other thresholds", "--threshold"],
     );
 
     let mut newer = shard(1, 2, PLAN);

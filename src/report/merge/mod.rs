@@ -162,20 +162,22 @@ pub fn merge(files: &[(String, String)], given: Vec<Threshold>) -> Result<Merged
         .iter()
         .map(|e| e.threshold.clone())
         .collect();
-    for (file, _, r) in &shards[1..] {
-        if r.thresholds.len() != saved.len()
-            || r.thresholds
-                .iter()
-                .zip(&saved)
-                .any(|(e, t)| e.threshold != *t)
-        {
-            if given.is_empty() {
-                return Err(MergeError::ThresholdsDiffer {
-                    file: (*file).to_owned(),
-                    first_file: (*first_file).to_owned(),
-                });
-            }
-        }
+    // Compared by what they judge, not where they were written.
+    let judged_by = |r: &RunReport| -> Vec<(String, Option<Duration>)> {
+        r.thresholds
+            .iter()
+            .map(|e| (e.threshold.expression(), e.threshold.abort))
+            .collect()
+    };
+    if given.is_empty()
+        && let Some((file, _, _)) = shards[1..]
+            .iter()
+            .find(|(_, _, r)| judged_by(r) != judged_by(first))
+    {
+        return Err(MergeError::ThresholdsDiffer {
+            file: (*file).to_owned(),
+            first_file: (*first_file).to_owned(),
+        });
     }
     let id_sets: Option<Vec<&[u64]>> = shards
         .iter()
@@ -358,5 +360,100 @@ fn add_model(whole: Model, shard: &Model) -> Model {
             Model::Open(a)
         }
         (a, _) => a,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Class;
+    use crate::metrics::Counts;
+
+    fn second(t: u64, created: u64, latency_us: (u64, u64, u64)) -> Interval {
+        let mut counts = Counts::default();
+        for _ in 0..created {
+            counts.add(Class::Status(201));
+        }
+        Interval {
+            second: t,
+            started: created,
+            counts,
+            latency_us: Some(latency_us),
+        }
+    }
+
+    fn shard(started_ms: u64, elapsed_ms: u64, intervals: Vec<Interval>) -> RunReport {
+        let mut tally = crate::metrics::Tally::default();
+        tally.counts = intervals.iter().fold(Counts::default(), |mut c, i| {
+            c += &i.counts;
+            c
+        });
+        RunReport {
+            started_at: SystemTime::UNIX_EPOCH + Duration::from_millis(started_ms),
+            elapsed: Duration::from_millis(elapsed_ms),
+            sending: Duration::from_millis(elapsed_ms),
+            model: Model::Closed { concurrency: 2 },
+            scheduled: tally.counts.total(),
+            tally,
+            intervals,
+            ..RunReport::example()
+        }
+    }
+
+    /// A shard that started 1.6 s after the first: its seconds land two
+    /// later, the whole lasts to its end, the shares of the model add up,
+    /// and one interrupted shard makes the whole interrupted.
+    #[test]
+    fn shards_combine_on_one_time_axis() {
+        let early = shard(
+            10_000,
+            2_000,
+            vec![second(0, 3, (10, 20, 30)), second(1, 2, (5, 6, 7))],
+        );
+        let mut late = shard(11_600, 1_000, vec![second(0, 4, (40, 15, 25))]);
+        late.interrupted = true;
+        let whole = combine(vec![late, early]);
+        assert_eq!(
+            whole.started_at,
+            SystemTime::UNIX_EPOCH + Duration::from_secs(10)
+        );
+        assert_eq!(whole.elapsed, Duration::from_millis(2_600));
+        assert_eq!(whole.model, Model::Closed { concurrency: 4 });
+        assert_eq!(whole.threads, 2);
+        assert!(whole.interrupted);
+        assert!(whole.accounted());
+        let seconds: Vec<(u64, u64, Option<(u64, u64, u64)>)> = whole
+            .intervals
+            .iter()
+            .map(|i| (i.second, i.counts.created(), i.latency_us))
+            .collect();
+        // Second 2 of the whole is the late shard's 0 and the early one's
+        // nothing; second 1 is the early one's alone.
+        assert_eq!(
+            seconds,
+            [
+                (0, 3, Some((10, 20, 30))),
+                (1, 2, Some((5, 6, 7))),
+                (2, 4, Some((40, 15, 25))),
+            ]
+        );
+        let both = combine(vec![
+            shard(0, 1_000, vec![second(0, 1, (10, 20, 30))]),
+            shard(0, 1_000, vec![second(0, 1, (40, 15, 25))]),
+        ]);
+        assert_eq!(both.intervals[0].latency_us, Some((40, 20, 30)));
+        assert_eq!(both.intervals[0].counts.created(), 2);
+    }
+
+    /// The identity is checked on the whole: a shard whose outcomes do not
+    /// add up to what it scheduled makes the whole's a cause.
+    #[test]
+    fn the_accounting_identity_is_judged_on_the_whole() {
+        let mut short = shard(0, 1_000, vec![second(0, 3, (1, 2, 3))]);
+        short.scheduled += 1;
+        let mut whole = combine(vec![shard(0, 1_000, vec![second(0, 1, (1, 2, 3))]), short]);
+        judge_by(&mut whole, Vec::new()).unwrap();
+        assert_eq!(whole.scheduled, 5);
+        assert_eq!(whole.causes, [crate::verdict::Cause::NotAccounted]);
     }
 }
