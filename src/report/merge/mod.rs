@@ -369,7 +369,10 @@ mod tests {
     use crate::engine::Class;
     use crate::metrics::Counts;
 
-    fn second(t: u64, created: u64, latency_us: (u64, u64, u64)) -> Interval {
+    /// A second's p50, p99 and max latency.
+    type Figures = (u64, u64, u64);
+
+    fn second(t: u64, created: u64, latency_us: Figures) -> Interval {
         let mut counts = Counts::default();
         for _ in 0..created {
             counts.add(Class::Status(201));
@@ -422,7 +425,7 @@ mod tests {
         assert_eq!(whole.threads, 2);
         assert!(whole.interrupted);
         assert!(whole.accounted());
-        let seconds: Vec<(u64, u64, Option<(u64, u64, u64)>)> = whole
+        let seconds: Vec<(u64, u64, Option<Figures>)> = whole
             .intervals
             .iter()
             .map(|i| (i.second, i.counts.created(), i.latency_us))
