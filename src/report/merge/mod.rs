@@ -18,8 +18,8 @@
 //! (rounded to the nearest second; shards of a `--start-at` run share
 //! their start). The embedded server's counts are dropped: each shard had
 //! its own. The target is the first shard's (shards may have reached other
-//! addresses of one service). Session ids that several shards saw are found by merging the
-//! fingerprint sets each shard saved (`session_ids`).
+//! addresses of one service). Session ids that several shards saw are
+//! found by merging the fingerprint sets each shard saved (`session_ids`).
 
 mod shard;
 
@@ -33,7 +33,6 @@ use serde_json::Value;
 use super::{RunReport, Unjudgeable, judge_by, read, rejudge};
 use crate::checks::Duplicates;
 use crate::metrics::Interval;
-use crate::scenario::Model;
 use crate::threshold::Threshold;
 
 /// Why a set of reports cannot be merged; every case names the file or
@@ -293,9 +292,9 @@ fn combine(shards: Vec<RunReport>) -> RunReport {
         let shift = offset(&r);
         whole.elapsed = whole.elapsed.max(shift + r.elapsed);
         whole.sending = whole.sending.max(shift + r.sending);
-        whole.model = add_model(whole.model, &r.model);
+        // The model and stop rule are the plan's, the same in every shard
+        // (the fingerprint holds them); the generators' threads add up.
         whole.threads += r.threads;
-        whole.stop.requests = whole.stop.requests.zip(r.stop.requests).map(|(a, b)| a + b);
         whole.scheduled += r.scheduled;
         whole.tally += &r.tally;
         whole.warmup = match (whole.warmup.take(), r.warmup) {
@@ -346,28 +345,12 @@ fn add_seconds(whole: &mut BTreeMap<u64, Interval>, shard: Vec<Interval>, shift:
     }
 }
 
-/// The whole's load model: what each shard took a share of (concurrency,
-/// connections, the in-flight limit) summed; the rate is the plan's, the
-/// same in every shard.
-fn add_model(whole: Model, shard: &Model) -> Model {
-    match (whole, shard) {
-        (Model::Closed { concurrency: a }, Model::Closed { concurrency: b }) => Model::Closed {
-            concurrency: a.saturating_add(*b),
-        },
-        (Model::Open(mut a), Model::Open(b)) => {
-            a.connections = a.connections.saturating_add(b.connections);
-            a.max_in_flight = a.max_in_flight.saturating_add(b.max_in_flight);
-            Model::Open(a)
-        }
-        (a, _) => a,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::engine::Class;
     use crate::metrics::Counts;
+    use crate::scenario::Model;
 
     /// A second's p50, p99 and max latency.
     type Figures = (u64, u64, u64);
@@ -404,8 +387,9 @@ mod tests {
     }
 
     /// A shard that started 1.6 s after the first: its seconds land two
-    /// later, the whole lasts to its end, the shares of the model add up,
-    /// and one interrupted shard makes the whole interrupted.
+    /// later, the whole lasts to its end, the model stays the plan's, the
+    /// threads add up, and one interrupted shard makes the whole
+    /// interrupted.
     #[test]
     fn shards_combine_on_one_time_axis() {
         let early = shard(
@@ -421,7 +405,7 @@ mod tests {
             SystemTime::UNIX_EPOCH + Duration::from_secs(10)
         );
         assert_eq!(whole.elapsed, Duration::from_millis(2_600));
-        assert_eq!(whole.model, Model::Closed { concurrency: 4 });
+        assert_eq!(whole.model, Model::Closed { concurrency: 2 }, "the plan's");
         assert_eq!(whole.threads, 2);
         assert!(whole.interrupted);
         assert!(whole.accounted());
