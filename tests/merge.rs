@@ -296,3 +296,20 @@ fn the_per_second_series_is_aligned_by_absolute_time() {
     let started = |r: &Run| r.json["intervals"][0]["started"].as_u64().unwrap();
     assert_eq!(seconds, [(0, started(&a)), (2, started(&b))]);
 }
+
+/// An output file that cannot be written: exit 4, named, and the summary
+/// asked for still prints.
+#[test]
+fn an_output_that_cannot_be_written_exits_4_and_the_summary_still_prints() {
+    let run = closed(20, "");
+    let files = save("merge-output", &[as_shard(&run, 0, 1, PLAN, &[])]);
+    let nowhere = files[0].with_file_name("no-such-dir").join("whole.json");
+    let output = merge(&files, &["--text", "--json", nowhere.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(4), "{stderr}");
+    assert!(stderr.contains(nowhere.to_str().unwrap()), "{stderr}");
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains("verdict    passed"),
+        "{stderr}"
+    );
+}
