@@ -34,6 +34,8 @@ pub mod merge;
 mod pattern;
 pub mod raw;
 mod schema;
+#[cfg(test)]
+mod shard_tests;
 mod target;
 pub mod validate;
 
