@@ -59,6 +59,7 @@ enum Command {
   mcload run scenarios/constant-rate.toml --html report.html   charts, opens offline
   mcload run my.toml --header 'Authorization: Bearer ${API_TOKEN}' --header 'X-Run: ci'
   mcload run scenarios/constant-rate.toml --duration 10m --metrics-listen 127.0.0.1:9464
+  mcload run plan.toml --seed 42 --shard 1/3 --start-at 2026-11-30T17:00:00Z --json shard-1.json
 
 Flags override the scenario file. --duration or --requests replaces the file's
 stop rule as a whole. --concurrency chooses the closed model; --rate or --stages
