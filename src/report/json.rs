@@ -111,13 +111,11 @@ pub(super) struct Report<'a> {
     verdict: VerdictJson,
     /// This run's shard of the plan (`--shard K/N`); `null` when unsharded.
     shard: Option<plan::ShardJson>,
-    /// A hash of everything that defines the plan and its bodies (16 hex
-    /// digits), equal for every shard of one plan.
+    /// The plan's hash (16 hex digits), equal for every shard of one plan.
     plan_fingerprint: String,
     /// The agreed start (`--start-at`) and this run's lateness; `null` without one.
     start: Option<plan::StartJson>,
-    /// With `--shard`: the session-id fingerprints the checker remembered
-    /// at the end, for `merge` to find repeats across shards.
+    /// With `--shard`: the session-id fingerprints remembered at the end.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(with = "plan::SessionIdsJson")]
     session_ids: Option<plan::SessionIdsJson>,
