@@ -146,3 +146,23 @@ fn a_shard_that_does_not_exist_or_lacks_its_index_exits_2() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("JOB_COMPLETION_INDEX"), "{stderr}");
 }
+
+#[test]
+fn ctrl_c_while_waiting_for_the_start_exits_130_and_sends_nothing() {
+    let serve = Serve::start(&[]);
+    let file = scenario("waiting", PLAN);
+    let (child, report) = shard(&file, &serve.url(), 0, 2, &["--start-at", "+30s"]);
+    // Long enough for the start probe to have passed and the wait to begin.
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("--start-at"), "{stderr}");
+    assert!(!report.exists());
+    assert_eq!(serve.stats()["requests"], 0);
+}
