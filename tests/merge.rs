@@ -313,3 +313,85 @@ fn an_output_that_cannot_be_written_exits_4_and_the_summary_still_prints() {
         "{stderr}"
     );
 }
+
+/// The local stand-in for a cluster run: three `--shard K/3` processes
+/// with one `--start-at` against one `mcload serve`, then `merge`. The
+/// whole sends the plan (600/s for 4 s) once, the server counts what the
+/// merged report says, and the bodies by kind are those `sample` gives
+/// for the same seed, as one process would have sent.
+#[test]
+fn three_shards_merged_send_the_plan_once_and_the_server_agrees() {
+    let serve = crate::util::Serve::start(&[]);
+    let plan = crate::util::scenario(
+        "stand-in",
+        "[load]\nrate = 600\nduration = \"4s\"\n[body]\nseed = 11\ninvalid_share = 0.05\n",
+    );
+    let dir = temp_dir("stand-in");
+    let at = humantime::format_rfc3339_millis(
+        std::time::SystemTime::now() + std::time::Duration::from_millis(1_500),
+    )
+    .to_string();
+    let shards: Vec<(std::process::Child, PathBuf)> = (0..3)
+        .map(|k| {
+            let report = dir.join(format!("shard-{k}.json"));
+            let child = mcload()
+                .arg("run")
+                .arg(&plan)
+                .args(["--target", &serve.url(), "--shard", &format!("{k}/3")])
+                .args(["--start-at", &at, "--threads", "1", "--quiet", "--json"])
+                .arg(&report)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            (child, report)
+        })
+        .collect();
+    let files: Vec<PathBuf> = shards
+        .into_iter()
+        .map(|(child, report)| {
+            let out = child.wait_with_output().unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(0), "{stderr}");
+            report
+        })
+        .collect();
+    let (code, stderr, whole) = merged(&files, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_valid_report(&whole);
+    let scheduled = whole["requests"]["scheduled"].as_u64().unwrap();
+    assert!(scheduled.abs_diff(2_400) <= 1, "scheduled {scheduled}");
+    let stats = serve.stats();
+    assert_eq!(stats["requests"].as_u64(), Some(scheduled));
+    assert_eq!(stats["201"], whole["status"]["201"]);
+    assert_eq!(stats["400"], whole["status"]["400"]);
+    assert_eq!(whole["shards"], 3);
+    assert_eq!(whole["shard"], Value::Null);
+    assert_eq!(whole["started_at"].as_str(), Some(at.as_str()));
+    assert_eq!(whole["checks"]["duplicate_session_ids"], 0);
+
+    // One process's bodies for the seed, by kind.
+    let sample = mcload()
+        .arg("sample")
+        .arg(&plan)
+        .args(["--count", &scheduled.to_string(), "--label"])
+        .output()
+        .unwrap();
+    assert!(sample.status.success());
+    let mut kinds: std::collections::BTreeMap<String, u64> = Default::default();
+    for line in String::from_utf8(sample.stdout).unwrap().lines() {
+        *kinds
+            .entry(line.split('\t').next().unwrap().to_owned())
+            .or_default() += 1;
+    }
+    let valid = kinds.remove("valid").unwrap_or(0);
+    assert_eq!(whole["bodies"]["valid"].as_u64(), Some(valid));
+    let by_mutation: std::collections::BTreeMap<String, u64> = whole["bodies"]["by_mutation"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_u64().unwrap()))
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    assert_eq!(by_mutation, kinds);
+}

@@ -10,7 +10,7 @@ pub(super) const AFTER_HELP: &str = "Examples:
   mcload merge shard-0.json shard-1.json shard-2.json          the whole run's summary
   mcload merge shards/*.json --json whole.json --html whole.html
   mcload merge shards/*.json --threshold \"latency.p99 < 50ms\"   judge the whole by other thresholds
-  mcload merge shards/*.json --junit junit.xml --text
+  mcload merge shards/*.json --junit junit.xml --csv series.csv --text
 
 Give the report (`run --shard K/N --json`) of every shard of one run, each
 once. Counts, bodies, checks and every histogram are added losslessly; the
@@ -44,6 +44,9 @@ pub(super) struct MergeFlags {
     /// Write a JUnit XML report of the whole to PATH.
     #[arg(long, value_name = "PATH")]
     junit: Option<PathBuf>,
+    /// Write the whole's per-second series as CSV to PATH.
+    #[arg(long, value_name = "PATH")]
+    csv: Option<PathBuf>,
     /// Write the HTML report of the whole, with its charts, to PATH.
     #[arg(long, value_name = "PATH")]
     html: Option<PathBuf>,
@@ -57,6 +60,7 @@ impl MergeFlags {
             thresholds: self.thresholds,
             json: self.json,
             junit: self.junit,
+            csv: self.csv,
             html: self.html,
         }
     }

@@ -47,39 +47,63 @@ pub fn load(args: &ReportArgs) -> Result<RunReport, Failure> {
 
 pub fn report(args: &ReportArgs, out: &mut dyn Write, err: &mut dyn Write) -> CommandResult {
     let run = load(args)?;
+    let files = Files {
+        json: args.json.as_deref(),
+        junit: args.junit.as_deref(),
+        csv: args.csv.as_deref(),
+        html: args.html.as_deref(),
+    };
+    Ok(show(&run, args.text, &files, out, err))
+}
+
+/// The files a saved (or merged) report is written to.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Files<'a> {
+    pub json: Option<&'a Path>,
+    pub junit: Option<&'a Path>,
+    pub csv: Option<&'a Path>,
+    pub html: Option<&'a Path>,
+}
+
+/// Prints `run`'s text summary (with no file, or with `text`), writes it
+/// to `files`, says the verdict and gives the exit code.
+pub(super) fn show(
+    run: &RunReport,
+    text: bool,
+    files: &Files<'_>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Exit {
     let mut failed = Vec::new();
-    let files = [&args.csv, &args.json, &args.junit, &args.html]
-        .iter()
-        .any(|f| f.is_some());
-    if args.text || !files {
-        let printed = report::write_text(&run, out);
+    let outputs: [(Option<&Path>, &str, Writer); 4] = [
+        (files.json, "JSON report", |run, w| {
+            serde_json::to_writer_pretty(&mut *w, &report::to_json(run))?;
+            writeln!(w)
+        }),
+        (files.junit, "JUnit report", report::write_junit),
+        (files.csv, "CSV series", report::write_csv),
+        (files.html, "HTML report", report::write_html),
+    ];
+    if text || outputs.iter().all(|(path, _, _)| path.is_none()) {
+        let printed = report::write_text(run, out);
         if let Err(e) = crate::output::ignore_broken_pipe(printed) {
             failed.push(anyhow::Error::new(e).context("cannot print the summary"));
         }
     }
-    let outputs: [(&Option<PathBuf>, &str, Writer); 4] = [
-        (&args.json, "JSON report", |run, w| {
-            serde_json::to_writer_pretty(&mut *w, &report::to_json(run))?;
-            writeln!(w)
-        }),
-        (&args.junit, "JUnit report", report::write_junit),
-        (&args.csv, "CSV series", report::write_csv),
-        (&args.html, "HTML report", report::write_html),
-    ];
     for (path, what, write) in outputs {
         if let Some(path) = path
-            && let Err(e) = place(path, what, |w| write(&run, w))
+            && let Err(e) = place(path, what, |w| write(run, w))
         {
             failed.push(e);
         }
     }
-    Ok(verdict(&run, &failed, err))
+    verdict(run, &failed, err)
 }
 
 /// Says the outputs that failed and the verdict's causes on `err`, and
 /// gives the exit code, as `run` does: 4 when an output failed, else 1
 /// when the verdict fails, else 0.
-pub(super) fn verdict(run: &RunReport, failed: &[anyhow::Error], err: &mut dyn Write) -> Exit {
+fn verdict(run: &RunReport, failed: &[anyhow::Error], err: &mut dyn Write) -> Exit {
     for e in failed {
         let _ = writeln!(err, "mcload: {e:#}");
     }
@@ -113,7 +137,7 @@ pub(super) fn thresholds(given: &[String]) -> Result<Vec<Threshold>, Failure> {
 
 /// Writes `write`'s output to a temporary file beside `path`, then puts it
 /// in place: a failure leaves what was at `path` as it was.
-pub(super) fn place(
+fn place(
     path: &Path,
     what: &str,
     write: impl FnOnce(&mut dyn Write) -> io::Result<()>,

@@ -21,16 +21,16 @@
 //! addresses of one service). Session ids that several shards saw are
 //! found by merging the fingerprint sets each shard saved (`session_ids`).
 
-mod shard;
+mod ids;
 
-pub use shard::{ShardInfo, shared_ids};
+pub use ids::shared_ids;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
 use serde_json::Value;
 
-use super::{RunReport, Unjudgeable, judge_by, read, rejudge};
+use super::{RunReport, Unjudgeable, fingerprint_hex, judge_by, read, rejudge};
 use crate::checks::Duplicates;
 use crate::metrics::Interval;
 use crate::threshold::Threshold;
@@ -44,18 +44,10 @@ pub enum MergeError {
         file: String,
         source: super::ReadError,
     },
-    #[error("{file}: {key} cannot be read: {why}")]
-    Bad {
-        file: String,
-        key: String,
-        why: String,
-    },
     #[error(
         "{file} is the report of an unsharded run (no `shard`): merge the reports of `mcload run --shard K/N`"
     )]
     NotSharded { file: String },
-    #[error("{file} has no plan_fingerprint: it was written by an mcload that cannot shard")]
-    NoFingerprint { file: String },
     #[error(
         "{file} is of schema {schema:?} but {first_file} of {first:?}: merge reports of one mcload version"
     )]
@@ -79,14 +71,14 @@ pub enum MergeError {
     )]
     CountDiffers {
         file: String,
-        count: u32,
+        count: u64,
         first_file: String,
-        first: u32,
+        first: u64,
     },
     #[error("shard {index} is given more than once: {}; give each shard's report once", files.join(", "))]
-    Repeated { index: u32, files: Vec<String> },
+    Repeated { index: u64, files: Vec<String> },
     #[error("{} of {count} {} missing: give the report of every shard", list(missing), if missing.len() == 1 { "is" } else { "are" })]
-    Missing { missing: Vec<u32>, count: u32 },
+    Missing { missing: Vec<u64>, count: u64 },
     #[error(
         "{file} was judged by other thresholds than {first_file}: give the thresholds to judge the whole by with --threshold"
     )]
@@ -98,10 +90,10 @@ pub enum MergeError {
 }
 
 /// "shard 2" or "shards 1, 3".
-fn list(indices: &[u32]) -> String {
+fn list(indices: &[u64]) -> String {
     let numbers = indices
         .iter()
-        .map(u32::to_string)
+        .map(u64::to_string)
         .collect::<Vec<_>>()
         .join(", ");
     if indices.len() == 1 {
@@ -111,33 +103,14 @@ fn list(indices: &[u32]) -> String {
     }
 }
 
-/// The merged whole, with what it was merged from.
+/// The merged whole.
 #[derive(Debug)]
 pub struct Merged {
+    /// The whole's report: `shard` is `None`, `shards` the shard count.
     pub report: RunReport,
-    /// How many shards.
-    pub shards: u32,
-    pub plan_fingerprint: String,
     /// Session ids seen by more than one shard, added to
     /// `checks.duplicate_session_ids`; `None` when a shard saved none.
     pub shared_ids: Option<u64>,
-}
-
-impl Merged {
-    /// The JSON report of the whole: `to_json`'s, with `shard: null` (no
-    /// one shard), `shards` and the plan's fingerprint.
-    pub fn to_json(&self) -> Value {
-        let mut v = super::to_json(&self.report);
-        if let Some(root) = v.as_object_mut() {
-            root.insert("shard".into(), Value::Null);
-            root.insert("shards".into(), self.shards.into());
-            root.insert(
-                "plan_fingerprint".into(),
-                self.plan_fingerprint.clone().into(),
-            );
-        }
-        v
-    }
 }
 
 /// Merges the reports `(file name, text)` of every shard of one plan and
@@ -147,14 +120,21 @@ impl Merged {
 pub fn merge(files: &[(String, String)], given: Vec<Threshold>) -> Result<Merged, MergeError> {
     let mut shards = Vec::with_capacity(files.len());
     for (file, text) in files {
-        let info = ShardInfo::read(file, text)?;
-        let report = read(text).map_err(|source| MergeError::Read {
+        let failed = |source| MergeError::Read {
             file: file.clone(),
             source,
-        })?;
-        shards.push((file.as_str(), info, report));
+        };
+        // The reader accepts any v1.x; the shards must be of one.
+        let schema = crate::verdict::compare::parse_report(text)
+            .map_err(|e| failed(e.into()))?
+            .get("schema")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let report = read(text).map_err(failed)?;
+        shards.push((file.as_str(), schema, report));
     }
-    let (count, fingerprint) = check_set(&shards)?;
+    let count = check_set(&shards)?;
     let (first_file, _, first) = shards.first().ok_or(MergeError::Nothing)?;
     let saved: Vec<Threshold> = first
         .thresholds
@@ -180,10 +160,11 @@ pub fn merge(files: &[(String, String)], given: Vec<Threshold>) -> Result<Merged
     }
     let id_sets: Option<Vec<&[u64]>> = shards
         .iter()
-        .map(|(_, info, _)| info.session_ids.as_deref())
+        .map(|(_, _, r)| r.session_ids.as_deref())
         .collect();
     let shared = id_sets.map(|sets| shared_ids(&sets));
     let mut report = combine(shards.into_iter().map(|(_, _, r)| r).collect());
+    report.shards = Some(count);
     if let Some(count) = shared {
         report.checks.add_duplicates(&Duplicates {
             count,
@@ -197,71 +178,63 @@ pub fn merge(files: &[(String, String)], given: Vec<Threshold>) -> Result<Merged
     }
     Ok(Merged {
         report,
-        shards: count,
-        plan_fingerprint: fingerprint,
         shared_ids: shared,
     })
 }
 
-/// Checks that the reports are every shard of one plan, each once: the
-/// shard count and the plan's fingerprint.
-fn check_set(shards: &[(&str, ShardInfo, RunReport)]) -> Result<(u32, String), MergeError> {
-    let (first_file, first, _) = shards.first().ok_or(MergeError::Nothing)?;
-    let mut seen: BTreeMap<u32, Vec<String>> = BTreeMap::new();
-    let mut reference: Option<(u32, &str)> = None;
-    for (file, info, _) in shards {
-        if info.schema != first.schema {
+/// Checks that the reports (file, schema, run) are every shard of one
+/// plan, each once; gives the shard count.
+fn check_set(shards: &[(&str, String, RunReport)]) -> Result<u64, MergeError> {
+    let (first_file, first_schema, first) = shards.first().ok_or(MergeError::Nothing)?;
+    let first_count = first.shard.map(|s| s.count);
+    let mut seen: BTreeMap<u64, Vec<String>> = BTreeMap::new();
+    for (file, schema, run) in shards {
+        let file = (*file).to_owned();
+        if schema != first_schema {
             return Err(MergeError::SchemaDiffers {
-                file: (*file).to_owned(),
-                schema: info.schema.clone(),
+                file,
+                schema: schema.clone(),
                 first_file: (*first_file).to_owned(),
-                first: first.schema.clone(),
+                first: first_schema.clone(),
             });
         }
-        let (index, count) = info.shard.ok_or_else(|| MergeError::NotSharded {
-            file: (*file).to_owned(),
-        })?;
-        let fingerprint =
-            info.plan_fingerprint
-                .as_deref()
-                .ok_or_else(|| MergeError::NoFingerprint {
-                    file: (*file).to_owned(),
-                })?;
-        match reference {
-            None => reference = Some((count, fingerprint)),
-            Some((n, f)) => {
-                if f != fingerprint {
-                    return Err(MergeError::PlanDiffers {
-                        file: (*file).to_owned(),
-                        fingerprint: fingerprint.to_owned(),
-                        first_file: (*first_file).to_owned(),
-                        first: f.to_owned(),
-                    });
-                }
-                if n != count {
-                    return Err(MergeError::CountDiffers {
-                        file: (*file).to_owned(),
-                        count,
-                        first_file: (*first_file).to_owned(),
-                        first: n,
-                    });
-                }
-            }
+        let shard = run
+            .shard
+            .ok_or_else(|| MergeError::NotSharded { file: file.clone() })?;
+        if run.plan_fingerprint != first.plan_fingerprint {
+            return Err(MergeError::PlanDiffers {
+                file,
+                fingerprint: fingerprint_hex(run.plan_fingerprint),
+                first_file: (*first_file).to_owned(),
+                first: fingerprint_hex(first.plan_fingerprint),
+            });
         }
-        seen.entry(index).or_default().push((*file).to_owned());
+        match first_count {
+            Some(n) if n != shard.count => {
+                return Err(MergeError::CountDiffers {
+                    file,
+                    count: shard.count,
+                    first_file: (*first_file).to_owned(),
+                    first: n,
+                });
+            }
+            _ => {}
+        }
+        seen.entry(shard.index).or_default().push(file);
     }
+    // The first report is sharded: the loop checked it first.
+    let count = first_count.unwrap_or_default();
     if let Some((&index, files)) = seen.iter().find(|(_, files)| files.len() > 1) {
         return Err(MergeError::Repeated {
             index,
             files: files.clone(),
         });
     }
-    let (count, fingerprint) = reference.ok_or(MergeError::Nothing)?;
-    let missing: Vec<u32> = (0..count).filter(|k| !seen.contains_key(k)).collect();
+    let missing: Vec<u64> = (0..count).filter(|k| !seen.contains_key(k)).collect();
     if !missing.is_empty() {
         return Err(MergeError::Missing { missing, count });
     }
-    Ok((count, fingerprint.to_owned()))
+    Ok(count)
 }
 
 /// The shards' runs added into one. Thresholds and causes are left to
@@ -281,6 +254,9 @@ fn combine(shards: Vec<RunReport>) -> RunReport {
     whole.sending += first_shift;
     whole.started_at = start;
     whole.server = None;
+    // The whole is no one shard, and its ids were checked above.
+    whole.shard = None;
+    whole.session_ids = None;
     let mut seconds: BTreeMap<u64, Interval> = BTreeMap::new();
     add_seconds(
         &mut seconds,
@@ -313,6 +289,10 @@ fn combine(shards: Vec<RunReport>) -> RunReport {
         whole.generator.backoff += r.generator.backoff;
         failures.extend(r.generator.failure);
         whole.aborted = whole.aborted.take().or(r.aborted);
+        // One agreed instant; the whole began when its latest shard did.
+        if let (Some(w), Some(s)) = (&mut whole.start, r.start) {
+            w.lateness = w.lateness.max(s.lateness);
+        }
     }
     whole.generator.failure = (!failures.is_empty()).then(|| failures.join("; "));
     whole.intervals = seconds.into_values().collect();
