@@ -201,14 +201,7 @@ fn check_set(shards: &[(&str, String, RunReport)]) -> Result<u64, MergeError> {
         let shard = run
             .shard
             .ok_or_else(|| MergeError::NotSharded { file: file.clone() })?;
-        if run.plan_fingerprint != first.plan_fingerprint {
-            return Err(MergeError::PlanDiffers {
-                file,
-                fingerprint: fingerprint_hex(run.plan_fingerprint),
-                first_file: (*first_file).to_owned(),
-                first: fingerprint_hex(first.plan_fingerprint),
-            });
-        }
+        // The count first: the fingerprint holds it too, and this says more.
         match first_count {
             Some(n) if n != shard.count => {
                 return Err(MergeError::CountDiffers {
@@ -219,6 +212,14 @@ fn check_set(shards: &[(&str, String, RunReport)]) -> Result<u64, MergeError> {
                 });
             }
             _ => {}
+        }
+        if run.plan_fingerprint != first.plan_fingerprint {
+            return Err(MergeError::PlanDiffers {
+                file,
+                fingerprint: fingerprint_hex(run.plan_fingerprint),
+                first_file: (*first_file).to_owned(),
+                first: fingerprint_hex(first.plan_fingerprint),
+            });
         }
         seen.entry(shard.index).or_default().push(file);
     }
