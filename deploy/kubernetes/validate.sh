@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Validates every manifest in deploy/kubernetes/ against the Kubernetes API
+# schemas, offline, in strict mode (an unknown or misspelt field fails, not
+# only a wrong type), for one fixed Kubernetes version. Exits non-zero when
+# one fails. .ci/run calls it.
+#
+#   deploy/kubernetes/validate.sh                 # every *.yaml here
+#   deploy/kubernetes/validate.sh other.yaml      # given files instead
+#   K8S_VERSION=1.31.0 deploy/kubernetes/validate.sh
+#
+# The checker is the `kubernetes-validate` Python package, which ships the
+# schemas of each Kubernetes release inside it, so nothing is fetched when
+# it runs. It is installed once, at a pinned version, into a virtual
+# environment under target/ (kept with the build, ignored by git).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+K8S_VERSION=${K8S_VERSION:-1.30.0}
+VALIDATOR_VERSION=1.37.0
+venv=target/k8s-validate-venv
+if ! "$venv/bin/kubernetes-validate" --version 2>/dev/null | grep -qx "$VALIDATOR_VERSION"; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "kubernetes-validate==$VALIDATOR_VERSION"
+fi
+
+files=("$@")
+[ ${#files[@]} -gt 0 ] || files=(deploy/kubernetes/*.yaml)
+# --strict rejects fields the schema does not know; without it a typo such
+# as `completionMod:` would pass as an unknown, ignored key.
+"$venv/bin/kubernetes-validate" --strict --kubernetes-version "$K8S_VERSION" --quiet "${files[@]}"
+
+# The published schemas type enumerations as plain strings, so
+# `completionMode: Indexd` or `restartPolicy: Sometimes` pass them; the API
+# server would refuse both at apply time. Those values are checked here, with
+# what a sharded run depends on: Indexed, completions = parallelism, no
+# retries, Never restarted, spread by anti-affinity, resources set.
+"$venv/bin/python" - "${files[@]}" <<'PY'
+import sys
+import yaml
+
+problems = []
+for path in sys.argv[1:]:
+    with open(path) as f:
+        docs = [d for d in yaml.safe_load_all(f) if d]
+    for doc in docs:
+        if doc.get("kind") != "Job":
+            continue
+        name = f"{path}: Job {doc['metadata']['name']}"
+        spec = doc["spec"]
+        pod = spec["template"]["spec"]
+
+        def want(ok, what):
+            if not ok:
+                problems.append(f"{name}: {what}")
+
+        want(spec.get("completionMode") == "Indexed",
+             f"completionMode must be Indexed (each pod needs its shard index), not {spec.get('completionMode')!r}")
+        want(spec.get("completions") == spec.get("parallelism"),
+             "completions and parallelism must be equal: every shard runs at the agreed start")
+        want(spec.get("backoffLimit") == 0,
+             "backoffLimit must be 0: a retried shard would send its share late or twice")
+        want(pod.get("restartPolicy") == "Never",
+             f"restartPolicy must be Never, not {pod.get('restartPolicy')!r}")
+        anti = pod.get("affinity", {}).get("podAntiAffinity", {})
+        terms = anti.get("preferredDuringSchedulingIgnoredDuringExecution", []) + \
+            anti.get("requiredDuringSchedulingIgnoredDuringExecution", [])
+        want(any((t.get("podAffinityTerm", t)).get("topologyKey") == "kubernetes.io/hostname" for t in terms),
+             "a pod anti-affinity on kubernetes.io/hostname spreads the shards across nodes")
+        for c in pod.get("containers", []):
+            res = c.get("resources", {})
+            want(res.get("requests") and res.get("limits"),
+                 f"container {c['name']}: set resources.requests and resources.limits")
+            want(c.get("imagePullPolicy", "IfNotPresent") in ("Always", "IfNotPresent", "Never"),
+                 f"container {c['name']}: imagePullPolicy {c.get('imagePullPolicy')!r} is none of Always, IfNotPresent, Never")
+for p in problems:
+    print(f"ERROR {p}", file=sys.stderr)
+sys.exit(1 if problems else 0)
+PY
+echo "validate.sh: ${#files[@]} manifest(s) valid against Kubernetes $K8S_VERSION (strict)"
