@@ -33,7 +33,7 @@ files=("$@")
 # `completionMode: Indexd` or `restartPolicy: Sometimes` pass them; the API
 # server would refuse both at apply time. Those values are checked here, with
 # what a sharded run depends on: Indexed, completions = parallelism, no
-# retries, Never restarted, spread by anti-affinity, resources set.
+# retry of any index, Never restarted, spread by anti-affinity, resources set.
 "$venv/bin/python" - "${files[@]}" <<'PY'
 import sys
 import yaml
@@ -57,8 +57,10 @@ for path in sys.argv[1:]:
              f"completionMode must be Indexed (each pod needs its shard index), not {spec.get('completionMode')!r}")
         want(spec.get("completions") == spec.get("parallelism"),
              "completions and parallelism must be equal: every shard runs at the agreed start")
-        want(spec.get("backoffLimit") == 0,
-             "backoffLimit must be 0: a retried shard would send its share late or twice")
+        want(spec.get("backoffLimitPerIndex") == 0,
+             "backoffLimitPerIndex must be 0: a retried shard would send its share late or twice")
+        want("backoffLimit" not in spec,
+             "leave backoffLimit unset: a total limit fails the Job on the first failed shard and deletes the others mid-run")
         want(pod.get("restartPolicy") == "Never",
              f"restartPolicy must be Never, not {pod.get('restartPolicy')!r}")
         anti = pod.get("affinity", {}).get("podAntiAffinity", {})
