@@ -57,7 +57,8 @@ if [ -z "${MCLOAD:-}" ]; then
 fi
 # The local mcload must speak the shards' language; the image is built from
 # the same sources.
-"$MCLOAD" run --help | grep -q -- '--shard' || die "$MCLOAD has no 'run --shard': build mcload from a version with sharded runs"
+run_help=$("$MCLOAD" run --help)
+grep -q -- '--shard' <<<"$run_help" || die "$MCLOAD has no 'run --shard': build mcload from a version with sharded runs"
 "$MCLOAD" merge --help >/dev/null 2>&1 || die "$MCLOAD has no 'merge' command: build mcload from a version with sharded runs"
 "$MCLOAD" validate "$SCENARIO" >/dev/null || die "SCENARIO=$SCENARIO is not a valid scenario (see above)"
 

@@ -79,3 +79,30 @@ for p in problems:
 sys.exit(1 if problems else 0)
 PY
 echo "validate.sh: ${#files[@]} manifest(s) valid against Kubernetes $K8S_VERSION (strict)"
+
+# The check must be able to fail: job.yaml with one mistake at a time, each
+# of which must be refused. Only on the default run, not on given files.
+if [ $# -eq 0 ]; then
+  broken=$(mktemp -d)
+  trap 'rm -rf "$broken"' EXIT
+  mistakes=(
+    's/completionMode: Indexed/completionMode: Indexd/'
+    's/completionMode:/completionMod:/'
+    's/^  parallelism: .*/  parallelism: 1/'
+    's/backoffLimitPerIndex: 0/backoffLimit: 0/'
+    's/restartPolicy: Never/restartPolicy: OnFailure/'
+    's/memory: 1Gi/memory: [1Gi]/'
+  )
+  for i in "${!mistakes[@]}"; do
+    sed "${mistakes[$i]}" deploy/kubernetes/job.yaml >"$broken/job-$i.yaml"
+    if cmp -s deploy/kubernetes/job.yaml "$broken/job-$i.yaml"; then
+      echo "validate.sh: self-check '${mistakes[$i]}' no longer changes job.yaml: update it" >&2
+      exit 1
+    fi
+    if "$0" "$broken/job-$i.yaml" >/dev/null 2>&1; then
+      echo "validate.sh: job.yaml with '${mistakes[$i]}' passed, and must not" >&2
+      exit 1
+    fi
+  done
+  echo "validate.sh: ${#mistakes[@]} broken copies of job.yaml refused, as they must be"
+fi
