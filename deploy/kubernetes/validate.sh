@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Validates every manifest in deploy/kubernetes/ against the Kubernetes API
 # schemas, offline, in strict mode (an unknown or misspelt field fails, not
-# only a wrong type), for one fixed Kubernetes version. Exits non-zero when
-# one fails. .ci/run calls it.
+# only a wrong type), for one fixed Kubernetes version, and the example
+# scenario with `mcload validate`. Exits non-zero when one fails. .ci/run
+# calls it.
 #
 #   deploy/kubernetes/validate.sh                 # every *.yaml here
 #   deploy/kubernetes/validate.sh other.yaml      # given files instead
@@ -79,6 +80,11 @@ for p in problems:
 sys.exit(1 if problems else 0)
 PY
 echo "validate.sh: ${#files[@]} manifest(s) valid against Kubernetes $K8S_VERSION (strict)"
+
+# The scenario the Job runs by default is a scenario like any other.
+if [ $# -eq 0 ]; then
+  cargo run --locked --quiet -- validate deploy/kubernetes/scenario.toml
+fi
 
 # The check must be able to fail: job.yaml with one mistake at a time, each
 # of which must be refused. Only on the default run, not on given files.
