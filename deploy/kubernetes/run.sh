@@ -66,7 +66,9 @@ rm -rf "$OUT"
 mkdir -p "$OUT"
 
 # --- the scenario and the shared start --------------------------------------
-"${kubectl[@]}" delete job mcload --ignore-not-found --wait=true >/dev/null
+# Foreground: the old Job goes only after its pods, so none of them is
+# taken for one of this run's.
+"${kubectl[@]}" delete job mcload --ignore-not-found --cascade=foreground --wait=true >/dev/null
 "${kubectl[@]}" delete configmap mcload-run --ignore-not-found >/dev/null
 "${kubectl[@]}" create configmap mcload-run --from-file=scenario.toml="$SCENARIO" \
   --from-literal=shards="$SHARDS" --from-literal=start-at=pending >/dev/null
@@ -91,6 +93,7 @@ for line in "  completions: $SHARDS" "  parallelism: $SHARDS" "          image: 
   [ "$(grep -cxF "$line" "$OUT/job.yaml")" -eq 1 ] || die "$here/job.yaml: could not set '${line# *}' (was the file reshaped?)"
 done
 "${kubectl[@]}" apply -f "$OUT/job.yaml" >/dev/null
+uid=$("${kubectl[@]}" get job mcload -o jsonpath='{.metadata.uid}')
 echo "run.sh: $SHARDS shards of $SCENARIO with $IMAGE, starting at $start_at (the Job was created $created)"
 
 # --- wait ----------------------------------------------------------------------
@@ -111,7 +114,7 @@ done
 
 # --- collect -------------------------------------------------------------------
 # One line per pod: index, name, exit code (empty while it has none).
-"${kubectl[@]}" get pods -l job-name=mcload -o jsonpath='{range .items[*]}{.metadata.annotations.batch\.kubernetes\.io/job-completion-index}{" "}{.metadata.name}{" "}{.status.containerStatuses[0].state.terminated.exitCode}{"\n"}{end}' \
+"${kubectl[@]}" get pods -l controller-uid="$uid" -o jsonpath='{range .items[*]}{.metadata.annotations.batch\.kubernetes\.io/job-completion-index}{" "}{.metadata.name}{" "}{.status.containerStatuses[0].state.terminated.exitCode}{"\n"}{end}' \
   >"$OUT/pods.txt"
 late=()
 missing=()
@@ -137,6 +140,9 @@ for k in $(seq 0 $((SHARDS - 1))); do
 done
 
 if [ ${#missing[@]} -gt 0 ]; then
+  for k in "${missing[@]}"; do
+    [ -s "$OUT/shard-$k.log" ] && sed "s/^/  shard $k: /" "$OUT/shard-$k.log" | tail -3 >&2
+  done
   for k in "${late[@]}"; do
     echo "run.sh: shard $k started after $start_at plus the tolerance and sent nothing (exit 3): raise LEAD, or pull the image on the nodes beforehand" >&2
   done
