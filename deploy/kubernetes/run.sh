@@ -136,7 +136,7 @@ for k in $(seq 0 $((SHARDS - 1))); do
   printf '%-6s %-32s %-5s %s\n' "$k" "${pod:--}" "${code:--}" "$report"
   [ "${code:-}" = 3 ] && late+=("$k")
   [ "$report" = "-" ] && missing+=("$k")
-  pod= code=
+  pod='' code=''
 done
 
 if [ ${#missing[@]} -gt 0 ]; then
