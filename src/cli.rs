@@ -16,7 +16,8 @@ use crate::commands::{self, run::JsonDest};
 mod report;
 use crate::reference::{Faults, Latency, Stall};
 use crate::scenario::{
-    self, FlagSettings, Ramp, TargetUrl, parse_duration, parse_header, parse_number, parse_stages,
+    self, FlagSettings, Ramp, ShardFlag, TargetUrl, parse_duration, parse_header, parse_number,
+    parse_shard, parse_stages,
 };
 
 #[derive(Debug, Parser)]
@@ -58,6 +59,7 @@ enum Command {
   mcload run scenarios/constant-rate.toml --html report.html   charts, opens offline
   mcload run my.toml --header 'Authorization: Bearer ${API_TOKEN}' --header 'X-Run: ci'
   mcload run scenarios/constant-rate.toml --duration 10m --metrics-listen 127.0.0.1:9464
+  mcload run plan.toml --seed 42 --shard 1/3 --start-at 2026-11-30T17:00:00Z --json shard-1.json
 
 Flags override the scenario file. --duration or --requests replaces the file's
 stop rule as a whole. --concurrency chooses the closed model; --rate or --stages
@@ -259,6 +261,19 @@ struct RunFlags {
     /// figures, at most this long (0s: stop at once).
     #[arg(long, value_name = "D", default_value = "15s", value_parser = parse_duration, requires = "metrics_listen")]
     metrics_linger: Duration,
+    /// Send shard K of N of the plan (the requests i with i mod N = K; needs a
+    /// seed); `auto` reads K from JOB_COMPLETION_INDEX and N from --shards.
+    #[arg(long, value_name = "K/N|auto", value_parser = parse_shard)]
+    shard: Option<ShardFlag>,
+    /// The number of shards, for --shard auto.
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    shards: Option<i64>,
+    /// Start the plan at this instant: UTC RFC 3339 (2026-11-30T17:00:00Z) or +D from now (+30s).
+    #[arg(long, value_name = "TIME", value_parser = |t: &str| crate::run::parse_start_at(t, std::time::SystemTime::now()))]
+    start_at: Option<std::time::SystemTime>,
+    /// With --start-at: how late this process may start before it exits 3 without sending.
+    #[arg(long, value_name = "D", default_value = "1s", value_parser = parse_duration)]
+    start_tolerance: Duration,
 }
 
 /// `--header`'s form; a mistake is said without repeating the value,
@@ -311,6 +326,8 @@ impl RunFlags {
             invalid_share: self.invalid_share,
             thresholds: self.thresholds.clone(),
             headers: self.headers.clone(),
+            shard: self.shard,
+            shards: self.shards,
         }
     }
 }
@@ -527,6 +544,10 @@ pub fn main_with(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) ->
             quiet: f.quiet,
             metrics_listen: f.metrics_listen,
             metrics_linger: f.metrics_linger,
+            start_at: f.start_at.map(|at| crate::run::StartAt {
+                at,
+                tolerance: f.start_tolerance,
+            }),
         }),
         Command::Sample(f) => commands::sample::sample(
             &commands::sample::SampleArgs {

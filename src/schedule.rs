@@ -10,14 +10,25 @@
 //! The open model: request `i` starts at [`RateCurve::offset`]`(i)`, and
 //! thread `t` of `T` starts requests `t, t + T, ...`, so the plan is kept
 //! whatever the number of threads.
+//!
+//! A shard `K` of `N` (`--shard K/N`) takes the requests `i ≡ K (mod N)` of
+//! the whole plan, at the whole plan's instants in the open model, and
+//! spreads them over its threads the same way; in the closed model it takes
+//! its share of the workers and the bodies `i ≡ K (mod N)`. So the shards
+//! together send the single-process plan, each request exactly once.
 
 mod rate;
+#[cfg(test)]
+mod shard_tests;
 
 use std::time::Duration;
 
 pub use rate::{RateCurve, Segment};
 
-use crate::scenario::{Rate, StopRule};
+use crate::scenario::{Rate, Shard, StopRule};
+
+/// The whole plan, sent by one process.
+pub const WHOLE: Shard = Shard { index: 0, count: 1 };
 
 /// A run laid out over generator threads.
 #[derive(Clone, Debug, PartialEq)]
@@ -58,6 +69,8 @@ pub struct OpenSchedule {
     /// Measured requests at most, when a request count ends the run.
     pub limit: Option<u64>,
     pub threads: Vec<OpenShare>,
+    /// The part of the plan this process sends.
+    pub shard: Shard,
 }
 
 /// The warm-up of an open-model run: a constant rate, the measured part's
@@ -115,6 +128,7 @@ impl OpenSchedule {
         let connections = split(u64::from(connections), threads);
         let in_flight = split_weighted(max_in_flight, &connections);
         OpenSchedule {
+            shard: WHOLE,
             limit: stop.requests,
             rate: plan,
             warmup,
@@ -127,6 +141,28 @@ impl OpenSchedule {
                 })
                 .collect(),
         }
+    }
+
+    /// This process's part of the plan: `shard`'s requests at the whole
+    /// plan's instants (the connections and in-flight bounds are as given).
+    pub fn sharded(mut self, shard: Shard) -> OpenSchedule {
+        self.shard = shard;
+        self
+    }
+
+    /// The plan's number of the `k`-th request (from 0) of `thread`: the
+    /// shard's requests `K, K + N, ...` dealt to its threads in turn.
+    pub fn sequence(&self, thread: u64, k: u64) -> Option<u64> {
+        let threads = self.threads.len() as u64;
+        k.checked_mul(threads)?
+            .checked_add(thread)?
+            .checked_mul(self.shard.count)?
+            .checked_add(self.shard.index)
+    }
+
+    /// The arrival rate at `offset` one thread of this shard sees.
+    pub fn thread_rate_at(&self, offset: Duration) -> f64 {
+        self.rate_at(offset) / (self.threads.len() as u64 * self.shard.count) as f64
     }
 
     fn warmup_requests(&self) -> u64 {
@@ -195,6 +231,8 @@ pub struct ClosedSchedule {
     pub warmup: Option<Duration>,
     /// No request starts after the warm-up and then this much time have passed.
     pub duration: Option<Duration>,
+    /// The part of the plan this process sends.
+    pub shard: Shard,
 }
 
 impl ClosedSchedule {
@@ -207,9 +245,27 @@ impl ClosedSchedule {
         stop: StopRule,
         warmup: Option<Duration>,
     ) -> ClosedSchedule {
+        ClosedSchedule::sharded(concurrency, threads, stop, warmup, WHOLE)
+    }
+
+    /// Shard `shard`'s part of the plan: its share of the `concurrency`
+    /// workers (`C / N`, the first `C % N` shards one more), and with a
+    /// request count the requests `i ≡ K (mod N)` of it.
+    pub fn sharded(
+        concurrency: u32,
+        threads: usize,
+        stop: StopRule,
+        warmup: Option<Duration>,
+        shard: Shard,
+    ) -> ClosedSchedule {
+        let parts = shard.count.max(1) as usize;
+        let concurrency = split(u64::from(concurrency), parts)[shard.index as usize] as u32;
+        let own = |total: u64| (total + shard.count - 1 - shard.index) / shard.count;
         let threads = threads.clamp(1, concurrency.max(1) as usize);
         let workers = split(u64::from(concurrency), threads);
-        let requests = stop.requests.map(|total| split_weighted(total, &workers));
+        let requests = stop
+            .requests
+            .map(|total| split_weighted(own(total), &workers));
         ClosedSchedule {
             threads: workers
                 .iter()
@@ -221,6 +277,7 @@ impl ClosedSchedule {
                 .collect(),
             warmup,
             duration: stop.duration,
+            shard,
         }
     }
 
@@ -228,7 +285,25 @@ impl ClosedSchedule {
     /// sends body `base + k * stride`. With a request count, thread shares
     /// are consecutive ranges; without one, threads interleave (thread t
     /// sends t, t+T, t+2T, ...). Either way no index is sent twice.
+    /// A shard's own numbering `j` stands for the plan's `K + N j`.
     pub fn body_indices(&self, thread: usize) -> (u64, u64) {
+        let (base, stride) = self.shard_indices(thread);
+        let (k, n) = (self.shard.index, self.shard.count);
+        (k + n * base, n * stride)
+    }
+
+    /// The body of thread `thread`'s `k`-th warm-up request: numbered
+    /// apart from the measured ones, interleaved over threads and shards.
+    pub fn warmup_index(&self, thread: usize, k: u64) -> u64 {
+        let threads = self.threads.len() as u64;
+        let own = k.saturating_mul(threads).saturating_add(thread as u64);
+        WARMUP_INDEX_BASE
+            | own
+                .saturating_mul(self.shard.count)
+                .saturating_add(self.shard.index)
+    }
+
+    fn shard_indices(&self, thread: usize) -> (u64, u64) {
         match self.threads[thread].requests {
             Some(_) => {
                 let before = self.threads[..thread]

@@ -64,6 +64,8 @@ mod serve;
 /// `mcload serve`'s faults of the connection: latency, stalls, resets,
 /// garbage, trickled answers, `Connection: close`.
 mod serve_faults;
+/// Sharded runs: `--shard K/N`, a shared `--start-at`, the plan's keys.
+mod shard;
 /// Thresholds and the default verdict: judged, shown, and mistakes refused.
 mod thresholds;
 /// https targets with a certificate made in the test.

@@ -106,6 +106,10 @@ pub struct Duplicates {
     pub checked: u64,
     /// The memory the checker held, in bytes.
     pub bytes: usize,
+    /// The fingerprints it still remembered at the end, sorted, when asked
+    /// to export them (a shard's, for the merge to find repeats across
+    /// shards): at most `2 * SESSION_ID_WINDOW`.
+    pub remembered: Option<Vec<u64>>,
 }
 
 /// The checker thread.
@@ -115,6 +119,12 @@ pub struct IdChecker {
 
 impl IdChecker {
     pub fn start(threads: usize) -> std::io::Result<(IdChecker, Vec<IdSink>)> {
+        IdChecker::start_with(threads, false)
+    }
+
+    /// As [`IdChecker::start`]; with `export`, the result keeps the
+    /// fingerprints remembered at the end.
+    pub fn start_with(threads: usize, export: bool) -> std::io::Result<(IdChecker, Vec<IdSink>)> {
         let (tx, rx) = mpsc::channel::<IdBatch>();
         let mut returns = Vec::with_capacity(threads);
         let sinks = (0..threads)
@@ -162,6 +172,7 @@ impl IdChecker {
                     let _ = returns[batch.sink].send(batch);
                 }
                 found.bytes = ids.bytes();
+                found.remembered = export.then(|| ids.remembered());
                 found
             })?;
         Ok((IdChecker { thread }, sinks))
@@ -217,6 +228,17 @@ impl SessionIds {
 
     pub fn bytes(&self) -> usize {
         self.newer.bytes() + self.older.bytes()
+    }
+
+    /// The fingerprints remembered now, sorted, each once.
+    pub fn remembered(&self) -> Vec<u64> {
+        let mut all: Vec<u64> = [&self.newer, &self.older]
+            .iter()
+            .flat_map(|set| set.slots.iter().copied().filter(|&fp| fp != EMPTY))
+            .collect();
+        all.sort_unstable();
+        all.dedup();
+        all
     }
 }
 
@@ -314,6 +336,31 @@ mod tests {
         assert_eq!(found.count, 2);
         assert_eq!(found.checked, 3_003);
         assert_eq!(found.samples.len(), 2);
+    }
+
+    #[test]
+    fn an_exporting_checker_returns_the_remembered_fingerprints_sorted() {
+        let (checker, mut sinks) = IdChecker::start_with(1, true).unwrap();
+        for i in [5u32, 3, 5, 9] {
+            add(&mut sinks[0], &format!("{i:064x}"), false);
+        }
+        sinks[0].flush();
+        drop(sinks);
+        let found = checker.finish();
+        let mut expected: Vec<u64> = [5u32, 3, 9]
+            .iter()
+            .map(|i| FingerprintSet::key(fingerprint_of(&format!("{i:064x}"))))
+            .collect();
+        expected.sort_unstable();
+        assert_eq!(found.remembered, Some(expected));
+        assert_eq!(found.count, 1);
+        let (quiet, sinks) = IdChecker::start(1).unwrap();
+        drop(sinks);
+        assert_eq!(quiet.finish().remembered, None);
+    }
+
+    fn fingerprint_of(id: &str) -> u64 {
+        FINGERPRINT.hash_one(id.as_bytes())
     }
 
     fn location(id: &str) -> Vec<u8> {

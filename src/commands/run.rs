@@ -49,6 +49,8 @@ pub struct RunArgs {
     /// How long `/metrics` waits after the run for a scrape of the final
     /// figures.
     pub metrics_linger: Duration,
+    /// The agreed instant the plan starts at (`--start-at`).
+    pub start_at: Option<run::StartAt>,
 }
 
 /// The scenario the arguments describe: the file, with the flags over it.
@@ -113,6 +115,7 @@ pub fn run(args: &RunArgs) -> CommandResult {
         RunOptions {
             hlog,
             interrupt: interrupt.clone(),
+            start_at: args.start_at,
             watch: Some(Box::new(watches)),
             seconds: metrics.as_ref().map(|(live_metrics, _)| {
                 Box::new(HistogramFeed(live_metrics.clone()))
@@ -208,7 +211,10 @@ fn failure(e: RunError) -> Failure {
         RunError::Target(TargetError::Unreachable { .. } | TargetError::Resolve { .. }) => {
             Failure::unreachable(e)
         }
-        RunError::Target(TargetError::Stopped) => Failure {
+        // A shard too late for its start could not proceed (3).
+        RunError::SharedStart(run::StartError::TooLate { .. }) => Failure::unreachable(e),
+        RunError::Target(TargetError::Stopped)
+        | RunError::SharedStart(run::StartError::Stopped) => Failure {
             exit: Exit::Interrupted,
             error: e.into(),
         },

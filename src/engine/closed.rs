@@ -12,7 +12,7 @@ use super::stop::{self, InFlight};
 use super::{Lane, Outcome, Record, ThreadCtx, Transport, join_all};
 // Warm-up bodies are numbered apart from the measured ones, so that a
 // counted run still sends bodies `0..N` of its seed.
-use crate::schedule::{ClosedSchedule, WARMUP_INDEX_BASE};
+use crate::schedule::ClosedSchedule;
 
 /// One thread's share of a closed-model run.
 pub(super) struct ClosedWork {
@@ -28,8 +28,8 @@ pub(super) struct ClosedWork {
     budget: Option<u64>,
     measured: Cell<u64>,
     warmup: Cell<u64>,
-    thread: u64,
-    threads: u64,
+    schedule: ClosedSchedule,
+    thread: usize,
 }
 
 impl ClosedWork {
@@ -49,8 +49,8 @@ impl ClosedWork {
             budget: schedule.threads[thread].requests,
             measured: Cell::new(0),
             warmup: Cell::new(0),
-            thread: thread as u64,
-            threads: schedule.threads.len() as u64,
+            schedule: schedule.clone(),
+            thread,
         }
     }
 
@@ -63,7 +63,7 @@ impl ClosedWork {
         if self.warmup_end.is_some_and(|w| now < w) {
             let k = self.warmup.get();
             self.warmup.set(k + 1);
-            return Some((WARMUP_INDEX_BASE + k * self.threads + self.thread, true));
+            return Some((self.schedule.warmup_index(self.thread, k), true));
         }
         let k = self.measured.get();
         if self.budget.is_some_and(|b| k >= b) {

@@ -49,12 +49,11 @@ fn wake_time(intended: Instant, started: Instant, rate_per_thread: f64) -> Insta
         .unwrap_or(intended)
 }
 
-/// One thread's share of an open-model run: requests `thread`,
-/// `thread + threads`, ... of the schedule.
+/// One thread's share of an open-model run: its requests of the schedule
+/// ([`OpenSchedule::sequence`]).
 pub(super) struct OpenWork {
     schedule: OpenSchedule,
     thread: u64,
-    threads: u64,
     pub(super) connections: u32,
     max_in_flight: u64,
 }
@@ -65,7 +64,6 @@ impl OpenWork {
         OpenWork {
             schedule: schedule.clone(),
             thread: thread as u64,
-            threads: schedule.threads.len() as u64,
             connections: share.connections,
             max_in_flight: share.max_in_flight,
         }
@@ -142,14 +140,14 @@ async fn schedule<T: Transport, R: Record>(ctx: &ThreadCtx<T, R>, work: &OpenWor
     let mut pacer = Pacer::new();
     let mut burst = 0;
     let mut k = 0u64;
-    while let Some((planned, intended)) = k
-        .checked_mul(work.threads)
-        .and_then(|n| n.checked_add(work.thread))
+    while let Some((planned, intended)) = work
+        .schedule
+        .sequence(work.thread, k)
         .and_then(|s| work.schedule.request(s))
         .and_then(|p| Some((p, ctx.started.checked_add(p.offset)?)))
     {
         let index = planned.body;
-        let rate = work.schedule.rate_at(planned.offset) / work.threads as f64;
+        let rate = work.schedule.thread_rate_at(planned.offset);
         let wake = wake_time(intended, ctx.started, rate);
         loop {
             if ctx.control.is_stopped() {

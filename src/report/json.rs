@@ -1,6 +1,8 @@
 //! The JSON report (`--json PATH`), schema `mcload.report/v1`. Later
 //! versions add keys; they never rename these.
 
+mod plan;
+
 use std::collections::BTreeMap;
 
 use base64::Engine as _;
@@ -18,6 +20,7 @@ use crate::verdict::{Aborted, Cause, Evaluated};
 /// The schema a report names, the one the readers (`compare`, `report`)
 /// read: one constant for both sides.
 pub use crate::verdict::compare::SCHEMA;
+pub use plan::{decode_fingerprints, encode_fingerprints, fingerprint_hex};
 
 /// A run's JSON report (`mcload run --json`).
 #[derive(Serialize, JsonSchema)]
@@ -106,6 +109,16 @@ pub(super) struct Report<'a> {
     /// Every threshold the run was judged by, the default one included.
     thresholds: Vec<ThresholdJson>,
     verdict: VerdictJson,
+    /// This run's shard of the plan (`--shard K/N`); `null` when unsharded.
+    shard: Option<plan::ShardJson>,
+    /// The plan's hash (16 hex digits), equal for every shard of one plan.
+    plan_fingerprint: String,
+    /// The agreed start (`--start-at`) and this run's lateness; `null` without one.
+    start: Option<plan::StartJson>,
+    /// With `--shard`: the session-id fingerprints remembered at the end.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "plan::SessionIdsJson")]
+    session_ids: Option<plan::SessionIdsJson>,
 }
 
 #[derive(Serialize, JsonSchema)]
@@ -687,6 +700,10 @@ pub fn to_json(run: &RunReport) -> serde_json::Value {
             pass: run.passed(),
             causes: run.causes.iter().map(cause_json).collect(),
         },
+        shard: plan::shard(run.shard),
+        plan_fingerprint: fingerprint_hex(run.plan_fingerprint),
+        start: plan::start(run.start),
+        session_ids: plan::session_ids(run),
     };
     serde_json::to_value(report).expect("the report always serializes")
 }

@@ -24,7 +24,9 @@ use std::time::{Duration, SystemTime};
 pub use csv::write_csv;
 pub use hlog::HlogFile;
 pub use html::{write_compare_html, write_html};
-pub use json::{SCHEMA, histogram_base64, to_json};
+pub use json::{
+    SCHEMA, decode_fingerprints, encode_fingerprints, fingerprint_hex, histogram_base64, to_json,
+};
 pub use junit::{to_junit, write_junit};
 pub use live::{LastSecond, clear_progress, plain_progress_line, progress_line, redraw_progress};
 pub use output::OutputFile;
@@ -107,6 +109,22 @@ pub struct RunReport {
     pub aborted: Option<Aborted>,
     /// Why the verdict fails, in judging order; empty when it passes.
     pub causes: Vec<Cause>,
+    /// This run's part of a sharded plan (`--shard K/N`).
+    pub shard: Option<crate::scenario::Shard>,
+    /// The plan's fingerprint, equal for every shard of one plan.
+    pub plan_fingerprint: u64,
+    /// The agreed start (`--start-at`) and how late this run reached it.
+    pub start: Option<SharedStart>,
+    /// The session-id fingerprints remembered at the end, sorted (with
+    /// `--shard`), for a merge to find repeats across shards.
+    pub session_ids: Option<Vec<u64>>,
+}
+
+/// A run's agreed start instant and its lateness against it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SharedStart {
+    pub at: SystemTime,
+    pub lateness: Duration,
 }
 
 impl RunReport {
@@ -324,6 +342,10 @@ impl RunReport {
             thresholds: Vec::new(),
             aborted: None,
             causes: Vec::new(),
+            shard: None,
+            plan_fingerprint: 0,
+            start: None,
+            session_ids: None,
         }
     }
 }

@@ -216,6 +216,9 @@ pub fn write_text(run: &RunReport, out: &mut dyn Write) -> io::Result<()> {
 pub fn write_summary(run: &RunReport, out: &mut dyn Write) -> io::Result<()> {
     let c = &run.tally.counts;
     let total = run.measured_scheduled();
+    if let Some(line) = plan_line(run) {
+        writeln!(out, "{line}")?;
+    }
     if let Some(a) = &run.aborted {
         writeln!(
             out,
@@ -369,6 +372,30 @@ pub fn write_summary(run: &RunReport, out: &mut dyn Write) -> io::Result<()> {
 /// What the embedded server counted and how that compares with mcload's
 /// counts, when it was the target; `tick` follows "equal" when the verdict
 /// may show one.
+/// A sharded run's shard and plan, and a shared start's lateness, e.g.
+/// `shard 2/3 of plan 1f2e… · started 0.4 ms after 2026-11-30T17:00:00.000Z`.
+pub(super) fn plan_line(run: &RunReport) -> Option<String> {
+    let shard = run.shard.map(|s| {
+        format!(
+            "shard {}/{} of plan {}",
+            s.index,
+            s.count,
+            super::fingerprint_hex(run.plan_fingerprint)
+        )
+    });
+    let start = run.start.map(|s| {
+        format!(
+            "started {:.1} ms after {}",
+            s.lateness.as_secs_f64() * 1e3,
+            humantime::format_rfc3339_millis(s.at)
+        )
+    });
+    match (shard, start) {
+        (Some(a), Some(b)) => Some(format!("{a} · {b}")),
+        (a, b) => a.or(b),
+    }
+}
+
 pub(super) fn server_line(run: &RunReport, tick: &str) -> Option<String> {
     let (s, check) = (run.server?, run.server_check()?);
     let verdict = match check {
@@ -600,6 +627,22 @@ pub fn measured_in_worst_window(e: &crate::verdict::Evaluated) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_shard_and_its_shared_start_are_named_in_one_line() {
+        let mut run = RunReport::example();
+        assert_eq!(plan_line(&run), None);
+        run.shard = Some(crate::scenario::Shard { index: 2, count: 3 });
+        run.plan_fingerprint = 0x1f2e;
+        run.start = Some(super::super::SharedStart {
+            at: std::time::UNIX_EPOCH + Duration::from_secs(60),
+            lateness: Duration::from_micros(400),
+        });
+        assert_eq!(
+            plan_line(&run).unwrap(),
+            "shard 2/3 of plan 0000000000001f2e · started 0.4 ms after 1970-01-01T00:01:00.000Z"
+        );
+    }
 
     /// One description of a model serves the run's summary (which knows
     /// its threads) and `mcload validate` (which does not yet).

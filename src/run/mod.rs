@@ -6,6 +6,7 @@
 
 mod limits;
 mod metrics_endpoint;
+mod start;
 
 use std::fs::File;
 use std::sync::Arc;
@@ -26,6 +27,7 @@ pub use crate::verdict::Cause;
 use crate::verdict::{self, Measured};
 pub use limits::{DescriptorNeed, DescriptorShortage};
 pub use metrics_endpoint::{LingerEnd, ListenError, MetricsEndpoint, MetricsWatch, Serving};
+pub use start::{DEFAULT_START_TOLERANCE, StartAt, StartError, Started, parse_start_at};
 
 /// How to run, beyond what the scenario says.
 #[derive(Default)]
@@ -34,6 +36,8 @@ pub struct RunOptions {
     pub hlog: Option<File>,
     /// Lets another thread stop the run early (a signal watch).
     pub interrupt: Arc<Interrupt>,
+    /// The agreed instant the plan starts at, after the target is checked.
+    pub start_at: Option<StartAt>,
     /// Told when the load starts and when it has ended (the live progress
     /// line).
     pub watch: Option<Box<dyn Watch>>,
@@ -161,6 +165,9 @@ pub enum RunError {
     /// nothing was sent.
     #[error(transparent)]
     LocalLimit(#[from] DescriptorShortage),
+    /// `--start-at` was not met: too late, or stopped while waiting.
+    #[error(transparent)]
+    SharedStart(#[from] StartError),
 }
 
 /// A finished run.
@@ -208,9 +215,10 @@ pub fn endpoint(url: &TargetUrl) -> Endpoint {
 
 /// The descriptors a run of `scenario` holds open at once.
 fn descriptor_need(scenario: &Scenario) -> DescriptorNeed {
+    let parts = scenario.load.shard.map_or(1, |s| s.count);
     let connections = match &scenario.load.model {
-        Model::Closed { concurrency } => u64::from(*concurrency),
-        Model::Open(open) => u64::from(open.connections),
+        Model::Closed { concurrency } => u64::from(*concurrency).div_ceil(parts),
+        Model::Open(open) => u64::from(open.connections).div_ceil(parts),
     };
     DescriptorNeed {
         connections,
@@ -225,23 +233,33 @@ fn thread_count(scenario: &Scenario) -> usize {
     scenario.load.threads.unwrap_or(cores)
 }
 
-/// The load's schedule: the scenario's model cut into `threads` shares.
+/// The load's schedule: the scenario's model (this shard's part of it)
+/// cut into `threads` shares. A shard's connections and `max_in_flight`
+/// are the scenario's divided by the shard count, rounded up.
 fn schedule_of(scenario: &Scenario) -> Schedule {
     let stop = scenario.load.stop_rule();
     let threads = thread_count(scenario);
     let warmup = scenario.load.warmup;
+    let shard = scenario.load.shard.unwrap_or(crate::schedule::WHOLE);
     match &scenario.load.model {
-        Model::Closed { concurrency } => {
-            Schedule::Closed(ClosedSchedule::new(*concurrency, threads, stop, warmup))
-        }
-        Model::Open(open) => Schedule::Open(Box::new(OpenSchedule::new(
-            &open.rate,
-            warmup,
-            stop,
-            open.connections,
-            open.max_in_flight,
+        Model::Closed { concurrency } => Schedule::Closed(ClosedSchedule::sharded(
+            *concurrency,
             threads,
-        ))),
+            stop,
+            warmup,
+            shard,
+        )),
+        Model::Open(open) => Schedule::Open(Box::new(
+            OpenSchedule::new(
+                &open.rate,
+                warmup,
+                stop,
+                open.connections.div_ceil(shard.count as u32),
+                open.max_in_flight.div_ceil(shard.count),
+                threads,
+            )
+            .sharded(shard),
+        )),
     }
 }
 
@@ -259,6 +277,7 @@ pub fn execute(scenario: &Scenario, options: RunOptions) -> Result<RunResult, Ru
     let RunOptions {
         hlog,
         interrupt,
+        start_at,
         mut watch,
         seconds,
     } = options;
@@ -309,7 +328,15 @@ pub fn execute(scenario: &Scenario, options: RunOptions) -> Result<RunResult, Ru
         grace: scenario.grace(),
     };
 
-    let start = RunStart::now();
+    // The wait comes after the target is checked, so that the probe's
+    // time does not make a shard late.
+    let (start, shared_start) = match &start_at {
+        Some(at) => {
+            let (start, started) = start::wait_for(at, &interrupt.control)?;
+            (start, Some(started))
+        }
+        None => (RunStart::now(), None),
+    };
     let hlog = hlog
         .map(|file| Box::new(HlogFile::new(file, start.wall)) as Box<dyn metrics::IntervalSink>);
     // The window lengths the thresholds judge `over`, each built once.
@@ -348,10 +375,11 @@ pub fn execute(scenario: &Scenario, options: RunOptions) -> Result<RunResult, Ru
         what: "series collector",
         source,
     })?;
-    let (id_checker, id_sinks) = IdChecker::start(threads).map_err(|source| RunError::Start {
-        what: "session-id checker",
-        source,
-    })?;
+    let (id_checker, id_sinks) = IdChecker::start_with(threads, scenario.load.shard.is_some())
+        .map_err(|source| RunError::Start {
+            what: "session-id checker",
+            source,
+        })?;
     let lives: Vec<Arc<LiveCounts>> = (0..threads).map(|_| Arc::default()).collect();
     if let Some(w) = watch.as_mut() {
         w.start(LiveView {
@@ -415,7 +443,9 @@ pub fn execute(scenario: &Scenario, options: RunOptions) -> Result<RunResult, Ru
     }
     let summary = collector.finish();
     let mut checks = checks::merge(check_parts);
-    checks.add_duplicates(&id_checker.finish());
+    let mut duplicates = id_checker.finish();
+    let session_ids = duplicates.remembered.take();
+    checks.add_duplicates(&duplicates);
     let mut report = RunReport {
         scenario: scenario.name.clone(),
         target: url.to_string(),
@@ -447,6 +477,13 @@ pub fn execute(scenario: &Scenario, options: RunOptions) -> Result<RunResult, Ru
         thresholds: Vec::new(),
         aborted: aborted.and_then(|slot| slot.lock().ok().and_then(|mut a| a.take())),
         causes: Vec::new(),
+        shard: scenario.load.shard,
+        plan_fingerprint: scenario.plan_fingerprint(seed),
+        start: shared_start.map(|s| crate::report::SharedStart {
+            at: s.at,
+            lateness: s.lateness,
+        }),
+        session_ids,
     };
     let (measured_from, measured_to) = report.measured_window();
     report.thresholds = verdict::evaluate(

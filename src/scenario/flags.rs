@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::file::reader::parse_duration;
-use super::raw::{Located, RawHeader, RawSettings, RawStage, RawThreshold};
+use super::raw::{Located, RawHeader, RawSettings, RawShard, RawStage, RawThreshold};
 use super::{Stage, TargetUrl};
 
 /// The values of `run`'s (and `sample`'s) flags that override the file's.
@@ -38,7 +38,26 @@ pub struct FlagSettings {
     /// colon; each replaces the file's header of the same name
     /// (case-insensitively). Checked and expanded with the file's.
     pub headers: Vec<(String, String)>,
+    /// `--shard K/N` or `--shard auto`.
+    pub shard: Option<ShardFlag>,
+    /// `--shards N`: the count for `--shard auto`.
+    pub shards: Option<i64>,
 }
+
+/// The `--shard` flag's form.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ShardFlag {
+    Fixed {
+        index: u64,
+        count: u64,
+    },
+    /// The index from [`SHARD_INDEX_VAR`], the count from `--shards`.
+    Auto,
+}
+
+/// Where `--shard auto` reads its index: Kubernetes sets it in each pod of
+/// an Indexed Job.
+pub const SHARD_INDEX_VAR: &str = "JOB_COMPLETION_INDEX";
 
 /// The `--stages` flag: a starting rate and the stages that follow it.
 #[derive(Clone, Debug, PartialEq)]
@@ -79,6 +98,16 @@ impl FlagSettings {
         raw.load.requests = at(&self.requests, "--requests");
         raw.load.threads = at(&self.threads, "--threads");
         raw.load.grace = at(&self.grace, "--grace");
+        raw.load.shard = self.shard.map(|shard| {
+            let raw = match shard {
+                ShardFlag::Fixed { index, count } => RawShard::Fixed { index, count },
+                ShardFlag::Auto => RawShard::Auto {
+                    index: std::env::var(SHARD_INDEX_VAR).ok(),
+                },
+            };
+            Located::flag(raw, "--shard")
+        });
+        raw.load.shards = at(&self.shards, "--shards");
         raw.http.timeout = at(&self.timeout, "--timeout");
         raw.http.headers = self
             .headers
@@ -142,6 +171,24 @@ pub fn parse_stages(text: &str) -> Result<Ramp, String> {
         ));
     }
     Ok(Ramp { start, stages })
+}
+
+/// The `--shard` flag's form: `K/N` (e.g. `0/3`) or `auto`. Only the form
+/// is checked here; `K < N` is checked with the other settings.
+pub fn parse_shard(text: &str) -> Result<ShardFlag, String> {
+    let text = text.trim();
+    if text == "auto" {
+        return Ok(ShardFlag::Auto);
+    }
+    let parsed = text
+        .split_once('/')
+        .and_then(|(k, n)| Some((k.trim().parse().ok()?, n.trim().parse().ok()?)));
+    match parsed {
+        Some((index, count)) => Ok(ShardFlag::Fixed { index, count }),
+        None => Err(format!(
+            "{text:?} is not a shard: write K/N with K from 0 to N-1 (e.g. 0/3), or `auto` to read K from {SHARD_INDEX_VAR}"
+        )),
+    }
 }
 
 /// The `--header` flag's form, `Name: value`: split at the first colon,

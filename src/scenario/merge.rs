@@ -81,6 +81,8 @@ pub fn merge(mut base: RawSettings, over: RawSettings) -> RawSettings {
     replace(&mut b.warmup, o.warmup);
     replace(&mut b.threads, o.threads);
     replace(&mut b.grace, o.grace);
+    replace(&mut b.shard, o.shard);
+    replace(&mut b.shards, o.shards);
 
     replace(&mut base.http.timeout, over.http.timeout);
     if !over.http.headers.is_empty() {

@@ -27,12 +27,15 @@
 mod ca_file;
 mod error;
 mod file;
+mod fingerprint;
 mod flags;
 pub mod headers;
 pub mod merge;
 mod pattern;
 pub mod raw;
 mod schema;
+#[cfg(test)]
+mod shard_tests;
 mod target;
 pub mod validate;
 
@@ -42,7 +45,10 @@ use std::time::Duration;
 pub use crate::spec::MAX_HEADERS;
 pub use error::{LoadError, Place, Position, ScenarioError};
 pub use file::reader::{MAX_DURATION, parse_duration};
-pub use flags::{FlagSettings, Ramp, parse_header, parse_number, parse_stages};
+pub use flags::{
+    FlagSettings, Ramp, SHARD_INDEX_VAR, ShardFlag, parse_header, parse_number, parse_shard,
+    parse_stages,
+};
 pub use pattern::{MAX_PLACEHOLDER_LEN, Part as PatternPart, Pattern};
 pub use raw::RawSettings;
 pub use schema::scenario_schema;
@@ -123,6 +129,16 @@ pub struct LoadSettings {
     /// take before they are counted as cancelled (see
     /// [`Scenario::grace`] for the bound by the timeout).
     pub grace: Duration,
+    /// This process's part of a plan sent by several (`--shard K/N`).
+    pub shard: Option<Shard>,
+}
+
+/// Shard `index` of `count`: it sends the plan's requests `i` with
+/// `i % count == index`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    pub index: u64,
+    pub count: u64,
 }
 
 /// How requests are started.

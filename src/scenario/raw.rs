@@ -74,6 +74,23 @@ pub struct RawLoad {
     pub warmup: Field<Duration>,
     pub threads: Field<i64>,
     pub grace: Field<Duration>,
+    /// `--shard K/N` or `--shard auto` (the index read from the environment).
+    pub shard: Field<RawShard>,
+    /// `--shards N`, the count for `--shard auto`.
+    pub shards: Field<i64>,
+}
+
+/// The `--shard` flag as given.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RawShard {
+    Fixed {
+        index: u64,
+        count: u64,
+    },
+    /// `auto`: the index is `JOB_COMPLETION_INDEX`'s value, `None` when unset.
+    Auto {
+        index: Option<String>,
+    },
 }
 
 /// One stage of a ramp, each value located on its own.

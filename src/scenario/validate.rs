@@ -11,11 +11,12 @@ use std::time::Duration;
 use super::error::{Place, ScenarioError};
 use super::file::reader::MAX_DURATION;
 use super::headers;
-use super::raw::{Located, RawSettings};
+use super::raw::{Located, RawSettings, RawShard};
 use super::{
     BodySettings, DEFAULT_CONCURRENCY, DEFAULT_CONNECTIONS, DEFAULT_GRACE, DEFAULT_MAX_IN_FLIGHT,
     DEFAULT_PATH, DEFAULT_TIMEOUT, HttpSettings, LoadSettings, MetadataSettings, Model, OpenModel,
-    QoeSettings, Rate, Scenario, Stage, TargetSettings, check_endpoint_path,
+    QoeSettings, Rate, SHARD_INDEX_VAR, Scenario, Shard, Stage, TargetSettings,
+    check_endpoint_path,
 };
 use crate::spec::MAX_HEADERS;
 use crate::threshold::{self, Part, Source, Threshold};
@@ -29,6 +30,8 @@ pub const MAX_RATE: f64 = 10_000_000.0;
 pub const MAX_IN_FLIGHT: i64 = 10_000_000;
 /// The most generator threads.
 pub const MAX_THREADS: i64 = 1024;
+/// The most shards a plan may be cut into.
+pub const MAX_SHARDS: u64 = 10_000;
 /// The most keys the built-in custom-metadata pool holds.
 pub const MAX_GENERATED_METADATA: i64 = 16;
 /// How many keys of the built-in custom-metadata pool a body carries when
@@ -424,7 +427,23 @@ fn load(c: &mut Check, raw: &RawSettings) -> LoadSettings {
         .as_ref()
         .and_then(|f| c.in_range(f, "load.threads", 1..=MAX_THREADS))
         .map(|n| n as usize);
+    let shard = shard(c, raw);
+    if let (Some(shard), Some(Model::Closed { concurrency })) = (shard, &model)
+        && u64::from(*concurrency) < shard.count
+        && let Some(place) = raw.load.shard.as_ref().map(|f| &f.place)
+    {
+        c.error(
+            place,
+            "load.shard",
+            format!(
+                "{} shards need at least {} closed-model workers, one each; `concurrency` is {concurrency}",
+                shard.count, shard.count
+            ),
+            Some("raise `concurrency` (--concurrency), or use fewer shards"),
+        );
+    }
     LoadSettings {
+        shard,
         model: model.unwrap_or(Model::Closed {
             concurrency: DEFAULT_CONCURRENCY,
         }),
@@ -434,6 +453,98 @@ fn load(c: &mut Check, raw: &RawSettings) -> LoadSettings {
         threads,
         grace: l.grace.as_ref().map_or(DEFAULT_GRACE, |f| f.value),
     }
+}
+
+/// `--shard K/N` (or `auto` with `--shards N`): `K < N`, and a seed, so
+/// that every shard sends the bodies of one plan.
+fn shard(c: &mut Check, raw: &RawSettings) -> Option<Shard> {
+    let l = &raw.load;
+    let Some(f) = &l.shard else {
+        if let Some(n) = &l.shards {
+            c.error(
+                &n.place,
+                "load.shards",
+                "`--shards` is the count for `--shard auto`",
+                Some("give --shard auto with it, or leave it out"),
+            );
+        }
+        return None;
+    };
+    let shard = match &f.value {
+        RawShard::Fixed { index, count } => {
+            if let Some(n) = &l.shards {
+                c.error(
+                    &n.place,
+                    "load.shards",
+                    format!("--shard {index}/{count} already gives the count"),
+                    Some("leave --shards out, or write --shard auto"),
+                );
+            }
+            Some((*index, *count))
+        }
+        RawShard::Auto { index } => {
+            let count = match &l.shards {
+                Some(n) => c
+                    .in_range(n, "load.shards", 1..=MAX_SHARDS as i64)
+                    .map(|n| n as u64),
+                None => {
+                    c.error(
+                        &f.place,
+                        "load.shard",
+                        "`--shard auto` needs the number of shards",
+                        Some("give it with --shards N (the Job's `completions`)"),
+                    );
+                    None
+                }
+            };
+            let index = match index {
+                Some(text) => match text.trim().parse::<u64>() {
+                    Ok(k) => Some(k),
+                    Err(_) => {
+                        c.error(
+                            &f.place,
+                            "load.shard",
+                            format!("{SHARD_INDEX_VAR} is {text:?}, not a shard index (0, 1, ...)"),
+                            None,
+                        );
+                        None
+                    }
+                },
+                None => {
+                    c.error(
+                        &f.place,
+                        "load.shard",
+                        format!("`--shard auto` reads the index from {SHARD_INDEX_VAR}, which is not set"),
+                        Some("run it in a Kubernetes Indexed Job (which sets it), set it yourself, or give --shard K/N"),
+                    );
+                    None
+                }
+            };
+            index.zip(count)
+        }
+    };
+    let (index, count) = shard?;
+    if count == 0 || count > MAX_SHARDS || index >= count {
+        c.error(
+            &f.place,
+            "load.shard",
+            format!(
+                "shard {index}/{count} does not exist: the index goes from 0 to N-1, N from 1 to {MAX_SHARDS}"
+            ),
+            Some("shards of a plan cut in 3 are 0/3, 1/3 and 2/3"),
+        );
+        return None;
+    }
+    if raw.body.seed.is_none() && !raw.unreadable.contains("body.seed") {
+        c.error(
+            &f.place,
+            "load.shard",
+            "shards must send the bodies of one plan, which needs a seed they share",
+            Some("set `body.seed` in the file, or give every shard the same --seed"),
+        );
+        return None;
+    }
+    Some(Shard { index, count })
 }
 
 /// The stages of a ramp: at least one, each rate a rate, together at most

@@ -21,6 +21,7 @@
 
 mod json;
 mod judge;
+mod plan;
 mod warmup;
 
 pub use judge::{Unjudgeable, rejudge};
@@ -84,6 +85,7 @@ pub fn read(text: &str) -> Result<RunReport, ReadError> {
     let from = warmup.as_ref().map_or(Duration::ZERO, |(_, ran, _)| *ran);
     let measured = measured_length(&root, tally.counts.completed())?;
     let started_at = root.str("started_at")?;
+    let plan = plan::plan_keys(&root)?;
     let mut report = RunReport {
         scenario: root.str("scenario")?.to_owned(),
         target: root.str("target")?.to_owned(),
@@ -132,6 +134,10 @@ pub fn read(text: &str) -> Result<RunReport, ReadError> {
         thresholds: Vec::new(),
         aborted: None,
         causes: Vec::new(),
+        shard: plan.shard,
+        plan_fingerprint: plan.plan_fingerprint,
+        start: plan.start,
+        session_ids: plan.session_ids,
     };
     let measured_scheduled = root.at("requests")?.u64("scheduled")?;
     report.scheduled = measured_scheduled

@@ -111,3 +111,42 @@ fn counts_and_times_beyond_any_run_are_refused_not_overflowed() {
     seeded["seed"] = u64::MAX.into();
     assert_eq!(read(&seeded.to_string()).unwrap().seed, u64::MAX);
 }
+
+/// A shard's keys read back as written; a report from before them reads
+/// as an unsharded run.
+#[test]
+fn a_shards_keys_read_back_as_written() {
+    let run = RunReport {
+        shard: Some(crate::scenario::Shard { index: 1, count: 3 }),
+        plan_fingerprint: 0x9c1d_2e3f_4a5b_6c7d,
+        start: Some(crate::report::SharedStart {
+            at: std::time::UNIX_EPOCH + Duration::from_millis(1_764_522_000_123),
+            lateness: Duration::from_micros(412),
+        }),
+        session_ids: Some(vec![3, 7, u64::MAX - 1]),
+        ..RunReport::example()
+    };
+    let json = crate::report::to_json(&run);
+    assert_eq!(json["plan_fingerprint"], "9c1d2e3f4a5b6c7d");
+    assert_eq!(json["start"]["lateness_ms"], 0.412);
+    let back = read(&json.to_string()).unwrap();
+    assert_eq!(back.shard, run.shard);
+    assert_eq!(back.plan_fingerprint, run.plan_fingerprint);
+    assert_eq!(back.start, run.start);
+    assert_eq!(back.session_ids, run.session_ids);
+    assert_eq!(crate::report::to_json(&back), json);
+
+    let mut old = json.clone();
+    for key in ["shard", "plan_fingerprint", "start", "session_ids"] {
+        old.as_object_mut().unwrap().remove(key);
+    }
+    let back = read(&old.to_string()).unwrap();
+    assert_eq!(
+        (back.shard, back.plan_fingerprint, back.start),
+        (None, 0, None)
+    );
+    let mut bad = json.clone();
+    bad["session_ids"]["count"] = 2.into();
+    let e = read(&bad.to_string()).unwrap_err().to_string();
+    assert!(e.contains("/session_ids/count"), "{e}");
+}
