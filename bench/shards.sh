@@ -121,7 +121,7 @@ for k in $(seq 0 $((SHARDS - 1))); do
   [ -s "$OUT/shard-$k.json" ] && shard_files+=("$OUT/shard-$k.json")
 done
 if [ ${#shard_files[@]} -gt 0 ]; then
-  timeout 60 "$MCLOAD" merge "${shard_files[@]}" --json "$OUT/merged.json" --quiet \
+  timeout 60 "$MCLOAD" merge "${shard_files[@]}" --json "$OUT/merged.json" \
     >"$OUT/merge.out" 2>"$OUT/merge.err" || merge_code=$?
 fi
 curl -sf "$url/stats" >"$OUT/stats.json" || echo '{}' >"$OUT/stats.json"

@@ -152,6 +152,6 @@ fi
 
 # --- merge -----------------------------------------------------------------------
 status=0
-"$MCLOAD" merge "$OUT"/shard-*.json --json "$OUT/merged.json" --html "$OUT/merged.html" || status=$?
+"$MCLOAD" merge "$OUT"/shard-*.json --text --json "$OUT/merged.json" --html "$OUT/merged.html" || status=$?
 echo "run.sh: merged report in $OUT/merged.json and $OUT/merged.html; merge exited $status"
 exit "$status"
