@@ -1,3 +1,4 @@
+# syntax=docker/dockerfile:1
 # mcload in a container, for the Kubernetes Indexed Job in deploy/kubernetes/
 # (or any other place that runs images):
 #
@@ -17,7 +18,7 @@ FROM rust:1.88-slim-bookworm AS build
 WORKDIR /src
 COPY . .
 # The cache mounts keep the registry and the build between image builds
-# (BuildKit); the binary is copied out because a cache mount is not part of
+# (BuildKit, the default builder since Docker 23); the binary is copied out because a cache mount is not part of
 # the layer.
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \
