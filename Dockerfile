@@ -18,8 +18,8 @@ FROM rust:1.88-slim-bookworm AS build
 WORKDIR /src
 COPY . .
 # The cache mounts keep the registry and the build between image builds
-# (BuildKit, the default builder since Docker 23); the binary is copied out because a cache mount is not part of
-# the layer.
+# (BuildKit, the default builder since Docker 23); the binary is copied
+# out because a cache mount is not part of the layer.
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \
     cargo build --release --locked --bin mcload \
