@@ -1,35 +1,62 @@
 #!/usr/bin/env bash
-# mcload against wrk on one sessions endpoint, per generator CPU-second.
+# mcload against wrk, wrk2 and oha on one sessions endpoint, per generator
+# CPU-second.
 #
 # nginx answers POST /api/v1/sessions with 201 and a Location (body read and
 # discarded, access log off, one worker) pinned to core 0; each generator
-# runs pinned to core 1 with 64 connections for 10 s:
+# runs pinned to core 1 with 64 connections for DURATION s (default 8):
 #   wrk-fixed   wrk with one fixed sessionStart body (~900 bytes)
 #   wrk-lua     wrk with a Lua script that randomizes the body per request
 #   mcload      mcload's closed model, a fresh random valid body per request
 # then at a fixed 20,000 req/s:
 #   mcload-20k  mcload's open model (latency from the intended start)
-#   wrk2-20k    wrk2, if `wrk2` is on PATH
+#   wrk2-20k    wrk2: `wrk2` on PATH, or WRK2=/path/to/wrk (wrk2's binary is
+#               named wrk; build it from github.com/giltene/wrk2 with `make`)
 #   oha-20k     oha, if `oha` is on PATH
 # wrk sends the same headers as mcload (Host, User-Agent, Content-Type,
 # Content-Length), so nginx does the same work for each request: nginx
 # parses User-Agent, and that alone moved its throughput by 5-10% here.
-# Each runs ROUNDS times (default 3), interleaved; the table shows medians:
-# requests/s, p50/p99/p99.9, generator user+sys CPU seconds, requests per
-# generator CPU-second, peak RSS, nginx's own request count, and mcload/wrk;
-# then each round's figures, with nginx's CPU per request and how often the
-# generator slept, which say why a round's ratio came out as it did.
 #
-#   bench/compare.sh                    # 3 rounds of 10 s
-#   ROUNDS=1 DURATION=5 bench/compare.sh
+# Two modes, the capped one first:
+#   capped (the headline; CAPPED=1)  each generator runs under a CPU quota
+#     of CAP percent of its core (default 50; bench/lib/cpucap.sh: cgroup v2
+#     cpu.max, or v1 cpu.cfs_quota_us, whichever the machine has), so that
+#     the generator, not nginx, is the bottleneck and nginx has room to
+#     spare. Every run is checked: in max mode the generator's CPU time must
+#     be at least BUSY (default 0.90) x quota x wall time; in the open model,
+#     where a paced generator idles by design, it must be below that (the
+#     rate reached, shown, is the tool's own, not the quota's); and nginx
+#     must have used under 90% of its core. A run that fails is marked
+#     invalid, and a round with an invalid run gives no ratio. It prints
+#     each run's
+#     requests per CPU-second, the ratios mcload/wrk-fixed, mcload/wrk-lua
+#     and mcload-20k/wrk2-20k per round, and their medians over the valid
+#     rounds.
+#   uncapped (secondary; UNCAPPED=1)  the same runs without a quota: nginx's
+#     core is then the ceiling, and the ratio measures nginx's wake-ups as
+#     much as the generator (bench/RESULTS.md, "Why the ratio moves between
+#     runs"); the table shows medians: requests/s, p50/p99/p99.9, generator
+#     user+sys CPU seconds, requests per generator CPU-second, peak RSS,
+#     nginx's own request count, and mcload/wrk; then each round's figures,
+#     with nginx's CPU per request and how often the generator slept.
+# Each mode runs ROUNDS rounds (default 5), the tools interleaved in each.
+#
+#   bench/compare.sh                                 # both modes, 5 rounds of 8 s
+#   CAPPED=1 UNCAPPED=0 WRK2=/tmp/wrk2/wrk bench/compare.sh
+#   CAP=25 ROUNDS=1 DURATION=5 bench/compare.sh
 #
 # Installs nginx-light, wrk and GNU time from Debian's packages if missing.
 # Stops everything it started, by PID; every run is bounded by `timeout`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-ROUNDS=${ROUNDS:-3}
-DURATION=${DURATION:-10}
+ROUNDS=${ROUNDS:-5}
+DURATION=${DURATION:-8}
+CAPPED=${CAPPED:-1}
+UNCAPPED=${UNCAPPED:-1}
+CAP=${CAP:-50}
+BUSY=${BUSY:-0.90}
+WRK2=${WRK2:-$(command -v wrk2 || true)}
 CONNECTIONS=${CONNECTIONS:-64}
 RATE=${RATE:-20000}
 PORT=${PORT:-18090}
@@ -42,9 +69,32 @@ for setting in ROUNDS DURATION CONNECTIONS RATE; do
     exit 2
   fi
 done
+for setting in CAPPED UNCAPPED; do
+  if ! [[ ${!setting} =~ ^[01]$ ]]; then
+    echo "compare.sh: $setting must be 0 or 1, not '${!setting}'" >&2
+    exit 2
+  fi
+done
+if [ "$CAPPED$UNCAPPED" = 00 ]; then
+  echo "compare.sh: CAPPED=0 and UNCAPPED=0 leave nothing to run" >&2
+  exit 2
+fi
+if ! [[ $BUSY =~ ^0?\.[0-9]+$|^1(\.0*)?$ ]]; then
+  echo "compare.sh: BUSY must be a fraction from 0 to 1, not '$BUSY'" >&2
+  exit 2
+fi
+if [ -n "$WRK2" ] && ! [ -x "$WRK2" ]; then
+  echo "compare.sh: WRK2=$WRK2 is not an executable (wrk2's binary, built with make)" >&2
+  exit 2
+fi
 
 # shellcheck source=lib/nginx.sh
 source bench/lib/nginx.sh
+if [ "$CAPPED" = 1 ]; then
+  # shellcheck source=lib/cpucap.sh
+  source bench/lib/cpucap.sh
+  echo "capped mode: $CAP% of core $CLIENT_CORE; $CAP_MECHANISM" >&2
+fi
 cargo build --release --quiet
 MCLOAD=$PWD/target/release/mcload
 
@@ -112,25 +162,39 @@ nginx_ticks() {
   awk '{print $14 + $15}' "/proc/$NGINX_PID/stat"
 }
 
-# One measured run: NAME ROUND COMMAND...; writes $WORK/NAME.ROUND.{out,time,nginx}.
-# Besides the generator's CPU and peak RSS, it keeps how often the generator
-# went to sleep (voluntary context switches of all its threads; mcload's
-# session-id thread adds one per 1,024 answers) and nginx's CPU over the run:
-# together they show which way a run went (see "Why the ratio moves" in
-# bench/RESULTS.md).
+# One measured run: NAME ROUND COMMAND...; writes
+# $WORK/$MODE/NAME.ROUND.{out,time,nginx,wall}, under the quota when MODE
+# is capped. Besides the generator's CPU and peak RSS, it keeps how often
+# the generator went to sleep (voluntary context switches of all its
+# threads; mcload's session-id thread adds one per 1,024 answers), nginx's
+# CPU over the run, the wall time, and how many times the quota stopped
+# the generator: together they show which way a run went (see "Why the
+# ratio moves" in bench/RESULTS.md) and whether the generator was the
+# bottleneck.
+throttled() {
+  if [ "$MODE" = capped ]; then awk '$1 == "nr_throttled" {print $2}' "$CAP_STAT"; else echo 0; fi
+}
 measure() {
   local name=$1 round=$2
   shift 2
-  local before after ticks_before ticks_after
+  local before after ticks_before ticks_after start end thr_before thr_after wrap=()
+  [ "$MODE" = capped ] && wrap=("$CAP_RUN")
+  mkdir -p "$WORK/$MODE"
+  local out=$WORK/$MODE/$name.$round
   before=$(nginx_requests)
   ticks_before=$(nginx_ticks)
-  timeout "$LIMIT" /usr/bin/time -f "%U %S %M %w" -o "$WORK/$name.$round.time" \
-    taskset -c "$CLIENT_CORE" "$@" >"$WORK/$name.$round.out" 2>"$WORK/$name.$round.err" || true
+  thr_before=$(throttled)
+  start=$(date +%s%N)
+  timeout "$LIMIT" /usr/bin/time -f "%U %S %M %w" -o "$out.time" \
+    taskset -c "$CLIENT_CORE" "${wrap[@]}" "$@" >"$out.out" 2>"$out.err" || true
+  end=$(date +%s%N)
+  thr_after=$(throttled)
   ticks_after=$(nginx_ticks)
   after=$(nginx_requests)
   # The status request itself counts once.
-  echo "$((after - before - 1)) $((ticks_after - ticks_before))" >"$WORK/$name.$round.nginx"
-  echo "  $name round $round done" >&2
+  echo "$((after - before - 1)) $((ticks_after - ticks_before))" >"$out.nginx"
+  echo "$(((end - start) / 1000)) $((thr_after - thr_before))" >"$out.wall"
+  echo "  $MODE $name round $round done" >&2
 }
 
 MCLOAD_ARGS=(run scenarios/smoke.toml --target "$URL" --threads 1 --quiet --seed 7)
@@ -141,7 +205,9 @@ mcload_max() {
   measure mcload "$1" "$MCLOAD" "${MCLOAD_ARGS[@]}" --concurrency "$CONNECTIONS" \
     --duration "${DURATION}s" --json -
 }
-for round in $(seq "$ROUNDS"); do
+# One round: every tool once.
+one_round() {
+  local round=$1
   # The two runs compared for the target go back to back, first one then
   # the other, so that a round's ratio sees the same machine and a drift
   # over the rounds favours neither.
@@ -153,10 +219,14 @@ for round in $(seq "$ROUNDS"); do
     wrk_fixed "$round"
   fi
   measure wrk-lua "$round" wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" -s "$WORK/random.lua" "$URL/api/v1/sessions"
+  if [ -n "$WRK2" ] && [ $((round % 2)) -eq 0 ]; then
+    measure wrk2-20k "$round" "$WRK2" -t1 -c"$CONNECTIONS" -d"${DURATION}s" -R"$RATE" \
+      -s "$WORK/fixed.lua" "$URL/api/v1/sessions"
+  fi
   measure mcload-20k "$round" "$MCLOAD" "${MCLOAD_ARGS[@]}" --rate "$RATE" \
     --connections "$CONNECTIONS" --duration "${DURATION}s" --json -
-  if command -v wrk2 >/dev/null; then
-    measure wrk2-20k "$round" wrk2 -t1 -c"$CONNECTIONS" -d"${DURATION}s" -R"$RATE" \
+  if [ -n "$WRK2" ] && [ $((round % 2)) -eq 1 ]; then
+    measure wrk2-20k "$round" "$WRK2" -t1 -c"$CONNECTIONS" -d"${DURATION}s" -R"$RATE" \
       -s "$WORK/fixed.lua" "$URL/api/v1/sessions"
   fi
   if command -v oha >/dev/null; then
@@ -164,9 +234,127 @@ for round in $(seq "$ROUNDS"); do
       --latency-correction --no-tui --json -m POST -d "$BODY" \
       -T application/json "$URL/api/v1/sessions"
   fi
-done
+}
 
-python3 - "$WORK" "$DURATION" "$(getconf CLK_TCK)" <<'PY'
+if [ "$CAPPED" = 1 ]; then
+  MODE=capped
+  for round in $(seq "$ROUNDS"); do one_round "$round"; done
+fi
+if [ "$UNCAPPED" = 1 ]; then
+  MODE=uncapped
+  for round in $(seq "$ROUNDS"); do one_round "$round"; done
+fi
+
+if [ "$CAPPED" = 1 ]; then
+echo "== capped: each generator under a quota of $CAP% of core $CLIENT_CORE ($CAP_MECHANISM)"
+python3 - "$WORK/capped" "$DURATION" "$(getconf CLK_TCK)" "$CAP" "$BUSY" "$RATE" <<'PY'
+import glob, json, os, re, statistics, sys
+
+work, duration, ticks_per_s = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
+cap, busy_min, rate = float(sys.argv[4]) / 100, float(sys.argv[5]), float(sys.argv[6])
+OPEN = ("mcload-20k", "wrk2-20k", "oha-20k")
+
+def parse(name, path):
+    out = open(path + ".out").read()
+    user, sys_, _rss, _sleeps = open(path + ".time").read().split()[-4:]
+    nginx, nginx_ticks = map(int, open(path + ".nginx").read().split())
+    wall_us, throttled = map(int, open(path + ".wall").read().split())
+    wall = wall_us / 1e6
+    cpu = float(user) + float(sys_)
+    if name.startswith("mcload"):
+        r = json.loads(out)
+        done, secs = r["requests"]["completed"], r["duration_s"]
+    elif name.startswith("oha"):
+        r = json.loads(out)
+        done, secs = sum(r["statusCodeDistribution"].values()), duration
+    else:
+        done, secs = int(re.search(r"RESULT (\d+)", out).group(1)), duration
+    run = {"done": done, "rps": done / secs, "cpu": cpu, "wall": wall,
+           "per_cpu": done / cpu if cpu else 0.0,
+           # share of the quota used over the whole run, and of nginx's core
+           "busy": cpu / (cap * wall), "nginx_load": nginx_ticks / ticks_per_s / wall,
+           "throttled": throttled, "nginx": nginx}
+    why = []
+    if name in OPEN:
+        # At a fixed rate the generator must have had room under the quota,
+        # so that the rate it reached was its own doing, not the cap's.
+        if run["busy"] >= busy_min:
+            why.append(f"CPU {run['busy']:.2f} of quota x wall: capped at the rate")
+    elif run["busy"] < busy_min:
+        why.append(f"CPU {run['busy']:.2f} of quota x wall < {busy_min}")
+    if run["nginx_load"] >= 0.9:
+        why.append(f"nginx at {run['nginx_load']:.2f} of its core")
+    run["why"] = "; ".join(why)
+    return run
+
+runs = {}
+for path in sorted(glob.glob(os.path.join(work, "*.time"))):
+    base = path[:-5]
+    name, rnd = os.path.basename(base).rsplit(".", 1)
+    try:
+        runs.setdefault(name, {})[int(rnd)] = parse(name, base)
+    except Exception as e:  # a failed run counts as invalid, with why
+        runs.setdefault(name, {})[int(rnd)] = None
+        print(f"# {name} round {rnd}: unreadable run ({e})", file=sys.stderr)
+
+order = [n for n in ["wrk-fixed", "wrk-lua", "mcload", "wrk2-20k", "mcload-20k", "oha-20k"]
+         if n in runs]
+rounds = sorted({r for n in runs for r in runs[n]})
+print("Per run: requests per generator CPU-second [CPU / (quota x wall), nginx's "
+      "share of its core]; * = invalid")
+print(f"{'generator':<11} " + " ".join(f"{'round ' + str(r):>24}" for r in rounds)
+      + f" {'median':>9}")
+for n in order:
+    cells, good = [], []
+    for r in rounds:
+        x = runs[n].get(r)
+        if x is None:
+            cells.append(f"{'failed *':>24}")
+            continue
+        mark = "*" if x["why"] else " "
+        cells.append(f"{x['per_cpu']:.0f} [{x['busy']:.2f}, {x['nginx_load']:.2f}]{mark}"
+                     .rjust(24))
+        if not x["why"]:
+            good.append(x["per_cpu"])
+    med = f"{statistics.median(good):9.0f}" if good else f"{'-':>9}"
+    print(f"{n:<11} " + " ".join(cells) + " " + med)
+for n in order:
+    for r in rounds:
+        x = runs[n].get(r)
+        if x and x["why"]:
+            print(f"  invalid: {n} round {r}: {x['why']}")
+print(f"Requests/s (open model: achieved, against {rate:.0f}), median of valid runs: " + ", ".join(
+    f"{n} {statistics.median(x['rps'] for x in runs[n].values() if x and not x['why']):.0f}"
+    for n in order if any(x and not x["why"] for x in runs[n].values())))
+print("Times the quota stopped the generator, by round: " + "; ".join(
+    f"{n} " + " ".join(str(runs[n][r]["throttled"]) if runs[n].get(r) else "-" for r in rounds)
+    for n in order))
+
+def ratio(a, b):
+    out = []
+    for r in rounds:
+        x, y = runs.get(a, {}).get(r), runs.get(b, {}).get(r)
+        if x and y and not x["why"] and not y["why"] and y["per_cpu"]:
+            out.append(x["per_cpu"] / y["per_cpu"])
+        else:
+            out.append(None)
+    return out
+
+for a, b in [("mcload", "wrk-fixed"), ("mcload", "wrk-lua"), ("mcload-20k", "wrk2-20k"),
+             ("mcload-20k", "oha-20k")]:
+    if a not in runs or b not in runs:
+        continue
+    rs = ratio(a, b)
+    valid = [v for v in rs if v is not None]
+    print(f"{a} / {b} req/CPU-s by round: "
+          + " ".join(f"{v:.2f}x" if v is not None else "invalid" for v in rs)
+          + (f"  median {statistics.median(valid):.2f}x over {len(valid)} valid rounds"
+             if valid else "  no valid round"))
+PY
+fi
+if [ "$UNCAPPED" = 1 ]; then
+echo "== uncapped (secondary): nginx's core is the ceiling"
+python3 - "$WORK/uncapped" "$DURATION" "$(getconf CLK_TCK)" <<'PY'
 import glob, json, os, re, statistics, sys
 
 work, duration, ticks_per_s = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
@@ -241,3 +429,4 @@ if "mcload-20k" in med:
     print(f"mcload at 20k/s: {m20['per_cpu']:.0f} req/CPU-s, "
           f"p99 {m20['p99']:.3f} ms")
 PY
+fi

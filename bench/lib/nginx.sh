@@ -37,6 +37,7 @@ cleanup() {
     kill "$NGINX_PID" 2>/dev/null || true
     wait "$NGINX_PID" 2>/dev/null || true
   fi
+  if declare -F cpucap_cleanup >/dev/null; then cpucap_cleanup; fi
   rm -rf "$WORK"
 }
 trap cleanup EXIT
