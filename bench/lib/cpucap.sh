@@ -27,18 +27,25 @@ CAP_QUOTA_US=$((CAP_PERIOD_US * CAP / 100))
 CAP_DIR=""
 if grep -qw cpu /sys/fs/cgroup/cgroup.controllers 2>/dev/null; then
   CAP_DIR=/sys/fs/cgroup/mcload-bench.$$
-  grep -qw cpu /sys/fs/cgroup/cgroup.subtree_control ||
-    echo +cpu >/sys/fs/cgroup/cgroup.subtree_control
-  mkdir "$CAP_DIR"
-  echo "$CAP_QUOTA_US $CAP_PERIOD_US" >"$CAP_DIR/cpu.max"
-  CAP_MECHANISM="cgroup v2, cpu.max = $CAP_QUOTA_US $CAP_PERIOD_US"
+  if { grep -qw cpu /sys/fs/cgroup/cgroup.subtree_control ||
+    echo +cpu >/sys/fs/cgroup/cgroup.subtree_control; } && mkdir "$CAP_DIR" &&
+    echo "$CAP_QUOTA_US $CAP_PERIOD_US" >"$CAP_DIR/cpu.max"; then
+    CAP_MECHANISM="cgroup v2, cpu.max = $CAP_QUOTA_US $CAP_PERIOD_US"
+  else
+    echo "${0##*/}: could not make a cgroup v2 group with cpu.max at $CAP_DIR" >&2
+    rmdir "$CAP_DIR" 2>/dev/null || true
+    exit 2
+  fi
 else
   v1=$(awk '$3 == "cgroup" && $4 ~ /(^|,)cpu(,|$)/ {print $2; exit}' /proc/mounts)
   if [ -n "$v1" ]; then
     CAP_DIR=$v1/mcload-bench.$$
-    mkdir "$CAP_DIR"
-    echo "$CAP_PERIOD_US" >"$CAP_DIR/cpu.cfs_period_us"
-    echo "$CAP_QUOTA_US" >"$CAP_DIR/cpu.cfs_quota_us"
+    if ! { mkdir "$CAP_DIR" && echo "$CAP_PERIOD_US" >"$CAP_DIR/cpu.cfs_period_us" &&
+      echo "$CAP_QUOTA_US" >"$CAP_DIR/cpu.cfs_quota_us"; }; then
+      echo "${0##*/}: could not make a cgroup v1 group with cpu.cfs_quota_us at $CAP_DIR" >&2
+      rmdir "$CAP_DIR" 2>/dev/null || true
+      exit 2
+    fi
     CAP_MECHANISM="cgroup v1 ($v1), cpu.cfs_quota_us = $CAP_QUOTA_US per cpu.cfs_period_us = $CAP_PERIOD_US"
   fi
 fi
