@@ -7,7 +7,9 @@ use std::io::{self, Write};
 use clap_complete::Shell;
 use clap_mangen::Man;
 
-use super::{CommandResult, Exit, Failure};
+use super::CommandResult;
+#[cfg(test)]
+use super::Exit;
 
 /// Prints the completion script of `shell` for `cmd` to `out`.
 pub fn completions(shell: Shell, mut cmd: clap::Command, out: &mut impl Write) -> CommandResult {
@@ -16,7 +18,7 @@ pub fn completions(shell: Shell, mut cmd: clap::Command, out: &mut impl Write) -
     let mut script = Vec::new();
     let name = cmd.get_name().to_string();
     clap_complete::generate(shell, &mut cmd, name, &mut script);
-    emit(&script, out, "the completion script")
+    super::print_document(&script, out, "the completion script")
 }
 
 /// Prints the man page (roff) of `cmd` to `out`: the command's own page,
@@ -28,7 +30,7 @@ pub fn man(cmd: clap::Command, out: &mut impl Write) -> CommandResult {
     cmd.build();
     let mut page = Vec::new();
     render_man(&cmd, &mut page).expect("writing to memory cannot fail");
-    emit(&page, out, "the man page")
+    super::print_document(&page, out, "the man page")
 }
 
 fn render_man(cmd: &clap::Command, page: &mut Vec<u8>) -> io::Result<()> {
@@ -77,16 +79,6 @@ fn render_man(cmd: &clap::Command, page: &mut Vec<u8>) -> io::Result<()> {
     Ok(())
 }
 
-/// Writes `text` to `out`; a reader that stops early (`| head`) is no failure.
-fn emit(text: &[u8], out: &mut impl Write, what: &str) -> CommandResult {
-    match out.write_all(text).and_then(|()| out.flush()) {
-        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(Failure::bad_input(
-            anyhow::Error::new(e).context(format!("writing {what} to stdout")),
-        )),
-        _ => Ok(Exit::Ok),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,16 +95,7 @@ mod tests {
             .subcommand(clap::Command::new("stop").about("Stops"))
     }
 
-    struct Failing(io::ErrorKind);
-
-    impl Write for Failing {
-        fn write(&mut self, _: &[u8]) -> io::Result<usize> {
-            Err(self.0.into())
-        }
-        fn flush(&mut self) -> io::Result<()> {
-            Ok(())
-        }
-    }
+    use crate::commands::FailingWriter as Failing;
 
     #[test]
     fn the_man_page_gives_each_subcommand_a_section_with_its_options_and_examples() {

@@ -55,6 +55,29 @@ impl Failure {
 
 pub type CommandResult = Result<Exit, Failure>;
 
+/// Writes a whole document (a schema, a completion script, the man page)
+/// to `out`; a reader that stops early (`| head`) is no failure.
+fn print_document(text: &[u8], out: &mut impl std::io::Write, what: &str) -> CommandResult {
+    crate::output::ignore_broken_pipe(out.write_all(text).and_then(|()| out.flush())).map_err(
+        |e| Failure::bad_input(anyhow::Error::new(e).context(format!("writing {what} to stdout"))),
+    )?;
+    Ok(Exit::Ok)
+}
+
+/// A writer whose every write fails with its error kind.
+#[cfg(test)]
+struct FailingWriter(std::io::ErrorKind);
+
+#[cfg(test)]
+impl std::io::Write for FailingWriter {
+    fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+        Err(self.0.into())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Whether mcload runs under GitHub Actions (`GITHUB_ACTIONS=true`).
 fn under_github_actions() -> bool {
     std::env::var_os("GITHUB_ACTIONS").is_some_and(|v| v == "true")

@@ -1,9 +1,11 @@
 //! `mcload schema report|scenario`: prints the JSON Schema of the report
 //! or of scenario files.
 
-use std::io::{self, Write};
+use std::io::Write;
 
-use super::{CommandResult, Exit, Failure};
+use super::CommandResult;
+#[cfg(test)]
+use super::Exit;
 
 /// The documents `mcload schema` prints the schema of.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,29 +25,14 @@ pub fn schema(document: Document, out: &mut impl Write) -> CommandResult {
     };
     let mut text = serde_json::to_string_pretty(&schema).expect("a JSON value always serializes");
     text.push('\n');
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(Failure::bad_input(
-            anyhow::Error::new(e).context("writing the schema to stdout"),
-        )),
-        _ => Ok(Exit::Ok),
-    }
+    super::print_document(text.as_bytes(), out, "the schema")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A writer that fails every write with `kind`.
-    struct Failing(io::ErrorKind);
-
-    impl Write for Failing {
-        fn write(&mut self, _: &[u8]) -> io::Result<usize> {
-            Err(self.0.into())
-        }
-        fn flush(&mut self) -> io::Result<()> {
-            Ok(())
-        }
-    }
+    use crate::commands::FailingWriter as Failing;
+    use std::io;
 
     #[test]
     fn prints_the_report_schema_as_one_pretty_document() {
