@@ -213,17 +213,17 @@ pub fn endpoint(url: &TargetUrl) -> Endpoint {
     }
 }
 
-/// The descriptors a run of `scenario` holds open at once.
-fn descriptor_need(scenario: &Scenario) -> DescriptorNeed {
-    let parts = scenario.load.shard.map_or(1, |s| s.count);
-    let connections = match &scenario.load.model {
-        Model::Closed { concurrency } => u64::from(*concurrency).div_ceil(parts),
-        Model::Open(open) => u64::from(open.connections).div_ceil(parts),
+/// The descriptors a run holds open at once: its schedule's connections
+/// and threads (this shard's), and the embedded server's side of them.
+fn descriptor_need(schedule: &Schedule, embedded: bool) -> DescriptorNeed {
+    let connections = match schedule {
+        Schedule::Closed(p) => p.threads.iter().map(|t| u64::from(t.workers)).sum(),
+        Schedule::Open(p) => p.threads.iter().map(|t| u64::from(t.connections)).sum(),
     };
     DescriptorNeed {
         connections,
-        embedded: scenario.target.url.is_none(),
-        threads: thread_count(scenario) as u64,
+        embedded,
+        threads: schedule.threads() as u64,
     }
 }
 
@@ -282,7 +282,8 @@ pub fn execute(scenario: &Scenario, options: RunOptions) -> Result<RunResult, Ru
         seconds,
     } = options;
     let seed = scenario.body.seed.unwrap_or_else(rand::random);
-    limits::ensure_descriptors(&descriptor_need(scenario))?;
+    let schedule = schedule_of(scenario);
+    limits::ensure_descriptors(&descriptor_need(&schedule, scenario.target.url.is_none()))?;
     let embedded = match &scenario.target.url {
         Some(_) => None,
         None => Some(
@@ -310,7 +311,6 @@ pub fn execute(scenario: &Scenario, options: RunOptions) -> Result<RunResult, Ru
         &interrupt.control,
     )?;
 
-    let schedule = schedule_of(scenario);
     let threads = schedule.threads();
     let warmup = scenario.load.warmup;
     let stop = scenario.load.stop_rule();
