@@ -3,7 +3,6 @@
 //! are counted as cancelled), a second one cancels what is on the wire at
 //! once; the watch remembers that it did.
 
-use std::io::Write as _;
 use std::sync::Arc;
 
 use anyhow::Context as _;
@@ -42,21 +41,18 @@ impl SignalWatch {
                             _ = &mut ctrl_c => {}
                             _ = terminate.recv() => {}
                         }
-                        // Written, not `eprintln!`: a closed stderr must
-                        // not panic the thread that stops the run.
-                        let mut err = std::io::stderr().lock();
-                        let _ = if interrupt.request() {
-                            writeln!(
-                                err,
+                        // A closed stderr must not panic the thread that
+                        // stops the run.
+                        if interrupt.request() {
+                            crate::output::eprintln(format_args!(
                                 "\nmcload: stopping: no new request starts; those on the wire get up to {} to finish, then count as cancelled (Ctrl-C again to stop at once)",
                                 humantime::format_duration(interrupt.grace())
-                            )
+                            ));
                         } else {
-                            writeln!(
-                                err,
+                            crate::output::eprintln(format_args!(
                                 "\nmcload: stopping now: requests on the wire count as cancelled"
-                            )
-                        };
+                            ));
+                        }
                         ctrl_c.set(tokio::signal::ctrl_c());
                     }
                 });

@@ -6,9 +6,7 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::Path;
 use std::time::Duration;
 
-use super::{
-    AnyTransport, Control, Endpoint, Plain, TargetError, Tls, Transport, tls_failure_text,
-};
+use super::{AnyTransport, Control, Endpoint, Plain, TargetError, Tls, Transport};
 
 /// How often the start probe looks whether the run was stopped.
 const PROBE_STOP_POLL: Duration = Duration::from_millis(20);
@@ -78,7 +76,7 @@ pub fn connect_target(
         };
         match attempt {
             Ok(Ok(())) => return Ok(transport),
-            Ok(Err(e)) => last_error = tls_failure_text(&e).unwrap_or_else(|| e.to_string()),
+            Ok(Err(e)) => last_error = super::outcome::ConnectFailure(&e).to_string(),
             Err(_) => {
                 last_error = format!(
                     "no answer within {} to a connection{} (the start probe waits --timeout or {}, whichever is shorter)",

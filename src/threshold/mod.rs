@@ -254,7 +254,7 @@ fn parse_metric(text: &str) -> Result<(Metric, Option<u64>), ThresholdError> {
             .map(|(_, k)| k);
         let hint = match nearest {
             Some(k) => format!("did you mean `{k}`?"),
-            None => "metrics are latency.{min,p50,p90,p95,p99,p999,max,mean} (also under service_time., latency.status.201., latency.valid., ...), status.201|400|500|other, errors, errors.connect|timeout|io|protocol, dropped, unexpected, checks, checks.<name>, rate, requests".into(),
+            None => "metrics are latency.{min,p50,p90,p95,p99,p999,max,mean} (also under service_time., latency.status.201., latency.valid., ...), status.201|400|500|other, errors, errors.connect|tls|local|timeout|io|protocol, dropped, cancelled, unexpected, checks, checks.<name>, rate, requests".into(),
         };
         return Err(error(
             Part::Metric,
