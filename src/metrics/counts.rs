@@ -209,11 +209,6 @@ pub struct LiveCounts([AtomicU64; KINDS], AtomicU64);
 
 impl LiveCounts {
     #[inline]
-    pub fn add(&self, class: Class) {
-        self.add_kind(Kind::of(class));
-    }
-
-    #[inline]
     pub fn add_kind(&self, kind: Kind) {
         // Only the owning thread writes, so a relaxed load and store is
         // enough and cheaper than an atomic add.
@@ -271,7 +266,7 @@ mod tests {
         for (i, &class) in classes.iter().enumerate() {
             for _ in 0..=i {
                 counts.add(class);
-                live.add(class);
+                live.add_kind(Kind::of(class));
             }
         }
         for (i, kind) in Kind::ALL.into_iter().enumerate() {
