@@ -3,23 +3,24 @@
 //! missing or holds no certificate is refused before anything runs (and by
 //! `mcload validate`).
 
-/// Whether a CA file can be read and holds a PEM certificate.
+/// Whether a CA file can be read and holds PEM certificates that parse,
+/// read as the TLS setup will read it (so a file `validate` accepts is one
+/// the run can use).
 pub(super) fn check(path: &std::path::Path) -> Result<(), String> {
-    use std::io::Read as _;
-    // Read a bounded amount: a device named by mistake must not hang the
-    // check (a CA bundle is well under this).
-    let mut text = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(16 << 20).read_to_end(&mut text))
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    if text
-        .windows(b"-----BEGIN CERTIFICATE-----".len())
-        .any(|w| w == b"-----BEGIN CERTIFICATE-----")
-    {
-        Ok(())
-    } else {
-        Err(format!("{} holds no PEM certificate", path.display()))
+    use rustls_pki_types::{CertificateDer, pem::PemObject};
+    // A device named by mistake must not hang the check: only regular
+    // files (or links to them) are read.
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if !meta.is_file() {
+        return Err(format!("{} is not a file", path.display()));
     }
+    let certs = CertificateDer::pem_file_iter(path)
+        .and_then(|iter| iter.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| format!("cannot read certificates from {}: {e}", path.display()))?;
+    if certs.is_empty() {
+        return Err(format!("{} holds no PEM certificate", path.display()));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
