@@ -10,7 +10,8 @@ pub(super) fn check(path: &std::path::Path) -> Result<(), String> {
     use rustls_pki_types::{CertificateDer, pem::PemObject};
     // A device named by mistake must not hang the check: only regular
     // files (or links to them) are read.
-    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let meta =
+        std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     if !meta.is_file() {
         return Err(format!("{} is not a file", path.display()));
     }

@@ -162,11 +162,20 @@ impl<'a> At<'a> {
         let text = v
             .as_str()
             .ok_or_else(|| self.missing(key, "not a string"))?;
-        crate::verdict::compare::decode_histogram(text)
-            .map(Some)
-            .map_err(|reason| ReadError::Bad {
-                key: self.name(key),
-                reason: format!("its histogram cannot be decoded ({reason})"),
-            })
+        let bad = |reason: String| ReadError::Bad {
+            key: self.name(key),
+            reason,
+        };
+        let decoded = crate::verdict::compare::decode_histogram(text)
+            .map_err(|reason| bad(format!("its histogram cannot be decoded ({reason})")))?;
+        // Into this mcload's own bounds, whatever the file's header says, so
+        // that adding it to another (merging shards) cannot fail later.
+        let mut latency = crate::metrics::new_latency();
+        latency.add(&decoded).map_err(|e| {
+            bad(format!(
+                "its histogram holds values beyond this mcload's bounds ({e:?})"
+            ))
+        })?;
+        Ok(Some(latency))
     }
 }

@@ -150,3 +150,25 @@ fn a_shards_keys_read_back_as_written() {
     let e = read(&bad.to_string()).unwrap_err().to_string();
     assert!(e.contains("/session_ids/count"), "{e}");
 }
+
+/// A histogram saved with other bounds is read into this mcload's own,
+/// so merging it with another cannot fail; one holding a value beyond them
+/// is refused naming its key, not a panic later.
+#[test]
+fn a_histogram_of_other_bounds_is_read_into_ours_or_refused_naming_it() {
+    use hdrhistogram::Histogram;
+    let encode =
+        |h: &Histogram<u64>| serde_json::json!({ "h": crate::report::histogram_base64(h) });
+    let mut narrow = Histogram::<u64>::new_with_bounds(1, 1_000, 2).unwrap();
+    narrow.record(250).unwrap();
+    let v = encode(&narrow);
+    let read = At::root(&v).histogram("h").unwrap().unwrap();
+    let mut ours = crate::metrics::new_latency();
+    ours.add(&read).unwrap();
+    assert_eq!(read.len(), 1);
+    let mut wide = Histogram::<u64>::new_with_bounds(1, u64::MAX / 4, 3).unwrap();
+    wide.record(crate::metrics::LATENCY_MAX_US * 1_000).unwrap();
+    let v = encode(&wide);
+    let error = At::root(&v).histogram("h").unwrap_err().to_string();
+    assert!(error.contains("h") && error.contains("beyond"), "{error}");
+}
