@@ -31,7 +31,7 @@ pub use json::{
 pub use junit::{to_junit, write_junit};
 pub use live::{LastSecond, clear_progress, plain_progress_line, progress_line, redraw_progress};
 pub use output::OutputFile;
-pub use read::{ReadError, Unjudgeable, judge_by, read, rejudge};
+pub use read::{ReadError, Unjudgeable, judge_by, read, read_value, rejudge};
 pub use schema::report_schema;
 pub use text::{
     RunHeader, describe_load, grouped, rate_text, write_header, write_summary, write_text,

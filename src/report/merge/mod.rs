@@ -30,7 +30,7 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::Value;
 
-use super::{RunReport, Unjudgeable, fingerprint_hex, judge_by, read, rejudge};
+use super::{RunReport, Unjudgeable, fingerprint_hex, judge_by, read_value, rejudge};
 use crate::checks::Duplicates;
 use crate::metrics::Interval;
 use crate::threshold::Threshold;
@@ -125,13 +125,13 @@ pub fn merge(files: &[(String, String)], given: Vec<Threshold>) -> Result<Merged
             source,
         };
         // The reader accepts any v1.x; the shards must be of one.
-        let schema = crate::verdict::compare::parse_report(text)
-            .map_err(|e| failed(e.into()))?
+        let value = crate::verdict::compare::parse_report(text).map_err(|e| failed(e.into()))?;
+        let schema = value
             .get("schema")
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_owned();
-        let report = read(text).map_err(failed)?;
+        let report = read_value(&value).map_err(failed)?;
         shards.push((file.as_str(), schema, report));
     }
     let count = check_set(&shards)?;

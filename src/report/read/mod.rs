@@ -65,8 +65,13 @@ fn bad(at: &At<'_>, key: &str, reason: impl Into<String>) -> ReadError {
 /// errors, nothing cancelled, no thresholds); a key every report has that
 /// is missing is an error naming it.
 pub fn read(text: &str) -> Result<RunReport, ReadError> {
-    let v = parse_report(text)?;
-    let root = At::root(&v);
+    read_value(&parse_report(text)?)
+}
+
+/// [`read`] of a report already parsed (and checked to be one) with
+/// [`parse_report`].
+pub fn read_value(v: &Value) -> Result<RunReport, ReadError> {
+    let root = At::root(v);
     let model_at = root.at("model")?;
     let (model, threads, stop, planned_warmup) = model(&model_at)?;
     let counts = counts(&root, &root.at("errors")?)?;
