@@ -138,15 +138,11 @@ pub fn compare(args: &CompareArgs, out: &mut impl Write, err: &mut impl Write) -
         (html, &|v, w| report::write_compare_html(v, &base, &cand, w)),
     ];
     for (output, write) in outputs {
-        let Some(Output { mut file, what }) = output else {
+        let Some(Output { file, what }) = output else {
             continue;
         };
         let path = file.path().display().to_string();
-        let written = {
-            let mut buffered = io::BufWriter::new(file.file());
-            write(&view, &mut buffered).and_then(|()| buffered.flush())
-        };
-        if let Err(e) = written.and_then(|()| file.commit()) {
+        if let Err(e) = file.write_whole(|w| write(&view, w)) {
             let _ = writeln!(err, "mcload: cannot write the {what} to {path}: {e}");
             failed = true;
         }

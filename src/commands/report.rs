@@ -143,10 +143,7 @@ fn place(
     write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> anyhow::Result<()> {
     let context = || format!("cannot write the {what} to {}", path.display());
-    let mut out = OutputFile::create(path).with_context(context)?;
-    let written = {
-        let mut buffered = io::BufWriter::new(out.file());
-        write(&mut buffered).and_then(|()| buffered.flush())
-    };
-    written.and_then(|()| out.commit()).with_context(context)
+    OutputFile::create(path)
+        .and_then(|out| out.write_whole(write))
+        .with_context(context)
 }

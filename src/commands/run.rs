@@ -241,17 +241,12 @@ fn open_output(path: Option<&Path>, what: &str) -> Result<Option<OutputFile>, Fa
 
 /// Writes `write`'s output into `out` and puts it in place.
 fn place(
-    mut out: OutputFile,
+    out: OutputFile,
     what: &str,
     write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> anyhow::Result<()> {
     let path = out.path().display().to_string();
-    let written = {
-        let mut buffered = io::BufWriter::new(out.file());
-        write(&mut buffered).and_then(|()| buffered.flush())
-    };
-    written
-        .and_then(|()| out.commit())
+    out.write_whole(write)
         .with_context(|| format!("cannot write the {what} to {path}"))
 }
 

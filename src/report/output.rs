@@ -82,6 +82,19 @@ impl OutputFile {
         &mut self.file
     }
 
+    /// Writes `write`'s output through a buffer and puts the file in place;
+    /// on any failure the destination is left as it was.
+    pub fn write_whole(
+        mut self,
+        write: impl FnOnce(&mut dyn io::Write) -> io::Result<()>,
+    ) -> io::Result<()> {
+        let written = {
+            let mut buffered = io::BufWriter::new(self.file());
+            write(&mut buffered).and_then(|()| io::Write::flush(&mut buffered))
+        };
+        written.and_then(|()| self.commit())
+    }
+
     /// Puts the written file in place: synced, then renamed over the
     /// destination in one step.
     pub fn commit(mut self) -> io::Result<()> {
