@@ -511,10 +511,13 @@ impl RunResult {
             return;
         }
         self.report.interrupted = true;
-        // After a failed interval log, before everything else: judging order.
-        let causes = &mut self.report.causes;
-        let at = usize::from(matches!(causes.first(), Some(Cause::HlogFailed(_))));
-        causes.insert(at, Cause::Interrupted);
+        // Judged again, so the order is the verdict's own; the failed
+        // interval log is the one cause the report does not hold otherwise.
+        let hlog = self.report.causes.iter().find_map(|c| match c {
+            Cause::HlogFailed(e) => Some(e.clone()),
+            _ => None,
+        });
+        self.report.causes = self.report.judge(hlog);
     }
 }
 
