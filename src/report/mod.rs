@@ -297,17 +297,14 @@ impl LatencyMs {
     /// zero reads as a latency.
     pub fn of(h: &Latency) -> Option<LatencyMs> {
         let ms = |us: u64| us as f64 / 1000.0;
-        if h.is_empty() {
-            return None;
-        }
-        Some(LatencyMs {
-            min: ms(h.min()),
-            p50: ms(h.value_at_quantile(0.50)),
-            p90: ms(h.value_at_quantile(0.90)),
-            p99: ms(h.value_at_quantile(0.99)),
-            p999: ms(h.value_at_quantile(0.999)),
-            max: ms(h.max()),
-            mean: h.mean() / 1000.0,
+        crate::metrics::LatencyStats::of(h).map(|s| LatencyMs {
+            min: ms(s.min),
+            p50: ms(s.p50),
+            p90: ms(s.p90),
+            p99: ms(s.p99),
+            p999: ms(s.p999),
+            max: ms(s.max),
+            mean: s.mean / 1000.0,
         })
     }
 }
