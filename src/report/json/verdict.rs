@@ -39,6 +39,9 @@ struct AbortJson {
     after_s: f64,
     stopped_run: bool,
     stopped_at_s: Option<u64>,
+    /// What it measured when it stopped the run, in the limit's unit;
+    /// `null` when it did not stop the run.
+    stopped_measured: Option<f64>,
 }
 
 #[derive(Serialize, JsonSchema)]
@@ -116,6 +119,7 @@ pub(crate) fn threshold_json(e: &Evaluated, aborted: Option<&Aborted>) -> Thresh
             after_s: after.as_secs_f64(),
             stopped_run: fired.is_some(),
             stopped_at_s: fired.map(|a| a.second + 1),
+            stopped_measured: fired.and_then(|a| a.measured),
         }),
     }
 }

@@ -154,7 +154,7 @@ pub fn read_value(v: &Value) -> Result<RunReport, ReadError> {
         .map(evaluated)
         .collect::<Result<_, _>>()?;
     let saved_causes = saved_causes(&root)?;
-    report.aborted = aborted(&root, &report.thresholds, &saved_causes)?;
+    report.aborted = aborted(&root, &report.thresholds)?;
     let hlog = saved_causes.iter().find_map(|(kind, message, _)| {
         (*kind == "hlog").then(|| {
             message
@@ -564,13 +564,9 @@ fn saved_causes<'a>(root: &At<'a>) -> Result<Vec<SavedCause<'a>>, ReadError> {
         .collect()
 }
 
-/// The threshold that stopped the run, with what it measured then (which
-/// only its cause's message keeps).
-fn aborted(
-    root: &At<'_>,
-    thresholds: &[Evaluated],
-    causes: &[SavedCause<'_>],
-) -> Result<Option<Aborted>, ReadError> {
+/// The threshold that stopped the run, with what it measured then
+/// (`abort.stopped_measured`).
+fn aborted(root: &At<'_>, thresholds: &[Evaluated]) -> Result<Option<Aborted>, ReadError> {
     for (i, t) in root.array("thresholds")?.iter().enumerate() {
         let Some(abort) = t.at_opt("abort") else {
             continue;
@@ -579,21 +575,7 @@ fn aborted(
             continue;
         }
         let e = &thresholds[i];
-        let expression = e.threshold.expression();
-        let measured = causes
-            .iter()
-            .find(|(kind, _, threshold)| {
-                *kind == "abort" && *threshold == Some(expression.as_str())
-            })
-            .and_then(|(_, message, _)| {
-                let after = message.split_once("(measured ")?.1;
-                let value = after.split_whitespace().next()?;
-                value
-                    .trim_end_matches(['%', ';'])
-                    .trim_end_matches("/s")
-                    .parse::<f64>()
-                    .ok()
-            });
+        let measured = abort.f64_opt("stopped_measured")?;
         return Ok(Some(Aborted {
             threshold: e.threshold.clone(),
             measured: measured.or(e.measured),
