@@ -85,6 +85,7 @@ fn outcome(now: Instant, micros: u64) -> Outcome<'static> {
         intended: now,
         sent: now,
         done: now + Duration::from_micros(micros),
+        send_lag: Some(Duration::from_micros(4)),
         class: Class::Status(201),
         warmup: false,
         kind: BodyKind::Valid,

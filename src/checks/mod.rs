@@ -299,6 +299,7 @@ mod tests {
             intended: now,
             sent: now,
             done: now,
+            send_lag: None,
             class: Class::Status(status),
             warmup: false,
             kind,

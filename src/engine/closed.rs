@@ -108,6 +108,9 @@ async fn worker<T: Transport, R: Record>(
         };
         let (start, kind) = ctx.build_request(index, now, &mut lane.request);
         let intended = Instant::now();
+        // The worker was free from `now`: its lag is the time it took to
+        // record the last answer and build this request.
+        let send_lag = intended.saturating_duration_since(now);
         ctx.start_request(intended, warmup);
         ctx.occupy(
             id,
@@ -130,6 +133,7 @@ async fn worker<T: Transport, R: Record>(
                 intended,
                 sent,
                 done: now,
+                send_lag: Some(send_lag),
                 class,
                 warmup,
                 kind,

@@ -254,6 +254,7 @@ impl<T: Transport, R: Record> ThreadCtx<T, R> {
                 intended: r.intended,
                 sent: r.sent,
                 done: now,
+                send_lag: None,
                 class: Class::Cancelled,
                 warmup: r.warmup,
                 kind: r.kind,

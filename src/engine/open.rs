@@ -125,6 +125,7 @@ pub(super) async fn run<T: Transport, R: Record + 'static>(
                     intended: job.intended,
                     sent: now,
                     done: now,
+                    send_lag: None,
                     class: Class::Dropped,
                     warmup: job.warmup,
                     kind: ctx.bodies.kind(job.index),
@@ -176,6 +177,7 @@ async fn schedule<T: Transport, R: Record>(ctx: &ThreadCtx<T, R>, work: &OpenWor
                 intended,
                 sent: intended,
                 done: Instant::now(),
+                send_lag: None,
                 class: Class::Dropped,
                 warmup,
                 kind: ctx.bodies.kind(index),
@@ -201,6 +203,8 @@ async fn connection_task<T: Transport, R: Record>(
     id: usize,
 ) {
     let mut lane = Lane::new();
+    // Since when this connection has been free for the next request.
+    let mut free = Instant::now();
     loop {
         let next = queue.jobs.borrow_mut().pop_front();
         let Some(job) = next else {
@@ -212,6 +216,7 @@ async fn connection_task<T: Transport, R: Record>(
         };
         let now = Instant::now();
         let deadline = job.intended.checked_add(ctx.timeout);
+        let mut send_lag = None;
         let (class, sent, has_location, kind) = if ctx.control.is_stopped() {
             // Interrupted before it could be sent: never started.
             (Class::Dropped, now, false, ctx.bodies.kind(job.index))
@@ -226,6 +231,9 @@ async fn connection_task<T: Transport, R: Record>(
         } else {
             let (start, kind) = ctx.build_request(job.index, now, &mut lane.request);
             let ready = Instant::now();
+            // Late against its intended start, or against the moment this
+            // connection came free when it had to wait for one.
+            send_lag = Some(ready.saturating_duration_since(job.intended.max(free)));
             ctx.occupy(
                 id,
                 InFlight {
@@ -242,12 +250,14 @@ async fn connection_task<T: Transport, R: Record>(
             let (class, sent, has_location) = ctx.send(&mut lane, start, deadline, ready).await;
             (class, sent, has_location, kind)
         };
+        let done = Instant::now();
         ctx.record_lane(
             id,
             &Outcome {
                 intended: job.intended,
                 sent,
-                done: Instant::now(),
+                done,
+                send_lag,
                 class,
                 warmup: job.warmup,
                 kind,
@@ -255,6 +265,7 @@ async fn connection_task<T: Transport, R: Record>(
             },
         );
         queue.in_flight.set(queue.in_flight.get() - 1);
+        free = done;
         if class.is_connect_failure() {
             // A refused connect can return at once; let the others run.
             tokio::task::yield_now().await;

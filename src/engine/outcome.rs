@@ -2,7 +2,7 @@
 //! hands it to whoever measures.
 
 use std::fmt;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::spec::BodyKind;
 
@@ -86,6 +86,13 @@ pub struct Outcome<'a> {
     pub sent: Instant,
     /// When its outcome was known.
     pub done: Instant,
+    /// The generator's own lateness in sending it: from the later of its
+    /// intended start and the moment a connection was free for it, to the
+    /// moment the request was built and handed to the connection. Waiting
+    /// for a busy connection is the target's doing and is left out;
+    /// connecting is too. `None` for a request never sent (dropped, timed
+    /// out waiting, cancelled).
+    pub send_lag: Option<Duration>,
     pub class: Class,
     /// Sent during the warm-up: accounted for, kept out of the figures.
     pub warmup: bool,

@@ -359,6 +359,7 @@ mod tests {
                     intended,
                     sent: intended + Duration::from_millis(ms / 2),
                     done: intended + Duration::from_millis(ms),
+                    send_lag: None,
                     class,
                     warmup: false,
                     kind: crate::spec::BodyKind::Valid,

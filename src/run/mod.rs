@@ -538,6 +538,7 @@ mod tests {
                 intended: now,
                 sent: now,
                 done: now,
+                send_lag: None,
                 class,
                 warmup: false,
                 kind: crate::spec::BodyKind::Valid,

@@ -9,6 +9,7 @@ fn outcome(started: Instant, done_ms: u64, latency_ms: u64, class: Class) -> Out
         intended: done - Duration::from_millis(latency_ms),
         sent: done - Duration::from_millis(latency_ms),
         done,
+        send_lag: None,
         class,
         warmup: false,
         kind: crate::spec::BodyKind::Valid,

@@ -18,6 +18,7 @@ fn outcome(class: Class, micros: u64, location: Option<&[u8]>) -> Outcome<'_> {
         intended,
         sent: intended,
         done: intended + Duration::from_micros(micros),
+        send_lag: None,
         class,
         warmup: false,
         kind: BodyKind::Valid,
