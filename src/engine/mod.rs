@@ -28,6 +28,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 pub use http1::{Connection, ExchangeError, MAX_HEAD_BYTES, Response};
 pub use outcome::{Class, Outcome, Record, is_local};
+pub use pacer::Pacing;
 pub use probe::{PROBE_TIMEOUT, connect_target};
 pub use stop::{Control, Phase};
 pub use threads::run;
@@ -148,6 +149,8 @@ pub struct Config {
     /// After [`Control::interrupt`], how long the requests on the wire may
     /// still take before they are cancelled.
     pub grace: Duration,
+    /// How the open model wakes for its starts.
+    pub pacing: Pacing,
 }
 
 /// The recorders of a finished run and when it ran.

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
-use super::pacer::Pacer;
+use super::pacer::{Pacer, Pacing};
 use super::stop::InFlight;
 use super::{Class, Lane, Outcome, Record, ThreadCtx, Transport, join_all};
 use crate::schedule::OpenSchedule;
@@ -23,31 +23,6 @@ const STOP_CHECK: Duration = Duration::from_millis(100);
 /// Requests the scheduler starts back to back, when running behind,
 /// before letting the connection tasks run.
 const BURST: u32 = 64;
-/// At high rates, starts are batched on a grid of this step: each wake-up
-/// costs a context switch (~10 µs here), so waking for every start at
-/// 20,000/s would cost a core by itself. A batched start is late by less
-/// than the step, and that lateness counts in its latency. Measured at
-/// 20,000/s against nginx: a 200 µs grid gave 50.6k requests per
-/// CPU-second, 500 µs 77.5k with p99 still 0.62 ms (bench/RESULTS.md).
-const BATCH_STEP: Duration = Duration::from_micros(500);
-/// Starts per second on one thread from which they are batched; below it,
-/// every start gets its own exact wake-up.
-const BATCH_FROM_RATE: f64 = 5_000.0;
-
-/// When to wake for a start due at `intended`: then, or at high rates the
-/// next point of the batching grid.
-fn wake_time(intended: Instant, started: Instant, rate_per_thread: f64) -> Instant {
-    if rate_per_thread < BATCH_FROM_RATE {
-        return intended;
-    }
-    let step = BATCH_STEP.as_nanos();
-    let since = intended.saturating_duration_since(started).as_nanos();
-    let steps = since.div_ceil(step);
-    u64::try_from(steps * step)
-        .ok()
-        .and_then(|n| started.checked_add(Duration::from_nanos(n)))
-        .unwrap_or(intended)
-}
 
 /// One thread's share of an open-model run: its requests of the schedule
 /// ([`OpenSchedule::sequence`]).
@@ -56,16 +31,18 @@ pub(super) struct OpenWork {
     thread: u64,
     pub(super) connections: u32,
     max_in_flight: u64,
+    pacing: Pacing,
 }
 
 impl OpenWork {
-    pub(super) fn new(schedule: &OpenSchedule, thread: usize) -> OpenWork {
+    pub(super) fn new(schedule: &OpenSchedule, thread: usize, pacing: Pacing) -> OpenWork {
         let share = schedule.threads[thread];
         OpenWork {
             schedule: schedule.clone(),
             thread: thread as u64,
             connections: share.connections,
             max_in_flight: share.max_in_flight,
+            pacing,
         }
     }
 }
@@ -149,7 +126,7 @@ async fn schedule<T: Transport, R: Record>(ctx: &ThreadCtx<T, R>, work: &OpenWor
     {
         let index = planned.body;
         let rate = work.schedule.thread_rate_at(planned.offset);
-        let wake = wake_time(intended, ctx.started, rate);
+        let wake = work.pacing.wake_time(intended, ctx.started, rate);
         loop {
             if ctx.control.is_stopped() {
                 return;
@@ -270,23 +247,5 @@ async fn connection_task<T: Transport, R: Record>(
             // A refused connect can return at once; let the others run.
             tokio::task::yield_now().await;
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn high_rates_wake_on_a_grid_and_low_rates_exactly() {
-        let start = Instant::now();
-        let at = |micros| start + Duration::from_micros(micros);
-        // 500/s and 4,000/s: each start woken for exactly.
-        assert_eq!(wake_time(at(2_010), start, 500.0), at(2_010));
-        assert_eq!(wake_time(at(2_010), start, 4_000.0), at(2_010));
-        // 20,000/s: starts wake at the next 500 µs step, never before.
-        assert_eq!(wake_time(at(2_010), start, 20_000.0), at(2_500));
-        assert_eq!(wake_time(at(2_500), start, 20_000.0), at(2_500));
-        assert_eq!(wake_time(at(0), start, 20_000.0), at(0));
     }
 }

@@ -8,7 +8,102 @@
 //! it falls back to tokio's timer. It does not spin: at 20,000 starts a
 //! second, spinning even 20 µs before each start costs 40% of a core.
 
+use std::fmt;
+use std::str::FromStr;
 use std::time::{Duration, Instant};
+
+/// How the open model's scheduler wakes for its starts (`--pacing`).
+///
+/// Each wake-up costs the generator a context switch and a timer; a start
+/// woken for late is sent late, and that lateness counts in its latency
+/// (latency runs from the intended start) and in its send lag.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pacing {
+    /// A wake-up for every start: the least send lag, the most wake-ups.
+    Exact,
+    /// When a thread's starts come more often than one per step, the
+    /// starts due within one step of a grid share one wake-up at the
+    /// step's end, so each is late by less than the step. Sparser starts
+    /// are each woken for exactly.
+    Batched(Duration),
+}
+
+impl Pacing {
+    /// The default: see the table in the README for what each costs.
+    pub const DEFAULT: Pacing = Pacing::Batched(Duration::from_micros(200));
+    /// The longest batching step taken: beyond it, batching saves nothing
+    /// more and the lateness would dwarf a fast endpoint's latency.
+    pub const MAX_STEP: Duration = Duration::from_millis(10);
+
+    /// When to wake for a start due at `intended`, on a thread whose starts
+    /// come at `rate_per_thread` a second, the grid counted from `started`.
+    pub(super) fn wake_time(
+        self,
+        intended: Instant,
+        started: Instant,
+        rate_per_thread: f64,
+    ) -> Instant {
+        let Pacing::Batched(step) = self else {
+            return intended;
+        };
+        // Less than one start per step: nothing to share a wake-up with.
+        if rate_per_thread * step.as_secs_f64() < 1.0 {
+            return intended;
+        }
+        let step = step.as_nanos();
+        let since = intended.saturating_duration_since(started).as_nanos();
+        u64::try_from(since.div_ceil(step) * step)
+            .ok()
+            .and_then(|n| started.checked_add(Duration::from_nanos(n)))
+            .unwrap_or(intended)
+    }
+}
+
+impl Default for Pacing {
+    fn default() -> Pacing {
+        Pacing::DEFAULT
+    }
+}
+
+/// `exact` or `batched:200us`, as `--pacing` takes it.
+impl fmt::Display for Pacing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Pacing::Exact => f.write_str("exact"),
+            Pacing::Batched(step) => {
+                write!(f, "batched:{}", humantime::format_duration(*step))
+            }
+        }
+    }
+}
+
+/// `exact`, `batched` (the default step) or `batched:D`.
+impl FromStr for Pacing {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Pacing, String> {
+        const FORMS: &str = "write `exact`, `batched` or `batched:D` with D a step such as 200us";
+        let text = text.trim();
+        if text == "exact" {
+            return Ok(Pacing::Exact);
+        }
+        if text == "batched" {
+            return Ok(Pacing::DEFAULT);
+        }
+        let Some(step) = text.strip_prefix("batched:") else {
+            return Err(format!("{text:?} is not a pacing; {FORMS}"));
+        };
+        let step = humantime::parse_duration(step.trim())
+            .map_err(|e| format!("{step:?} in {text:?} is not a duration ({e}); {FORMS}"))?;
+        if step.is_zero() || step > Pacing::MAX_STEP {
+            return Err(format!(
+                "the batching step in {text:?} must be above 0 and at most {}; for a wake-up per start write `exact`",
+                humantime::format_duration(Pacing::MAX_STEP)
+            ));
+        }
+        Ok(Pacing::Batched(step))
+    }
+}
 
 /// Deadlines closer than this are waited for by yielding to the runtime
 /// (so connections keep running) rather than by arming the timer, which
@@ -115,6 +210,49 @@ mod linux {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn batched_pacing_wakes_on_a_grid_only_when_starts_are_denser_than_the_step() {
+        let start = Instant::now();
+        let at = |micros| start + Duration::from_micros(micros);
+        let batched = Pacing::Batched(Duration::from_micros(500));
+        // 500/s and 1,999/s: under one start per 500 µs, each woken exactly.
+        assert_eq!(batched.wake_time(at(2_010), start, 500.0), at(2_010));
+        assert_eq!(batched.wake_time(at(2_010), start, 1_999.0), at(2_010));
+        // 20,000/s: starts wake at the next 500 µs step, never before.
+        assert_eq!(batched.wake_time(at(2_010), start, 20_000.0), at(2_500));
+        assert_eq!(batched.wake_time(at(2_500), start, 20_000.0), at(2_500));
+        assert_eq!(batched.wake_time(at(0), start, 20_000.0), at(0));
+        // Exact wakes for every start, whatever the rate.
+        assert_eq!(Pacing::Exact.wake_time(at(2_010), start, 1e6), at(2_010));
+    }
+
+    #[test]
+    fn pacing_reads_and_writes_its_three_forms_and_refuses_others() {
+        let us = Duration::from_micros;
+        assert_eq!("exact".parse(), Ok(Pacing::Exact));
+        assert_eq!("batched".parse(), Ok(Pacing::DEFAULT));
+        assert_eq!("batched:100us".parse(), Ok(Pacing::Batched(us(100))));
+        assert_eq!("batched:1ms".parse(), Ok(Pacing::Batched(us(1_000))));
+        for p in [Pacing::Exact, Pacing::DEFAULT, Pacing::Batched(us(1_500))] {
+            assert_eq!(p.to_string().parse(), Ok(p), "{p}");
+        }
+        assert_eq!(Pacing::DEFAULT.to_string(), "batched:200us");
+        for bad in [
+            "",
+            "fast",
+            "batched:",
+            "batched:0us",
+            "batched:1s",
+            "exact:1ms",
+        ] {
+            let err = bad.parse::<Pacing>().unwrap_err();
+            assert!(
+                err.contains("exact") || err.contains("at most"),
+                "{bad}: {err}"
+            );
+        }
+    }
 
     #[test]
     fn waits_until_the_deadline_and_never_returns_early() {

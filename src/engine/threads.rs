@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use super::{
-    AnyTransport, Config, Control, Finished, Record, RunStart, ThreadCtx, Transport, closed, open,
-    stop,
+    AnyTransport, Config, Control, Finished, Pacing, Record, RunStart, ThreadCtx, Transport,
+    closed, open, stop,
 };
 use crate::schedule::Schedule;
 
@@ -51,7 +51,7 @@ where
     let count = config.schedule.threads();
     let threads: Vec<_> = (0..count)
         .map(|t| {
-            let work = ThreadWork::of(&config.schedule, t, start.instant);
+            let work = ThreadWork::of(&config.schedule, t, start.instant, config.pacing);
             let ctx = ThreadCtx {
                 transport: transport.clone(),
                 head: config.head.clone(),
@@ -141,10 +141,10 @@ enum ThreadWork {
 }
 
 impl ThreadWork {
-    fn of(schedule: &Schedule, thread: usize, started: Instant) -> ThreadWork {
+    fn of(schedule: &Schedule, thread: usize, started: Instant, pacing: Pacing) -> ThreadWork {
         match schedule {
             Schedule::Closed(p) => ThreadWork::Closed(closed::ClosedWork::new(p, thread, started)),
-            Schedule::Open(p) => ThreadWork::Open(Box::new(open::OpenWork::new(p, thread))),
+            Schedule::Open(p) => ThreadWork::Open(Box::new(open::OpenWork::new(p, thread, pacing))),
         }
     }
 

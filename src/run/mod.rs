@@ -326,6 +326,7 @@ pub fn execute(scenario: &Scenario, options: RunOptions) -> Result<RunResult, Ru
         timeout: scenario.http.timeout,
         bodies: BodyGenerator::new(&scenario.body, seed),
         grace: scenario.grace(),
+        pacing: scenario.load.pacing,
     };
 
     // The wait comes after the target is checked, so that the probe's

@@ -10,6 +10,7 @@ use std::time::Duration;
 use super::file::reader::parse_duration;
 use super::raw::{Located, RawHeader, RawSettings, RawShard, RawStage, RawThreshold};
 use super::{Stage, TargetUrl};
+use crate::engine::Pacing;
 
 /// The values of `run`'s (and `sample`'s) flags that override the file's.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -26,6 +27,8 @@ pub struct FlagSettings {
     pub threads: Option<i64>,
     /// `--grace D`: after Ctrl-C, how long requests on the wire may take.
     pub grace: Option<Duration>,
+    /// `--pacing exact|batched[:D]`: how the open model wakes for its starts.
+    pub pacing: Option<Pacing>,
     pub timeout: Option<Duration>,
     pub seed: Option<u64>,
     pub ca_cert: Option<PathBuf>,
@@ -98,6 +101,7 @@ impl FlagSettings {
         raw.load.requests = at(&self.requests, "--requests");
         raw.load.threads = at(&self.threads, "--threads");
         raw.load.grace = at(&self.grace, "--grace");
+        raw.load.pacing = at(&self.pacing, "--pacing");
         raw.load.shard = self.shard.map(|shard| {
             let raw = match shard {
                 ShardFlag::Fixed { index, count } => RawShard::Fixed { index, count },

@@ -81,6 +81,7 @@ pub fn merge(mut base: RawSettings, over: RawSettings) -> RawSettings {
     replace(&mut b.warmup, o.warmup);
     replace(&mut b.threads, o.threads);
     replace(&mut b.grace, o.grace);
+    replace(&mut b.pacing, o.pacing);
     replace(&mut b.shard, o.shard);
     replace(&mut b.shards, o.shards);
 

@@ -58,6 +58,7 @@ pub use validate::{
     MAX_THREADS, check_rate,
 };
 
+use crate::engine::Pacing;
 use crate::spec;
 use crate::spec::Mutation;
 
@@ -129,6 +130,8 @@ pub struct LoadSettings {
     /// take before they are counted as cancelled (see
     /// [`Scenario::grace`] for the bound by the timeout).
     pub grace: Duration,
+    /// How the open model wakes for its starts (`--pacing`).
+    pub pacing: Pacing,
     /// This process's part of a plan sent by several (`--shard K/N`).
     pub shard: Option<Shard>,
 }
@@ -458,5 +461,44 @@ mod grace_tests {
             let err = Scenario::parse(&text, "test.toml", None).unwrap_err();
             assert!(err.to_string().contains("`load.grace`"), "{err}");
         }
+    }
+}
+
+#[cfg(test)]
+mod pacing_tests {
+    use super::*;
+
+    fn pacing(text: &str, flag: Option<Pacing>) -> Result<Pacing, String> {
+        let flags = FlagSettings {
+            pacing: flag,
+            ..FlagSettings::default()
+        };
+        Scenario::resolve_text(text, "test.toml", None, &flags)
+            .map(|s| s.load.pacing)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn pacing_is_the_default_unless_the_file_or_the_flag_sets_it() {
+        let open = "[load]\nrate = 1000\n";
+        let step = |us| Pacing::Batched(Duration::from_micros(us));
+        assert_eq!(pacing(open, None), Ok(Pacing::DEFAULT));
+        let exact = format!("{open}pacing = \"exact\"\n");
+        assert_eq!(pacing(&exact, None), Ok(Pacing::Exact));
+        assert_eq!(pacing(&exact, Some(step(50))), Ok(step(50)));
+    }
+
+    #[test]
+    fn a_bad_pacing_or_one_for_the_closed_model_is_refused_with_its_place() {
+        let err = pacing("[load]\nrate = 1000\npacing = \"soon\"\n", None).unwrap_err();
+        assert!(
+            err.contains("test.toml:3:10") && err.contains("`load.pacing`"),
+            "{err}"
+        );
+        assert!(err.contains("batched:D"), "{err}");
+        let err = pacing("[load]\nconcurrency = 4\npacing = \"exact\"\n", None).unwrap_err();
+        assert!(err.contains("applies to the open model"), "{err}");
+        let err = pacing("", Some(Pacing::Exact)).unwrap_err();
+        assert!(err.contains("--pacing"), "{err}");
     }
 }

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use super::error::Place;
 use super::{MetadataField, ParamSetting, QoeField, TargetUrl};
+use crate::engine::Pacing;
 use crate::spec::{self, Mutation};
 
 /// A value and the place it was given.
@@ -74,6 +75,7 @@ pub struct RawLoad {
     pub warmup: Field<Duration>,
     pub threads: Field<i64>,
     pub grace: Field<Duration>,
+    pub pacing: Field<Pacing>,
     /// `--shard K/N` or `--shard auto` (the index read from the environment).
     pub shard: Field<RawShard>,
     /// `--shards N`, the count for `--shard auto`.

@@ -19,6 +19,7 @@ use super::{
     DEFAULT_GRACE, DEFAULT_MAX_IN_FLIGHT, DEFAULT_PATH, DEFAULT_QOE_PRESENT, DEFAULT_TIMEOUT,
     MAX_CONCURRENCY, MAX_GENERATED_METADATA, MAX_IN_FLIGHT, MAX_RATE, MAX_THREADS,
 };
+use crate::engine::Pacing;
 use crate::spec::{self, Constraint, Mutation, RuleSet, ValueType};
 
 #[cfg(test)]
@@ -207,6 +208,16 @@ fn load() -> Value {
             "grace",
             "After Ctrl-C, how long requests on the wire may still take (at most the timeout); then they count as `cancelled`.",
             duration(Some(DEFAULT_GRACE)),
+        ),
+        key(
+            "pacing",
+            "Open model: how the scheduler wakes for its starts. `exact` wakes for every start (least send lag, most CPU); `batched:D` lets the starts due within one step D of a grid share a wake-up (each late by less than D), once a thread's starts come more often than one per D.",
+            json!({
+                "type": "string",
+                "pattern": "^(exact|batched(:.+)?)$",
+                "default": Pacing::DEFAULT.to_string(),
+                "examples": ["exact", "batched:200us", "batched:1ms"],
+            }),
         ),
     ])
 }

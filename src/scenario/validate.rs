@@ -18,6 +18,7 @@ use super::{
     QoeSettings, Rate, SHARD_INDEX_VAR, Scenario, Shard, Stage, TargetSettings,
     check_endpoint_path,
 };
+use crate::engine::Pacing;
 use crate::spec::MAX_HEADERS;
 use crate::threshold::{self, Part, Source, Threshold};
 
@@ -343,9 +344,20 @@ fn load(c: &mut Check, raw: &RawSettings) -> LoadSettings {
     };
 
     let open = matches!(model_key, Some("rate" | "stages"));
-    for (key, place) in [
-        ("connections", l.connections.as_ref().map(|f| &f.place)),
-        ("max_in_flight", l.max_in_flight.as_ref().map(|f| &f.place)),
+    const ONE_PER_WORKER: &str = "the closed model has one connection per `concurrency` worker; choose the open model with `rate` or `stages` (--rate or --stages)";
+    const NO_SCHEDULE: &str = "a closed-model worker sends as soon as its last answer is in, with no schedule to wake for; choose the open model with `rate` or `stages` (--rate or --stages)";
+    for (key, place, help) in [
+        (
+            "connections",
+            l.connections.as_ref().map(|f| &f.place),
+            ONE_PER_WORKER,
+        ),
+        (
+            "max_in_flight",
+            l.max_in_flight.as_ref().map(|f| &f.place),
+            ONE_PER_WORKER,
+        ),
+        ("pacing", l.pacing.as_ref().map(|f| &f.place), NO_SCHEDULE),
     ] {
         if let Some(place) = place
             && !open
@@ -354,7 +366,7 @@ fn load(c: &mut Check, raw: &RawSettings) -> LoadSettings {
                 place,
                 &format!("load.{key}"),
                 format!("`{key}` applies to the open model, chosen by `rate` or `stages`"),
-                Some("the closed model has one connection per `concurrency` worker; choose the open model with `rate` or `stages` (--rate or --stages)"),
+                Some(help),
             );
         }
     }
@@ -452,6 +464,7 @@ fn load(c: &mut Check, raw: &RawSettings) -> LoadSettings {
         warmup: l.warmup.as_ref().map(|f| f.value),
         threads,
         grace: l.grace.as_ref().map_or(DEFAULT_GRACE, |f| f.value),
+        pacing: l.pacing.as_ref().map_or_else(Pacing::default, |f| f.value),
     }
 }
 

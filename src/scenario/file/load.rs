@@ -1,6 +1,7 @@
 //! `[load]`: the load model and when the run stops.
 
 use super::reader::{Reader, Table, Value};
+use crate::engine::Pacing;
 use crate::scenario::raw::{Located, RawLoad, RawStage};
 
 pub(super) fn read(r: &mut Reader<'_>, t: &mut Table<'_, '_>, raw: &mut RawLoad) {
@@ -36,6 +37,21 @@ pub(super) fn read(r: &mut Reader<'_>, t: &mut Table<'_, '_>, raw: &mut RawLoad)
     }
     if let Some(v) = t.get("grace") {
         raw.grace = r.field(v, &t.key_path("grace"), Reader::duration);
+    }
+    if let Some(v) = t.get("pacing") {
+        raw.pacing = r.field(v, &t.key_path("pacing"), read_pacing);
+    }
+}
+
+/// `pacing = "exact"` or `"batched:200us"`.
+fn read_pacing(r: &mut Reader<'_>, v: &Value<'_>, key: &str) -> Option<Pacing> {
+    let text = r.string(v, key)?;
+    match text.parse() {
+        Ok(pacing) => Some(pacing),
+        Err(message) => {
+            r.error(v.span(), key, message, None);
+            None
+        }
     }
 }
 

@@ -32,6 +32,7 @@ requests = 1000
 warmup = "2s"
 threads = 2
 grace = "5s"
+pacing = "batched:200us"
 
 [http]
 timeout = "10s"
