@@ -2,7 +2,10 @@
 //! instant, whatever the target does, and hands it to connection tasks
 //! through a local queue. A request that finds no free connection waits
 //! in the queue, and its latency still counts from its intended start;
-//! beyond `max_in_flight` waiting or on the wire, it is dropped.
+//! beyond `max_in_flight` waiting or on the wire, it is dropped. A
+//! connection that comes free with nobody waiting takes a start that has
+//! fallen due itself: the thread is awake anyway, so the start goes out
+//! then rather than at the scheduler's next (batched) wake-up.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -15,7 +18,7 @@ use tokio::sync::Notify;
 use super::pacer::{Pacer, Pacing};
 use super::stop::InFlight;
 use super::{Class, Lane, Outcome, Record, ThreadCtx, Transport, join_all};
-use crate::schedule::OpenSchedule;
+use crate::schedule::{OpenSchedule, Planned};
 
 /// How long the scheduler sleeps at most before looking at the stop flag,
 /// so Ctrl-C is heard quickly even at low rates.
@@ -56,7 +59,8 @@ struct Job {
     warmup: bool,
 }
 
-/// The scheduler's queue to the connection tasks.
+/// The scheduler's queue to the connection tasks, and the thread's next
+/// start, which the scheduler and free connections take in turn.
 struct Queue {
     jobs: RefCell<VecDeque<Job>>,
     ready: Notify,
@@ -64,6 +68,61 @@ struct Queue {
     closed: Cell<bool>,
     /// Requests waiting or on the wire.
     in_flight: Cell<u64>,
+    /// The thread's next start: how many it has taken so far, and that
+    /// start's plan and intended instant once worked out.
+    taken: Cell<u64>,
+    next: Cell<Option<(Planned, Instant)>>,
+}
+
+impl Queue {
+    /// The thread's next start, or `None` when its schedule is done.
+    fn peek<T, R>(&self, ctx: &ThreadCtx<T, R>, work: &OpenWork) -> Option<(Planned, Instant)> {
+        if let Some(next) = self.next.get() {
+            return Some(next);
+        }
+        let next = work
+            .schedule
+            .sequence(work.thread, self.taken.get())
+            .and_then(|s| work.schedule.request(s))
+            .and_then(|p| Some((p, ctx.started.checked_add(p.offset)?)))?;
+        self.next.set(Some(next));
+        Some(next)
+    }
+
+    /// Takes the start [`Queue::peek`] gave: counts it as scheduled and
+    /// returns it to be sent, or records it as dropped when
+    /// `max_in_flight` requests are already waiting or on the wire.
+    fn take<T: Transport, R: Record>(
+        &self,
+        ctx: &ThreadCtx<T, R>,
+        work: &OpenWork,
+        (planned, intended): (Planned, Instant),
+    ) -> Option<Job> {
+        self.next.set(None);
+        self.taken.set(self.taken.get() + 1);
+        let warmup = planned.warmup;
+        if self.in_flight.get() >= work.max_in_flight {
+            ctx.taken.set(ctx.taken.get() + 1);
+            ctx.record(&Outcome {
+                intended,
+                sent: intended,
+                done: Instant::now(),
+                send_lag: None,
+                class: Class::Dropped,
+                warmup,
+                kind: ctx.bodies.kind(planned.body),
+                location: None,
+            });
+            return None;
+        }
+        ctx.start_request(Instant::now(), warmup);
+        self.in_flight.set(self.in_flight.get() + 1);
+        Some(Job {
+            index: planned.body,
+            intended,
+            warmup,
+        })
+    }
 }
 
 /// Runs the thread's schedule and connections until they end, or until
@@ -81,9 +140,15 @@ pub(super) async fn run<T: Transport, R: Record + 'static>(
         ready: Notify::new(),
         closed: Cell::new(false),
         in_flight: Cell::new(0),
+        taken: Cell::new(0),
+        next: Cell::new(None),
     });
+    let work = Rc::new(work);
     let handles = (0..work.connections as usize)
-        .map(|id| tokio::task::spawn_local(connection_task(ctx.clone(), queue.clone(), id)))
+        .map(|id| {
+            let task = connection_task(ctx.clone(), work.clone(), queue.clone(), id);
+            tokio::task::spawn_local(task)
+        })
         .collect();
     let all = async {
         schedule(&ctx, &work, &queue).await;
@@ -113,69 +178,44 @@ pub(super) async fn run<T: Transport, R: Record + 'static>(
     }
 }
 
-/// Starts the thread's requests at their instants.
+/// Starts the thread's requests at their instants, waking as the pacing
+/// says; free connections may take some of them first.
 async fn schedule<T: Transport, R: Record>(ctx: &ThreadCtx<T, R>, work: &OpenWork, queue: &Queue) {
     let mut pacer = Pacer::new();
     let mut burst = 0;
-    let mut k = 0u64;
-    while let Some((planned, intended)) = work
-        .schedule
-        .sequence(work.thread, k)
-        .and_then(|s| work.schedule.request(s))
-        .and_then(|p| Some((p, ctx.started.checked_add(p.offset)?)))
-    {
-        let index = planned.body;
-        let rate = work.schedule.thread_rate_at(planned.offset);
-        let wake = work.pacing.wake_time(intended, ctx.started, rate);
-        loop {
-            if ctx.control.is_stopped() {
-                return;
-            }
-            let now = Instant::now();
-            if intended <= now {
-                break;
-            }
+    loop {
+        if ctx.control.is_stopped() {
+            return;
+        }
+        let Some(next @ (planned, intended)) = queue.peek(ctx, work) else {
+            return;
+        };
+        let now = Instant::now();
+        if intended > now {
             burst = 0;
+            let rate = work.schedule.thread_rate_at(planned.offset);
+            let wake = work.pacing.wake_time(intended, ctx.started, rate);
             pacer.wait_until(wake.min(now + STOP_CHECK)).await;
+            continue;
         }
         if burst >= BURST {
             burst = 0;
             tokio::task::yield_now().await;
-            if ctx.control.is_stopped() {
-                return;
-            }
-        }
-        burst += 1;
-        k += 1;
-        let warmup = planned.warmup;
-        if queue.in_flight.get() >= work.max_in_flight {
-            ctx.taken.set(ctx.taken.get() + 1);
-            ctx.record(&Outcome {
-                intended,
-                sent: intended,
-                done: Instant::now(),
-                send_lag: None,
-                class: Class::Dropped,
-                warmup,
-                kind: ctx.bodies.kind(index),
-                location: None,
-            });
             continue;
         }
-        ctx.start_request(Instant::now(), warmup);
-        queue.in_flight.set(queue.in_flight.get() + 1);
-        queue.jobs.borrow_mut().push_back(Job {
-            index,
-            intended,
-            warmup,
-        });
-        queue.ready.notify_one();
+        burst += 1;
+        if let Some(job) = queue.take(ctx, work, next) {
+            queue.jobs.borrow_mut().push_back(job);
+            queue.ready.notify_one();
+        }
     }
 }
 
-/// One connection: carries queued requests one at a time.
+/// One connection: carries queued requests one at a time, and when none
+/// waits, a start that has fallen due.
 async fn connection_task<T: Transport, R: Record>(
     ctx: Rc<ThreadCtx<T, R>>,
+    work: Rc<OpenWork>,
     queue: Rc<Queue>,
     id: usize,
 ) {
@@ -183,13 +223,17 @@ async fn connection_task<T: Transport, R: Record>(
     // Since when this connection has been free for the next request.
     let mut free = Instant::now();
     loop {
-        let next = queue.jobs.borrow_mut().pop_front();
-        let Some(job) = next else {
-            if queue.closed.get() {
-                return;
-            }
-            queue.ready.notified().await;
-            continue;
+        let waiting = queue.jobs.borrow_mut().pop_front();
+        let job = match waiting {
+            Some(job) => job,
+            None => match due_start(&ctx, &work, &queue, free) {
+                Some(job) => job,
+                None if queue.closed.get() => return,
+                None => {
+                    queue.ready.notified().await;
+                    continue;
+                }
+            },
         };
         let now = Instant::now();
         let deadline = job.intended.checked_add(ctx.timeout);
@@ -248,4 +292,23 @@ async fn connection_task<T: Transport, R: Record>(
             tokio::task::yield_now().await;
         }
     }
+}
+
+/// The thread's next start, taken by a connection free since `free` when
+/// it has fallen due by then (so no earlier than intended), unless the run
+/// is stopping. Waiting requests go first: the caller found none.
+fn due_start<T: Transport, R: Record>(
+    ctx: &ThreadCtx<T, R>,
+    work: &OpenWork,
+    queue: &Queue,
+    free: Instant,
+) -> Option<Job> {
+    if ctx.control.is_stopped() {
+        return None;
+    }
+    let next = queue.peek(ctx, work)?;
+    if next.1 > free {
+        return None;
+    }
+    queue.take(ctx, work, next)
 }

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Send lag and CPU per request for each pacing of the open model.
+#
+# Starts nginx as a sessions endpoint pinned to core 0 (bench/lib/nginx.sh)
+# and runs `mcload run --rate R --pacing P` pinned to core 1, one generator
+# thread, 64 connections, for each pacing and rate, ROUNDS times with the
+# pacings interleaved. It prints one line per pacing and rate, medians over
+# the rounds: the rate achieved, send lag p50/p99/p99.9 (µs: how late the
+# generator itself sent each request; see the README), latency p50 (from
+# the intended start) beside service time p50 (from the send) in ms, and
+# the generator's user+sys CPU per request (µs), from GNU time.
+#
+#   bench/pacing.sh                                     # 3 rounds of 5 s
+#   PACINGS="exact batched:200us" RATES=20000 ROUNDS=5 bench/pacing.sh
+#
+# Installs nginx-light and GNU time from Debian's packages if missing.
+# Everything it starts, it stops; every run is bounded by `timeout`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACINGS=${PACINGS:-"exact batched:100us batched:200us batched:500us"}
+RATES=${RATES:-"5000 20000 50000"}
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-5}
+CONNECTIONS=${CONNECTIONS:-64}
+PORT=${PORT:-18091}
+SERVER_CORE=${SERVER_CORE:-0}
+CLIENT_CORE=${CLIENT_CORE:-1}
+for setting in ROUNDS DURATION CONNECTIONS; do
+  if ! [[ ${!setting} =~ ^[1-9][0-9]*$ ]]; then
+    echo "pacing.sh: $setting must be a whole number above 0, not '${!setting}'" >&2
+    exit 2
+  fi
+done
+
+# shellcheck source=lib/nginx.sh
+source bench/lib/nginx.sh
+cargo build --release --quiet
+BIN=$PWD/target/release/mcload
+for pacing in $PACINGS; do
+  # Refused here, before any run, rather than once per run.
+  "$BIN" run scenarios/smoke.toml --pacing "$pacing" --rate 1 --requests 1 \
+    --target "http://127.0.0.1:$PORT" --quiet >/dev/null
+done
+
+for round in $(seq "$ROUNDS"); do
+  for rate in $RATES; do
+    for pacing in $PACINGS; do
+      out=$WORK/$rate.${pacing//[:]/_}.$round
+      # Bounded: the plan's own length plus the drain and some slack.
+      timeout $((DURATION + 30)) /usr/bin/time -f "%U %S" -o "$out.time" \
+        taskset -c "$CLIENT_CORE" "$BIN" run scenarios/smoke.toml \
+        --target "http://127.0.0.1:$PORT" --rate "$rate" --duration "${DURATION}s" \
+        --pacing "$pacing" --threads 1 --connections "$CONNECTIONS" \
+        --max-in-flight 10000 --quiet --json "$out.json" >/dev/null 2>"$out.err" || true
+    done
+  done
+  echo "round $round of $ROUNDS done" >&2
+done
+
+python3 - "$WORK" "$ROUNDS" "$RATES" "$PACINGS" <<'PY'
+import json, statistics, sys
+work, rounds, rates, pacings = sys.argv[1], int(sys.argv[2]), sys.argv[3].split(), sys.argv[4].split()
+print(f"{'rate/s':>7} {'pacing':>15} {'achieved':>9} {'lag p50':>8} {'lag p99':>8} "
+      f"{'lag p999':>9} {'lat p50':>8} {'svc p50':>8} {'CPU/req':>8}")
+print(f"{'':>7} {'':>15} {'req/s':>9} {'µs':>8} {'µs':>8} {'µs':>9} {'ms':>8} {'ms':>8} {'µs':>8}")
+for rate in rates:
+    for pacing in pacings:
+        rows = []
+        for r in range(1, rounds + 1):
+            base = f"{work}/{rate}.{pacing.replace(':', '_')}.{r}"
+            try:
+                report = json.load(open(base + ".json"))
+                user, sys_ = map(float, open(base + ".time").read().split()[-2:])
+            except (OSError, ValueError):
+                continue
+            lag = report["send_lag_ms"]
+            sent = report["requests"]["scheduled"] - report["dropped"]
+            rows.append((
+                report["throughput_rps"], lag["p50"] * 1000, lag["p99"] * 1000,
+                lag["p999"] * 1000, report["latency_ms"]["p50"],
+                report["service_time_ms"]["p50"], (user + sys_) / max(sent, 1) * 1e6,
+            ))
+        if not rows:
+            print(f"{rate:>7} {pacing:>15}  no run finished (see the .err files)")
+            continue
+        m = [statistics.median(col) for col in zip(*rows)]
+        print(f"{rate:>7} {pacing:>15} {m[0]:>9,.0f} {m[1]:>8.0f} {m[2]:>8.0f} {m[3]:>9.0f} "
+              f"{m[4]:>8.3f} {m[5]:>8.3f} {m[6]:>8.2f}")
+PY
