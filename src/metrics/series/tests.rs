@@ -240,3 +240,39 @@ fn service_time_is_kept_only_when_asked_for() {
     assert!(seen[0].1 >= 99_000, "latency is kept: {:?}", seen[0]);
     assert_eq!(seen[0].2, 0, "no service time");
 }
+
+/// Each second keeps the send lag of its requests that were sent, errors
+/// included and across threads, as three figures in µs; a second where
+/// nothing was sent has none.
+#[test]
+fn each_second_keeps_the_send_lag_of_what_it_sent() {
+    let started = Instant::now();
+    let (collector, sinks) =
+        SeriesCollector::start(2, started, Duration::ZERO, None, &[], None).unwrap();
+    let [mut a, mut b]: [SeriesSink; 2] = sinks.try_into().unwrap();
+    let lagged = |done_ms: u64, class: Class, lag_us: Option<u64>| Outcome {
+        send_lag: lag_us.map(Duration::from_micros),
+        ..outcome(started, done_ms, 1, class)
+    };
+    for (thread, o) in [
+        (0, lagged(100, Class::Status(201), Some(30))),
+        (0, lagged(200, Class::Status(201), Some(30))),
+        (1, lagged(300, Class::Timeout, Some(700))),
+        (1, lagged(400, Class::Dropped, None)),
+        // Second 1: only a request never sent.
+        (0, lagged(1_500, Class::TimeoutNeverSent, None)),
+    ] {
+        let sink = if thread == 0 { &mut a } else { &mut b };
+        sink.add(&o, Kind::of(o.class));
+    }
+    a.finish();
+    b.finish();
+    let series = collector.finish().intervals;
+    let (p50, p99, max) = series[0].send_lag_us.expect("three were sent");
+    assert_eq!(p50, 30);
+    assert!(
+        (699..=701).contains(&p99) && (699..=701).contains(&max),
+        "{series:?}"
+    );
+    assert_eq!(series[1].send_lag_us, None, "nothing sent: no send lag");
+}

@@ -47,6 +47,7 @@ fn a_seconds_errors_never_sent_follow_from_what_was_sent() {
             started: 5,
             counts,
             latency_us: Some((1_000, 2_000, 2_500)),
+            send_lag_us: Some((12, 85, 240)),
         }],
         ..RunReport::example()
     };
@@ -58,6 +59,7 @@ fn a_seconds_errors_never_sent_follow_from_what_was_sent() {
         (counts.errors(), counts.sent(), counts.total())
     );
     assert_eq!(i.latency_us, Some((1_000, 2_000, 2_500)));
+    assert_eq!(i.send_lag_us, Some((12, 85, 240)), "to the microsecond");
 }
 
 #[test]
