@@ -84,8 +84,8 @@ pub struct Tally {
     /// Service time of every request that got an answer: from the actual
     /// send to the answer, so without any wait for a connection.
     pub service: Latency,
-    /// Send lag of every request that was sent, whatever its outcome: the
-    /// generator's own lateness (see [`Outcome::send_lag`]), kept apart
+    /// Send lag of every request that was sent, whatever its outcome (the
+    /// engine gives none for a cancelled one): the generator's own lateness (see [`Outcome::send_lag`]), kept apart
     /// from latency so that a generator that falls behind shows as itself
     /// rather than as a slow target.
     pub send_lag: Latency,

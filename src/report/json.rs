@@ -90,8 +90,9 @@ pub(super) struct Report<'a> {
     /// for it to the moment the request was handed to the connection.
     /// Waiting for a connection is the target's doing and is left out;
     /// latency still counts from the intended start, lateness included.
-    /// Every request sent counts, whatever its outcome; `null` figures
-    /// when nothing was sent (or the report predates the figure).
+    /// Every request sent counts, whatever its outcome (but cancelled
+    /// ones); `null` figures when nothing was sent (or the report predates
+    /// the figure).
     send_lag_ms: Latency3,
     /// Per outcome class that had answers (`status.201`, …, `errors`).
     #[schemars(schema_with = "schema::by_outcome")]
