@@ -225,6 +225,8 @@ pub struct SoFar<'a> {
     /// The service time of its answers so far, from the actual send;
     /// empty unless the sinks keep it ([`SeriesSink::with_service_time`]).
     pub service: &'a Latency,
+    /// The send lag of its requests sent so far.
+    pub send_lag: &'a Latency,
     /// For each window length asked for, the window that ended with this
     /// second, once there is a full one.
     pub windows: Vec<(u64, Option<&'a Window>)>,
@@ -307,6 +309,7 @@ impl SeriesCollector {
                         counts: Counts::default(),
                         latency: new_latency(),
                         service: new_latency(),
+                        send_lag: new_latency(),
                         seconds: 0,
                     }),
                 };
@@ -358,13 +361,14 @@ struct Pending {
     send_lag: Option<(Latency, usize)>,
 }
 
-/// The watch, with the measured part's counts, latency and service time
-/// so far and its seconds.
+/// The watch, with the measured part's counts, latency, service time and
+/// send lag so far and its seconds.
 struct SoFarState {
     watch: Box<dyn SecondWatch>,
     counts: Counts,
     latency: Latency,
     service: Latency,
+    send_lag: Latency,
     seconds: u64,
 }
 
@@ -463,6 +467,9 @@ impl Collector {
                 if let Some((h, _)) = &p.service {
                     so_far.service.add(h).expect("histograms share bounds");
                 }
+                if let Some((h, _)) = &p.send_lag {
+                    so_far.send_lag.add(h).expect("histograms share bounds");
+                }
                 so_far.seconds += 1;
                 so_far.watch.second(&SoFar {
                     second,
@@ -470,6 +477,7 @@ impl Collector {
                     counts: &so_far.counts,
                     latency: &so_far.latency,
                     service: &so_far.service,
+                    send_lag: &so_far.send_lag,
                     windows: self
                         .windows
                         .iter()

@@ -157,8 +157,12 @@ fn the_sink_gets_every_measured_second_in_order_and_a_failure_stops_it() {
     }
 }
 
-/// Keeps the counts, latency and service time each second shows.
-struct Seen(Arc<Mutex<Vec<(u64, u64, u64)>>>);
+/// A second as a watch saw it: the count of outcomes, then the maximum
+/// latency, service time and send lag so far.
+type SeenSecond = (u64, u64, u64, u64);
+
+/// Keeps the counts, latency, service time and send lag each second shows.
+struct Seen(Arc<Mutex<Vec<SeenSecond>>>);
 
 impl SecondWatch for Seen {
     fn second(&mut self, so_far: &SoFar<'_>) {
@@ -166,6 +170,7 @@ impl SecondWatch for Seen {
             so_far.counts.total(),
             so_far.latency.max(),
             so_far.service.max(),
+            so_far.send_lag.max(),
         ));
     }
 }
@@ -197,24 +202,25 @@ fn every_watch_sees_the_service_time_so_far_from_the_actual_send() {
         &outcome(started, 1_200, 20, Class::Status(400)),
         Kind::of(Class::Status(400)),
     );
-    b.add(
-        &outcome(started, 1_300, 5, Class::Timeout),
-        Kind::of(Class::Timeout),
-    );
+    let mut late = outcome(started, 1_300, 5, Class::Timeout);
+    late.send_lag = Some(Duration::from_micros(750));
+    b.add(&late, Kind::of(Class::Timeout));
     a.finish();
     b.finish();
     collector.finish();
     for seen in &seen {
         let seen = seen.lock().unwrap();
         assert_eq!(seen.len(), 2, "each watch sees both seconds");
-        let (total, latency, service) = seen[0];
+        let (total, latency, service, send_lag) = seen[0];
         assert_eq!(total, 1);
         assert!((499_000..=501_000).contains(&latency), "{latency}");
         assert!((99_000..=101_000).contains(&service), "{service}");
-        let (total, latency, service) = seen[1];
+        assert_eq!(send_lag, 0, "nothing lagged yet");
+        let (total, latency, service, send_lag) = seen[1];
         assert_eq!(total, 3, "counts so far");
         // The 400's 20 ms adds to both, below the first second's maxima.
         assert_eq!((latency, service), (seen[0].1, seen[0].2));
+        assert!((749..=751).contains(&send_lag), "the timeout's: {send_lag}");
     }
 }
 
