@@ -96,6 +96,7 @@ fn the_merged_histograms_equal_the_sum_of_the_shards_decoded_independently() {
     for name in [
         "all",
         "service_time",
+        "send_lag",
         "status.201",
         "status.400",
         "valid",

@@ -120,15 +120,15 @@ fn an_interrupted_run_reads_back_losslessly() {
 }
 
 /// Reports written before later keys were added (no `version`, TLS and
-/// local errors, `cancelled`, thresholds or verdict) are read with those
-/// keys' defaults.
+/// local errors, `cancelled`, thresholds, verdict or send lag) are read
+/// with those keys' defaults.
 #[test]
 fn reports_of_older_versions_are_read_with_the_defaults_of_newer_keys() {
     let fixture = repo().join("tests/fixtures/compare/report.json");
     let old: Value = serde_json::from_str(&std::fs::read_to_string(&fixture).unwrap()).unwrap();
     assert!(old.get("verdict").is_none() && old.get("cancelled").is_none());
     let run = read(&std::fs::read_to_string(&fixture).unwrap()).unwrap();
-    let json = without_cancelled_seconds(to_json(&run));
+    let json = without_newer_second_keys(to_json(&run));
     for key in [
         "/status/201",
         "/requests/scheduled",
@@ -144,12 +144,14 @@ fn reports_of_older_versions_are_read_with_the_defaults_of_newer_keys() {
         (0.into(), 0.into())
     );
     assert_eq!(json["verdict"]["pass"], true);
+    assert!(old.get("send_lag_ms").is_none());
+    assert_eq!(json["send_lag_ms"]["p99"], Value::Null, "absent, not zero");
 
     for i in 1..=5 {
         let path = repo().join(format!("examples/ci/baseline/run-{i}.json"));
         let text = std::fs::read_to_string(&path).unwrap();
         let old: Value = serde_json::from_str(&text).unwrap();
-        let json = without_cancelled_seconds(to_json(&read(&text).unwrap()));
+        let json = without_newer_second_keys(to_json(&read(&text).unwrap()));
         for key in [
             "/thresholds",
             "/verdict",
@@ -167,11 +169,16 @@ fn reports_of_older_versions_are_read_with_the_defaults_of_newer_keys() {
     }
 }
 
-/// The report without each second's `cancelled`, which older ones lack.
-fn without_cancelled_seconds(mut json: Value) -> Value {
+/// The report without each second's `cancelled` and `send_lag_ms`, which
+/// older ones lack: read back as none cancelled and no send lag (absent,
+/// not zero).
+fn without_newer_second_keys(mut json: Value) -> Value {
     for second in json["intervals"].as_array_mut().unwrap() {
         assert_eq!(second["cancelled"], 0);
-        second.as_object_mut().unwrap().remove("cancelled");
+        assert_eq!(second["send_lag_ms"], Value::Null);
+        let second = second.as_object_mut().unwrap();
+        second.remove("cancelled");
+        second.remove("send_lag_ms");
     }
     json
 }

@@ -187,3 +187,46 @@ fn a_terminal_gets_a_live_progress_line_and_a_pipe_does_not() {
     assert!(!out.stderr.contains(&b'\r'), "no progress line in a pipe");
     assert!(!out.stdout.contains(&b'\r'));
 }
+
+/// The generator's own send lag is reported: a figure of its own in the
+/// JSON (whole run and each second), a row of the text summary, and a
+/// threshold CI can hold it to. How low it is depends on the machine, so
+/// only that it is there and sane is checked here.
+#[test]
+fn the_send_lag_is_reported_in_json_and_text_and_can_be_judged() {
+    let run = run(
+        &repo().join("scenarios/smoke.toml"),
+        &["--duration", "1s", "--threshold", "send_lag.p99 < 10s"],
+    );
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let j = &run.json;
+    let p99 = j["send_lag_ms"]["p99"]
+        .as_f64()
+        .unwrap_or_else(|| panic!("send_lag_ms.p99: {}", j["send_lag_ms"]));
+    let max = j["send_lag_ms"]["max"].as_f64().unwrap();
+    assert!(0.0 <= p99 && p99 <= max, "{p99} {max}");
+    // Latency still counts from the intended start, lateness included.
+    assert!(j["latency_ms"]["max"].as_f64().unwrap() >= max);
+    assert!(j["histograms"]["send_lag"].is_string());
+    let seconds = j["intervals"].as_array().unwrap();
+    assert!(
+        seconds
+            .iter()
+            .any(|s| s["send_lag_ms"]["p99"].as_f64().is_some()),
+        "{seconds:?}"
+    );
+    let judged = j["thresholds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["expression"] == "send_lag.p99 < 10s")
+        .expect("the threshold is judged");
+    assert_eq!(judged["pass"], true, "{judged}");
+
+    let text = run.stdout();
+    let row = text
+        .lines()
+        .find(|l| l.starts_with("  send lag "))
+        .unwrap_or_else(|| panic!("no send lag row:\n{text}"));
+    assert_eq!(row.split_whitespace().count(), 9, "{row}");
+}

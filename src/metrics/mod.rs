@@ -20,7 +20,7 @@ pub use windows::{LatencyStats, Window, WindowSeries};
 use std::collections::BTreeMap;
 use std::ops::AddAssign;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
 
@@ -84,6 +84,11 @@ pub struct Tally {
     /// Service time of every request that got an answer: from the actual
     /// send to the answer, so without any wait for a connection.
     pub service: Latency,
+    /// Send lag of every request that was sent, whatever its outcome (the
+    /// engine gives none for a cancelled one): the generator's own lateness (see [`Outcome::send_lag`]), kept apart
+    /// from latency so that a generator that falls behind shows as itself
+    /// rather than as a slow target.
+    pub send_lag: Latency,
     /// Latency per bucket, in [`Bucket::ALL`] order, made on first use.
     buckets: [Option<Latency>; 5],
 }
@@ -95,6 +100,7 @@ impl Default for Tally {
             codes: vec![0; 600],
             all: new_latency(),
             service: new_latency(),
+            send_lag: new_latency(),
             buckets: Default::default(),
         }
     }
@@ -113,10 +119,14 @@ impl Tally {
     pub fn from_parts(
         counts: Counts,
         other_statuses: &BTreeMap<u16, u64>,
-        all: Latency,
-        service: Latency,
+        histograms: Histograms,
         buckets: [Option<Latency>; 5],
     ) -> Tally {
+        let Histograms {
+            all,
+            service,
+            send_lag,
+        } = histograms;
         let mut codes = vec![0; 600];
         for (&code, &n) in other_statuses {
             codes[usize::from(code).min(599)] += n;
@@ -126,6 +136,7 @@ impl Tally {
             codes,
             all,
             service,
+            send_lag,
             buckets,
         }
     }
@@ -143,6 +154,11 @@ impl Tally {
     #[inline]
     fn add(&mut self, outcome: &Outcome<'_>, kind: Kind) {
         self.counts.add_kind(kind);
+        // Any request that was sent, an errored one too: how late the
+        // generator sent it does not depend on what came back.
+        if let Some(lag) = outcome.send_lag {
+            self.send_lag.saturating_record(duration_micros(lag));
+        }
         if let (Kind::OtherStatus, Class::Status(code)) = (kind, outcome.class) {
             // The driver only passes codes 100..=599 through.
             self.codes[usize::from(code).min(599)] += 1;
@@ -173,16 +189,37 @@ impl AddAssign<&Tally> for Tally {
         self.service
             .add(&other.service)
             .expect("histograms share bounds");
+        self.send_lag
+            .add(&other.send_lag)
+            .expect("histograms share bounds");
         for (mine, theirs) in self.buckets.iter_mut().zip(&other.buckets) {
             merge_optional(mine, theirs);
         }
     }
 }
 
+/// The whole-run histograms of a [`Tally`] besides those per bucket, as a
+/// saved report gives them back to [`Tally::from_parts`].
+#[derive(Debug)]
+pub struct Histograms {
+    /// Latency of every answer, from the intended start.
+    pub all: Latency,
+    /// Service time of every answer, from the actual send.
+    pub service: Latency,
+    /// Send lag of every request sent; empty when a report predates it.
+    pub send_lag: Latency,
+}
+
+/// Whole microseconds of a duration, saturating.
+#[inline]
+pub fn duration_micros(d: Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
+}
+
 /// Whole microseconds from `from` to `to`, zero when `to` is earlier.
 #[inline]
 pub fn micros_between(from: Instant, to: Instant) -> u64 {
-    u64::try_from(to.saturating_duration_since(from).as_micros()).unwrap_or(u64::MAX)
+    duration_micros(to.saturating_duration_since(from))
 }
 
 /// One generator thread's recorder: the measured part's tally, the
@@ -357,7 +394,8 @@ mod tests {
         let mut parts = [Recorder::new(Arc::default()), Recorder::new(Arc::default())];
         let mut single = Recorder::new(Arc::default());
         for i in 0..10_000u64 {
-            let o = outcome(CLASSES[(i % 8) as usize], i * 37 % 250_000);
+            let mut o = outcome(CLASSES[(i % 8) as usize], i * 37 % 250_000);
+            o.send_lag = (i % 5 != 0).then(|| Duration::from_micros(i * 13 % 4_000));
             parts[(i % 2) as usize].record(&o);
             single.record(&o);
         }
@@ -368,6 +406,8 @@ mod tests {
         assert_eq!(merged.other_statuses(), single.other_statuses());
         assert_eq!(merged.all, single.all);
         assert_eq!(merged.service, single.service);
+        assert_eq!(merged.send_lag, single.send_lag);
+        assert_eq!(merged.send_lag.len(), 8_000, "the shards' send lags add up");
         for bucket in Bucket::ALL {
             assert_eq!(merged.bucket(bucket), single.bucket(bucket), "{bucket:?}");
         }
@@ -444,6 +484,46 @@ mod tests {
         assert_eq!(recorded.tally.counts.created(), 0);
         assert_eq!(recorded.tally.counts.total(), 1);
         assert_eq!(recorded.tally.all.max(), recorded.tally.all.max().min(200));
+    }
+
+    fn lagged(class: Class, lag_us: Option<u64>) -> Outcome<'static> {
+        Outcome {
+            send_lag: lag_us.map(Duration::from_micros),
+            ..outcome(class, 1_000)
+        }
+    }
+
+    /// Every request sent has a send lag, an errored one too; one never
+    /// sent has none. The lag is kept in microseconds, apart from latency.
+    #[test]
+    fn send_lag_is_recorded_for_every_request_sent_whatever_its_outcome() {
+        let mut r = Recorder::new(Arc::default());
+        r.record(&lagged(Class::Status(201), Some(40)));
+        r.record(&lagged(Class::Status(500), Some(7)));
+        r.record(&lagged(Class::Timeout, Some(900)));
+        r.record(&lagged(Class::Dropped, None));
+        r.record(&lagged(Class::TimeoutNeverSent, None));
+        let t = r.finish().tally;
+        assert_eq!(t.send_lag.len(), 3);
+        assert_eq!(t.send_lag.min(), 7, "to the microsecond");
+        assert!(t.send_lag.equivalent(t.send_lag.max(), 900));
+        assert_eq!(t.all.len(), 2, "latency is unchanged by the lag");
+        assert!(t.all.equivalent(t.all.min(), 1_000));
+    }
+
+    #[test]
+    fn warm_up_send_lag_goes_to_the_warm_up_tally() {
+        let mut r = Recorder::new(Arc::default());
+        let mut warm = lagged(Class::Status(201), Some(5_000));
+        warm.warmup = true;
+        r.record(&warm);
+        r.record(&lagged(Class::Status(201), Some(20)));
+        let recorded = r.finish();
+        let warmup = recorded.warmup.unwrap();
+        assert_eq!(warmup.send_lag.len(), 1);
+        assert!(warmup.send_lag.equivalent(warmup.send_lag.max(), 5_000));
+        assert_eq!(recorded.tally.send_lag.len(), 1);
+        assert_eq!(recorded.tally.send_lag.max(), 20);
     }
 
     #[test]

@@ -15,7 +15,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::windows::{Window, WindowBuilder, WindowSeries};
-use super::{Counts, Kind, Latency, micros_between, new_latency};
+use super::{Counts, Kind, Latency, duration_micros, micros_between, new_latency};
 use crate::engine::{Class, Outcome};
 
 /// One second of a run, all threads merged.
@@ -30,6 +30,10 @@ pub struct Interval {
     /// Latency (from the intended start) of the answers of this second, in
     /// µs: p50, p99 and max; `None` when nothing was answered.
     pub latency_us: Option<(u64, u64, u64)>,
+    /// Send lag of the requests recorded this second that were sent (any
+    /// outcome), in µs: p50, p99 and max; `None` when none was sent or the
+    /// report predates it. Three figures, so the series stays flat.
+    pub send_lag_us: Option<(u64, u64, u64)>,
 }
 
 /// One thread's share of one second.
@@ -42,6 +46,8 @@ struct Part {
     latency: Option<Latency>,
     /// The same answers' service time.
     service: Option<Latency>,
+    /// The send lag of its requests that were sent; `None` when none was.
+    send_lag: Option<Latency>,
 }
 
 /// A generator thread's end of the series.
@@ -56,6 +62,8 @@ pub struct SeriesSink {
     /// Only when asked for ([`SeriesSink::with_service_time`]): it costs
     /// the hot path a second histogram record.
     service: Option<Latency>,
+    /// Send lag of the sent requests recorded this second (any outcome).
+    send_lag: Latency,
     parts: mpsc::Sender<Part>,
     /// Histograms the collector has emptied, for reuse: the hot path never
     /// allocates one.
@@ -85,6 +93,9 @@ impl SeriesSink {
     pub(super) fn add(&mut self, outcome: &Outcome<'_>, kind: Kind) {
         self.rotate_to(outcome.done);
         self.counts.add_kind(kind);
+        if let Some(lag) = outcome.send_lag {
+            self.send_lag.saturating_record(duration_micros(lag));
+        }
         if let Class::Status(_) = outcome.class {
             self.latency
                 .saturating_record(micros_between(outcome.intended, outcome.done));
@@ -120,6 +131,7 @@ impl SeriesSink {
                 counts: Counts::default(),
                 latency: None,
                 service: None,
+                send_lag: None,
             });
         }
         self.second = second;
@@ -136,6 +148,11 @@ impl SeriesSink {
         };
         let latency = take(&mut self.latency);
         let service = self.service.as_mut().and_then(take);
+        // Errors that were sent have a lag and no latency: taken on its own.
+        let send_lag = (!self.send_lag.is_empty()).then(|| {
+            let fresh = self.spare.try_recv().unwrap_or_else(|_| new_latency());
+            std::mem::replace(&mut self.send_lag, fresh)
+        });
         // A collector that is gone has failed on its own; the run goes on.
         let _ = self.parts.send(Part {
             thread: self.thread,
@@ -144,6 +161,7 @@ impl SeriesSink {
             counts: std::mem::take(&mut self.counts),
             latency,
             service,
+            send_lag,
         });
     }
 
@@ -207,6 +225,8 @@ pub struct SoFar<'a> {
     /// The service time of its answers so far, from the actual send;
     /// empty unless the sinks keep it ([`SeriesSink::with_service_time`]).
     pub service: &'a Latency,
+    /// The send lag of its requests sent so far.
+    pub send_lag: &'a Latency,
     /// For each window length asked for, the window that ended with this
     /// second, once there is a full one.
     pub windows: Vec<(u64, Option<&'a Window>)>,
@@ -263,6 +283,7 @@ impl SeriesCollector {
                     counts: Counts::default(),
                     latency: new_latency(),
                     service: None,
+                    send_lag: new_latency(),
                     parts: tx.clone(),
                     spare,
                 }
@@ -288,6 +309,7 @@ impl SeriesCollector {
                         counts: Counts::default(),
                         latency: new_latency(),
                         service: new_latency(),
+                        send_lag: new_latency(),
                         seconds: 0,
                     }),
                 };
@@ -336,15 +358,17 @@ struct Pending {
     /// The merged histogram and the thread it came from.
     latency: Option<(Latency, usize)>,
     service: Option<(Latency, usize)>,
+    send_lag: Option<(Latency, usize)>,
 }
 
-/// The watch, with the measured part's counts, latency and service time
-/// so far and its seconds.
+/// The watch, with the measured part's counts, latency, service time and
+/// send lag so far and its seconds.
 struct SoFarState {
     watch: Box<dyn SecondWatch>,
     counts: Counts,
     latency: Latency,
     service: Latency,
+    send_lag: Latency,
     seconds: u64,
 }
 
@@ -378,6 +402,11 @@ fn merge_part(
     }
 }
 
+/// A second's p50, p99 and max in µs; `None` for an empty histogram.
+fn figures(h: &Latency) -> Option<(u64, u64, u64)> {
+    (!h.is_empty()).then(|| (h.value_at_quantile(0.5), h.value_at_quantile(0.99), h.max()))
+}
+
 impl Collector {
     fn run(&mut self, parts: mpsc::Receiver<Part>, mut log: Option<&mut dyn IntervalWriter>) {
         let mut pending: BTreeMap<u64, Pending> = BTreeMap::new();
@@ -388,12 +417,19 @@ impl Collector {
                 counts: Counts::default(),
                 latency: None,
                 service: None,
+                send_lag: None,
             });
             entry.parts += 1;
             entry.started += part.started;
             entry.counts += &part.counts;
             merge_part(&mut entry.latency, part.latency, part.thread, &self.returns);
             merge_part(&mut entry.service, part.service, part.thread, &self.returns);
+            merge_part(
+                &mut entry.send_lag,
+                part.send_lag,
+                part.thread,
+                &self.returns,
+            );
             // Each thread sends its seconds in order, so once every thread
             // has sent a second, every earlier second is complete too.
             if entry.parts == self.threads {
@@ -431,6 +467,9 @@ impl Collector {
                 if let Some((h, _)) = &p.service {
                     so_far.service.add(h).expect("histograms share bounds");
                 }
+                if let Some((h, _)) = &p.send_lag {
+                    so_far.send_lag.add(h).expect("histograms share bounds");
+                }
                 so_far.seconds += 1;
                 so_far.watch.second(&SoFar {
                     second,
@@ -438,6 +477,7 @@ impl Collector {
                     counts: &so_far.counts,
                     latency: &so_far.latency,
                     service: &so_far.service,
+                    send_lag: &so_far.send_lag,
                     windows: self
                         .windows
                         .iter()
@@ -449,8 +489,8 @@ impl Collector {
                 second,
                 started: p.started,
                 counts: p.counts,
-                latency_us: (!h.is_empty())
-                    .then(|| (h.value_at_quantile(0.5), h.value_at_quantile(0.99), h.max())),
+                latency_us: figures(h),
+                send_lag_us: p.send_lag.as_ref().and_then(|(h, _)| figures(h)),
             };
             self.latest.started.store(interval.started, Relaxed);
             self.latest
@@ -459,7 +499,7 @@ impl Collector {
             self.latest.seconds.store(second + 1, Relaxed);
             self.summary.intervals.push(interval);
         }
-        for (mut h, thread) in p.latency.into_iter().chain(p.service) {
+        for (mut h, thread) in p.latency.into_iter().chain(p.service).chain(p.send_lag) {
             h.reset();
             let _ = self.returns[thread].send(h);
         }

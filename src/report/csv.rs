@@ -3,7 +3,8 @@
 //! the measured part, one column per figure, the same numbers as the JSON
 //! report's `intervals` (they are taken from it). RFC 4180: comma-separated,
 //! CRLF line ends; no cell needs quoting (numbers, `true`/`false`, and
-//! empty where a figure is null: a second with no answer has no latency).
+//! empty where a figure is null: a second with no answer has no latency,
+//! one with nothing sent no send lag).
 
 use std::io::{self, Write};
 
@@ -12,7 +13,7 @@ use serde_json::Value;
 use super::{RunReport, to_json};
 
 /// The columns, each with where it is in an interval of the JSON report.
-pub const COLUMNS: [(&str, &str); 14] = [
+pub const COLUMNS: [(&str, &str); 17] = [
     ("t", "/t"),
     ("partial", "/partial"),
     ("started", "/started"),
@@ -27,6 +28,9 @@ pub const COLUMNS: [(&str, &str); 14] = [
     ("latency_p50_ms", "/latency_ms/p50"),
     ("latency_p99_ms", "/latency_ms/p99"),
     ("latency_max_ms", "/latency_ms/max"),
+    ("send_lag_p50_ms", "/send_lag_ms/p50"),
+    ("send_lag_p99_ms", "/send_lag_ms/p99"),
+    ("send_lag_max_ms", "/send_lag_ms/max"),
 ];
 
 /// Writes the run's per-second series as CSV.
@@ -76,12 +80,14 @@ mod tests {
                     started: 3,
                     counts: answered,
                     latency_us: Some((1_500, 2_000, 2_250)),
+                    send_lag_us: Some((7, 120, 310)),
                 },
                 Interval {
                     second: 1,
                     started: 1,
                     counts: failed,
                     latency_us: None,
+                    send_lag_us: None,
                 },
             ],
             ..RunReport::example()
@@ -91,9 +97,9 @@ mod tests {
         let text = String::from_utf8(out).unwrap();
         assert_eq!(
             text,
-            "t,partial,started,rate_rps,status_201,status_400,status_500,status_other,errors,dropped,cancelled,latency_p50_ms,latency_p99_ms,latency_max_ms\r\n\
-             0,false,3,3,2,0,0,0,1,0,0,1.5,2.0,2.25\r\n\
-             1,true,1,1,0,0,0,0,1,0,0,,,\r\n"
+            "t,partial,started,rate_rps,status_201,status_400,status_500,status_other,errors,dropped,cancelled,latency_p50_ms,latency_p99_ms,latency_max_ms,send_lag_p50_ms,send_lag_p99_ms,send_lag_max_ms\r\n\
+             0,false,3,3,2,0,0,0,1,0,0,1.5,2.0,2.25,0.007,0.12,0.31\r\n\
+             1,true,1,1,0,0,0,0,1,0,0,,,,,,\r\n"
         );
     }
 }

@@ -85,12 +85,21 @@ pub(super) struct Report<'a> {
     /// From each request's actual send; `null` figures when nothing was
     /// answered.
     service_time_ms: Latency3,
+    /// Send lag: how late the generator itself sent each request, from the
+    /// later of its intended start and the moment a connection was free
+    /// for it to the moment the request was handed to the connection.
+    /// Waiting for a connection is the target's doing and is left out;
+    /// latency still counts from the intended start, lateness included.
+    /// Every request sent counts, whatever its outcome (but cancelled
+    /// ones); `null` figures when nothing was sent (or the report predates
+    /// the figure).
+    send_lag_ms: Latency3,
     /// Per outcome class that had answers (`status.201`, …, `errors`).
     #[schemars(schema_with = "schema::by_outcome")]
     latency_ms_by_outcome: BTreeMap<&'static str, Latency3>,
     /// Base64 of HdrHistogram's compressed V2 encoding: `all`,
-    /// `service_time`, `valid`, `invalid`, and one per outcome class that
-    /// had answers.
+    /// `service_time`, `valid`, `invalid`, `send_lag` when a request was
+    /// sent, and one per outcome class that had answers.
     #[schemars(schema_with = "schema::histograms")]
     histograms: BTreeMap<&'static str, String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -239,6 +248,10 @@ struct IntervalJson {
     cancelled: u64,
     /// Of the answers of this second; `null` when there was none.
     latency_ms: Option<IntervalLatency>,
+    /// Send lag of the requests of this second that were sent, whatever
+    /// their outcome (see the report's `send_lag_ms`); `null` when none
+    /// was sent.
+    send_lag_ms: Option<IntervalLatency>,
 }
 
 /// Answers by status. `other` is one number for the other codes, or (in
@@ -451,6 +464,11 @@ fn warmup(duration: std::time::Duration, t: &Tally) -> Warmup {
 /// it: its counts cover less than a second.
 fn interval(i: &Interval, run: &RunReport) -> IntervalJson {
     let ms = |us: u64| us as f64 / 1000.0;
+    let figures = |(p50, p99, max): (u64, u64, u64)| IntervalLatency {
+        p50: ms(p50),
+        p99: ms(p99),
+        max: ms(max),
+    };
     let (measured_from, end) = run.measured_window();
     let (measured_from, end) = (measured_from.as_secs_f64(), end.as_secs_f64());
     let (from, to) = (i.second as f64, i.second as f64 + 1.0);
@@ -463,11 +481,8 @@ fn interval(i: &Interval, run: &RunReport) -> IntervalJson {
         errors: i.counts.errors(),
         dropped: i.counts.dropped(),
         cancelled: i.counts.cancelled(),
-        latency_ms: i.latency_us.map(|(p50, p99, max)| IntervalLatency {
-            p50: ms(p50),
-            p99: ms(p99),
-            max: ms(max),
-        }),
+        latency_ms: i.latency_us.map(figures),
+        send_lag_ms: i.send_lag_us.map(figures),
     }
 }
 
@@ -481,6 +496,11 @@ pub fn to_json(run: &RunReport) -> serde_json::Value {
         ("valid", histogram_base64(&run.checks.latency_valid)),
         ("invalid", histogram_base64(run.checks.latency_invalid())),
     ]);
+    // Left out when empty, as a report from before it has none: either
+    // reads back as no send lag.
+    if !run.tally.send_lag.is_empty() {
+        histograms.insert("send_lag", histogram_base64(&run.tally.send_lag));
+    }
     for bucket in Bucket::ALL {
         let h = run.tally.bucket(bucket);
         if !h.is_empty() {
@@ -517,6 +537,7 @@ pub fn to_json(run: &RunReport) -> serde_json::Value {
         throughput_rps: (run.throughput() * 1000.0).round() / 1000.0,
         latency_ms: LatencyMs::of(&run.tally.all).into(),
         service_time_ms: LatencyMs::of(&run.tally.service).into(),
+        send_lag_ms: LatencyMs::of(&run.tally.send_lag).into(),
         latency_ms_by_outcome: by_outcome,
         histograms,
         warmup: run

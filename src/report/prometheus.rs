@@ -1,8 +1,8 @@
 //! The `/metrics` page of `run --metrics-listen`, in the Prometheus text
 //! format (0.0.4), written by `prometheus-client`. It is a snapshot taken
 //! at scrape time: the outcome counts and requests started are read from
-//! the generator threads' live counters, the latency and service-time
-//! histograms from the per-second series as each second completes, so the
+//! the generator threads' live counters, the latency, service-time and
+//! send-lag histograms from the per-second series as each second completes, so the
 //! hot path gains no shared metric and no lock. Once the run has ended,
 //! the page shows the report's own final figures ([`LiveMetrics::finish`]).
 
@@ -30,13 +30,14 @@ pub const BUCKETS_S: [f64; 16] = [
 
 /// Every metric name the page can hold, as a query names it (a
 /// histogram's series add `_bucket`, `_sum` and `_count`).
-pub const METRIC_NAMES: [&str; 6] = [
+pub const METRIC_NAMES: [&str; 7] = [
     "mcload_requests_started_total",
     "mcload_outcomes_total",
     "mcload_in_flight",
     "mcload_run_ended",
     "mcload_latency_seconds",
     "mcload_service_time_seconds",
+    "mcload_send_lag_seconds",
 ];
 
 /// The `class` label of each outcome series, its `status` label when it
@@ -97,6 +98,8 @@ pub struct Snapshot {
     /// Of the measured part, as the report's latency.
     pub latency: Buckets,
     pub service: Buckets,
+    /// Of the measured part, as the report's send lag.
+    pub send_lag: Buckets,
     /// The run has ended: these are the report's final figures.
     pub ended: bool,
 }
@@ -132,6 +135,7 @@ struct State {
     live: Option<LiveSource>,
     latency: Buckets,
     service: Buckets,
+    send_lag: Buckets,
     /// Set once the run has ended.
     last: Option<Snapshot>,
 }
@@ -173,6 +177,7 @@ impl LiveMetrics {
             counts,
             latency: Buckets::of(&report.tally.all),
             service: Buckets::of(&report.tally.service),
+            send_lag: Buckets::of(&report.tally.send_lag),
             ended: true,
         });
     }
@@ -189,6 +194,7 @@ impl LiveMetrics {
             counts,
             latency: state.latency.clone(),
             service: state.service.clone(),
+            send_lag: state.send_lag.clone(),
             ended: false,
         }
     }
@@ -226,9 +232,11 @@ impl SecondWatch for HistogramFeed {
         // Cut outside the lock, so a scrape never waits on it.
         let latency = Buckets::of(so_far.latency);
         let service = Buckets::of(so_far.service);
+        let send_lag = Buckets::of(so_far.send_lag);
         let mut state = self.0.state();
         state.latency = latency;
         state.service = service;
+        state.send_lag = send_lag;
     }
 }
 
@@ -330,6 +338,12 @@ impl Collector for Page {
             None,
             MetricType::Histogram,
         )?)?;
+        ConstHistogram(&s.send_lag).encode(encoder.encode_descriptor(
+            "mcload_send_lag_seconds",
+            "Send lag of requests sent, any outcome: the generator's own lateness from the later of the intended start and a free connection to the request handed to it, measured part only.",
+            None,
+            MetricType::Histogram,
+        )?)?;
         Ok(())
     }
 }
@@ -349,7 +363,8 @@ mod tests {
         }
     }
 
-    /// A tally of `n` outcomes of each class, each answer taking `ms`.
+    /// A tally of `n` outcomes of each class, each answer taking `ms`,
+    /// each request sent 30 µs late.
     fn tally(classes: &[Class], n: usize, ms: u64) -> Tally {
         let mut recorder = Recorder::new(Arc::default());
         let intended = Instant::now();
@@ -359,7 +374,7 @@ mod tests {
                     intended,
                     sent: intended + Duration::from_millis(ms / 2),
                     done: intended + Duration::from_millis(ms),
-                    send_lag: None,
+                    send_lag: (class != Class::Dropped).then_some(Duration::from_micros(30)),
                     class,
                     warmup: false,
                     kind: crate::spec::BodyKind::Valid,
@@ -389,6 +404,7 @@ mod tests {
             counts: t.counts,
             latency: Buckets::of(&t.all),
             service: Buckets::of(&t.service),
+            send_lag: Buckets::of(&t.send_lag),
             ended: false,
         };
         let page = exposition(&labels(), &snapshot);
@@ -443,6 +459,11 @@ mod tests {
         assert_eq!(value(&page, "mcload_latency_seconds_count{"), 6.0);
         assert!(page.contains(r#"le="0.005"} 6"#), "4 ms answers: {page}");
         assert!(page.contains(r#"le="0.002"} 0"#), "{page}");
+        assert_eq!(
+            value(&page, "mcload_send_lag_seconds_count{"),
+            9.0,
+            "errors were sent too"
+        );
     }
 
     #[test]
@@ -490,6 +511,11 @@ mod tests {
         assert_eq!(last.in_flight(), 0);
         assert_eq!(last.latency, Buckets::of(&report.tally.all));
         assert_eq!(last.service.count, 5, "the measured part's answers");
+        assert_eq!(last.send_lag, Buckets::of(&report.tally.send_lag));
+        assert_eq!(
+            last.send_lag.count, 5,
+            "every request sent, dropped ones not"
+        );
         let page = metrics.render();
         assert_eq!(value(&page, "mcload_run_ended{"), 1.0);
         // The scrape that read the final figures is told of.

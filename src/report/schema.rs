@@ -76,7 +76,12 @@ pub(super) fn by_kind(generator: &mut SchemaGenerator) -> Schema {
 pub(super) fn histograms(_: &mut SchemaGenerator) -> Schema {
     let value = json_schema!({ "type": "string", "contentEncoding": "base64" });
     let always = ["all", "service_time", "valid", "invalid"];
-    let keys = always.into_iter().chain(Bucket::ALL.map(Bucket::name));
+    // `send_lag` only when a request was sent (and never by a report from
+    // before it was kept).
+    let keys = always
+        .into_iter()
+        .chain(["send_lag"])
+        .chain(Bucket::ALL.map(Bucket::name));
     keyed(value, keys, &always)
 }
 

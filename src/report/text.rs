@@ -325,7 +325,13 @@ pub fn write_summary(run: &RunReport, out: &mut dyn Write) -> io::Result<()> {
             "  {name:<8} {NONE:>9} {NONE:>9} {NONE:>9} {NONE:>9} {NONE:>9} {NONE:>9} {NONE:>9}"
         ),
     };
-    for (name, l) in latency_rows(run) {
+    let mut rows = latency_rows(run);
+    // The generator's own lateness, beside the service time; no row when
+    // nothing was sent (or the report predates it), rather than zeros.
+    if let Some(lag) = LatencyMs::of(&run.tally.send_lag) {
+        rows.insert(2, ("send lag", Some(lag)));
+    }
+    for (name, l) in rows {
         latency_row(name, l)?;
     }
     let note = if matches!(run.model, Model::Open(_)) {

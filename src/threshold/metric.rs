@@ -67,6 +67,9 @@ pub enum Timing {
     Latency,
     /// Every answer, from the actual send.
     ServiceTime,
+    /// Every request sent, any outcome: the generator's own lateness in
+    /// sending it (`send_lag.p99 < 250us` checks that it kept up).
+    SendLag,
     /// The requests of one outcome (`latency.status.201.p99`, `latency.errors.p99`).
     Outcome(Bucket),
     /// The answers to valid bodies.
@@ -76,9 +79,10 @@ pub enum Timing {
 }
 
 impl Timing {
-    const ALL: [Timing; 9] = [
+    const ALL: [Timing; 10] = [
         Timing::Latency,
         Timing::ServiceTime,
+        Timing::SendLag,
         Timing::Outcome(Bucket::Created),
         Timing::Outcome(Bucket::BadRequest),
         Timing::Outcome(Bucket::ServerError),
@@ -92,6 +96,7 @@ impl Timing {
         match self {
             Timing::Latency => "latency".into(),
             Timing::ServiceTime => "service_time".into(),
+            Timing::SendLag => "send_lag".into(),
             Timing::Outcome(b) => format!("latency.{}", b.name()),
             Timing::Valid => "latency.valid".into(),
             Timing::Invalid => "latency.invalid".into(),
@@ -236,8 +241,8 @@ impl Metric {
 
     /// Whether the per-second series keeps what `over D` needs: the
     /// latency of every answer, the outcome counts and the rate. The
-    /// service time, the latency per outcome or body kind and the checks
-    /// are kept for the whole run only.
+    /// service time, the send lag, the latency per outcome or body kind and
+    /// the checks are kept for the whole run only.
     pub fn windowed(&self) -> bool {
         match self {
             Metric::Latency(timing, _) => *timing == Timing::Latency,
@@ -271,6 +276,14 @@ mod tests {
             "latency.max",
             "latency.mean",
             "service_time.p99",
+            "send_lag.min",
+            "send_lag.p50",
+            "send_lag.p90",
+            "send_lag.p95",
+            "send_lag.p99",
+            "send_lag.p999",
+            "send_lag.max",
+            "send_lag.mean",
             "latency.status.201.p99",
             "latency.status.other.p50",
             "latency.errors.max",
@@ -313,6 +326,7 @@ mod tests {
         let unit = |n: &str| Metric::by_name(n).unwrap().unit();
         assert_eq!(unit("latency.p99"), Unit::Duration);
         assert_eq!(unit("service_time.mean"), Unit::Duration);
+        assert_eq!(unit("send_lag.p99"), Unit::Duration);
         assert_eq!(unit("status.201"), Unit::ShareOrCount);
         assert_eq!(unit("unexpected"), Unit::ShareOrCount);
         assert_eq!(unit("requests"), Unit::Count);

@@ -254,7 +254,7 @@ fn parse_metric(text: &str) -> Result<(Metric, Option<u64>), ThresholdError> {
             .map(|(_, k)| k);
         let hint = match nearest {
             Some(k) => format!("did you mean `{k}`?"),
-            None => "metrics are latency.{min,p50,p90,p95,p99,p999,max,mean} (also under service_time., latency.status.201., latency.valid., ...), status.201|400|500|other, errors, errors.connect|tls|local|timeout|io|protocol, dropped, cancelled, unexpected, checks, checks.<name>, rate, requests".into(),
+            None => "metrics are latency.{min,p50,p90,p95,p99,p999,max,mean} (also under service_time., send_lag., latency.status.201., latency.valid., ...), status.201|400|500|other, errors, errors.connect|tls|local|timeout|io|protocol, dropped, cancelled, unexpected, checks, checks.<name>, rate, requests".into(),
         };
         return Err(error(
             Part::Metric,
@@ -471,6 +471,13 @@ mod tests {
         assert_eq!(
             expr("service_time.max < 1.5s").unwrap().limit,
             Limit::Duration(1_500_000.0)
+        );
+        let t = expr("send_lag.p99 < 250us").unwrap();
+        assert_eq!(t.metric, Metric::Latency(Timing::SendLag, Stat::P99));
+        assert_eq!(t.limit, Limit::Duration(250.0), "to the microsecond");
+        assert!(
+            expr("send_lag.p99 over 10s < 250us").is_err(),
+            "the send lag is judged over the whole run"
         );
         let t = expr("status.201 >= 99.5%").unwrap();
         assert_eq!((t.op, t.limit), (Op::Ge, Limit::Share(99.5)));

@@ -158,6 +158,7 @@ mod tests {
                 counts: &counts,
                 latency: &latency,
                 service: &latency,
+                send_lag: &latency,
                 windows: Vec::new(),
             })
         };

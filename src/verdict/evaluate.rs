@@ -103,14 +103,16 @@ fn further(t: &Threshold, value: f64, limit: f64) -> f64 {
 }
 
 /// No measurement: the latency of the whole run with no answer to
-/// measure does not meet its threshold; a latency of one outcome or body
-/// kind that never occurred has nothing to be slow, and holds.
+/// measure does not meet its threshold, nor a send lag with no request
+/// sent (or a report that predates it: nothing shows the generator kept
+/// up); a latency of one outcome or body kind that never occurred has
+/// nothing to be slow, and holds.
 fn pass(t: &Threshold, measured: Option<f64>) -> bool {
     match measured {
         Some(value) => t.op.holds(value, t.limit.reported()),
         None => !matches!(
             t.metric,
-            Metric::Latency(Timing::Latency | Timing::ServiceTime, _)
+            Metric::Latency(Timing::Latency | Timing::ServiceTime | Timing::SendLag, _)
         ),
     }
 }
@@ -136,6 +138,7 @@ fn whole_run(t: &Threshold, m: &Measured<'_>) -> Option<f64> {
             let h = match timing {
                 Timing::Latency => &m.tally.all,
                 Timing::ServiceTime => &m.tally.service,
+                Timing::SendLag => &m.tally.send_lag,
                 Timing::Outcome(bucket) => m.tally.bucket(bucket),
                 Timing::Valid => &m.checks.latency_valid,
                 Timing::Invalid => m.checks.latency_invalid(),
@@ -391,6 +394,64 @@ mod tests {
             Some((1, 3)),
             "the nearest to failing"
         );
+    }
+
+    /// `send_lag.<stat>` reads the send lag, to the microsecond, of every
+    /// request sent (errors too); with none to read (nothing sent, or a
+    /// report from before it was kept) it does not pass.
+    #[test]
+    fn send_lag_thresholds_judge_the_generators_own_lateness() {
+        use crate::engine::{Outcome, Record};
+        let mut r = crate::metrics::Recorder::new(Default::default());
+        let t0 = std::time::Instant::now();
+        for i in 0..1_000u64 {
+            r.record(&Outcome {
+                intended: t0,
+                sent: t0,
+                // Latency far above the limits: the lag alone is judged.
+                done: t0 + std::time::Duration::from_millis(50),
+                send_lag: Some(std::time::Duration::from_micros(if i < 990 {
+                    100
+                } else {
+                    2_000
+                })),
+                class: if i % 2 == 0 {
+                    Class::Status(201)
+                } else {
+                    Class::Timeout
+                },
+                warmup: false,
+                kind: crate::spec::BodyKind::Valid,
+                location: None,
+            });
+        }
+        let t = r.finish().tally;
+        let checks = CheckTally::default();
+        let judged = evaluate(
+            &[
+                threshold("send_lag.p99 < 250us"),
+                threshold("send_lag.max < 250us"),
+                threshold("send_lag.p50 <= 100us"),
+            ],
+            &measure(&t, &checks, &[]),
+        );
+        let passes: Vec<bool> = judged.iter().map(|e| e.pass).collect();
+        assert_eq!(passes, [true, false, true]);
+        assert!(
+            (judged[0].measured.unwrap() - 0.1).abs() < 0.001,
+            "{judged:?}"
+        );
+        assert!(
+            (judged[1].measured.unwrap() - 2.0).abs() < 0.01,
+            "{judged:?}"
+        );
+
+        let unsent = tally(&[(Class::Status(201), 5, 1)]);
+        let judged = evaluate(
+            &[threshold("send_lag.p99 < 250us")],
+            &measure(&unsent, &checks, &[]),
+        );
+        assert_eq!((judged[0].measured, judged[0].pass), (None, false));
     }
 
     #[test]

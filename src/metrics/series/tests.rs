@@ -157,8 +157,12 @@ fn the_sink_gets_every_measured_second_in_order_and_a_failure_stops_it() {
     }
 }
 
-/// Keeps the counts, latency and service time each second shows.
-struct Seen(Arc<Mutex<Vec<(u64, u64, u64)>>>);
+/// A second as a watch saw it: the count of outcomes, then the maximum
+/// latency, service time and send lag so far.
+type SeenSecond = (u64, u64, u64, u64);
+
+/// Keeps the counts, latency, service time and send lag each second shows.
+struct Seen(Arc<Mutex<Vec<SeenSecond>>>);
 
 impl SecondWatch for Seen {
     fn second(&mut self, so_far: &SoFar<'_>) {
@@ -166,6 +170,7 @@ impl SecondWatch for Seen {
             so_far.counts.total(),
             so_far.latency.max(),
             so_far.service.max(),
+            so_far.send_lag.max(),
         ));
     }
 }
@@ -197,24 +202,25 @@ fn every_watch_sees_the_service_time_so_far_from_the_actual_send() {
         &outcome(started, 1_200, 20, Class::Status(400)),
         Kind::of(Class::Status(400)),
     );
-    b.add(
-        &outcome(started, 1_300, 5, Class::Timeout),
-        Kind::of(Class::Timeout),
-    );
+    let mut late = outcome(started, 1_300, 5, Class::Timeout);
+    late.send_lag = Some(Duration::from_micros(750));
+    b.add(&late, Kind::of(Class::Timeout));
     a.finish();
     b.finish();
     collector.finish();
     for seen in &seen {
         let seen = seen.lock().unwrap();
         assert_eq!(seen.len(), 2, "each watch sees both seconds");
-        let (total, latency, service) = seen[0];
+        let (total, latency, service, send_lag) = seen[0];
         assert_eq!(total, 1);
         assert!((499_000..=501_000).contains(&latency), "{latency}");
         assert!((99_000..=101_000).contains(&service), "{service}");
-        let (total, latency, service) = seen[1];
+        assert_eq!(send_lag, 0, "nothing lagged yet");
+        let (total, latency, service, send_lag) = seen[1];
         assert_eq!(total, 3, "counts so far");
         // The 400's 20 ms adds to both, below the first second's maxima.
         assert_eq!((latency, service), (seen[0].1, seen[0].2));
+        assert!((749..=751).contains(&send_lag), "the timeout's: {send_lag}");
     }
 }
 
@@ -239,4 +245,40 @@ fn service_time_is_kept_only_when_asked_for() {
     assert_eq!(seen.len(), 1);
     assert!(seen[0].1 >= 99_000, "latency is kept: {:?}", seen[0]);
     assert_eq!(seen[0].2, 0, "no service time");
+}
+
+/// Each second keeps the send lag of its requests that were sent, errors
+/// included and across threads, as three figures in µs; a second where
+/// nothing was sent has none.
+#[test]
+fn each_second_keeps_the_send_lag_of_what_it_sent() {
+    let started = Instant::now();
+    let (collector, sinks) =
+        SeriesCollector::start(2, started, Duration::ZERO, None, &[], None).unwrap();
+    let [mut a, mut b]: [SeriesSink; 2] = sinks.try_into().unwrap();
+    let lagged = |done_ms: u64, class: Class, lag_us: Option<u64>| Outcome {
+        send_lag: lag_us.map(Duration::from_micros),
+        ..outcome(started, done_ms, 1, class)
+    };
+    for (thread, o) in [
+        (0, lagged(100, Class::Status(201), Some(30))),
+        (0, lagged(200, Class::Status(201), Some(30))),
+        (1, lagged(300, Class::Timeout, Some(700))),
+        (1, lagged(400, Class::Dropped, None)),
+        // Second 1: only a request never sent.
+        (0, lagged(1_500, Class::TimeoutNeverSent, None)),
+    ] {
+        let sink = if thread == 0 { &mut a } else { &mut b };
+        sink.add(&o, Kind::of(o.class));
+    }
+    a.finish();
+    b.finish();
+    let series = collector.finish().intervals;
+    let (p50, p99, max) = series[0].send_lag_us.expect("three were sent");
+    assert_eq!(p50, 30);
+    assert!(
+        (699..=701).contains(&p99) && (699..=701).contains(&max),
+        "{series:?}"
+    );
+    assert_eq!(series[1].send_lag_us, None, "nothing sent: no send lag");
 }

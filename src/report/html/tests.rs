@@ -67,6 +67,7 @@ fn busy_run(scenario: &str, location: &[u8]) -> RunReport {
             (Class::Dropped, 1),
         ]),
         latency_us: Some((2_000, 18_000, 19_500)),
+        send_lag_us: Some((40, 180, 900)),
     };
     RunReport {
         scenario: scenario.into(),
@@ -167,6 +168,7 @@ fn a_run_with_no_answers_says_so_instead_of_drawing_empty_charts() {
             started: 3,
             counts: counts(&[(Class::Connect, 3)]),
             latency_us: None,
+            send_lag_us: None,
         }],
         ..RunReport::example()
     };
@@ -269,6 +271,7 @@ fn requests_in_flight_are_the_starts_less_the_ends_with_drops_never_started() {
         started,
         counts: c,
         latency_us: None,
+        send_lag_us: None,
     };
     let intervals = [
         second(

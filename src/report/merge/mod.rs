@@ -6,8 +6,8 @@
 //! are added losslessly (the reports keep the histograms). What the
 //! reports keep as figures only is merged as well as figures allow:
 //!
-//! - each second of the series keeps its p50, p99 and max latency: the
-//!   merged second's max is exact, its p50 and p99 are the largest of the
+//! - each second of the series keeps its p50, p99 and max latency (and
+//!   send lag): the merged second's max is exact, its p50 and p99 are the largest of the
 //!   shards' (a quantile of the whole lies between the shards' own, so
 //!   this bounds it from above);
 //! - the warm-up keeps figures, read back as a histogram with those
@@ -302,6 +302,15 @@ fn combine(shards: Vec<RunReport>) -> RunReport {
     whole
 }
 
+/// Two shards' p50, p99 and max of one second, as the whole's: the max is
+/// exact, the larger p50 and p99 bound the whole's from above.
+fn upper_bound(a: Option<(u64, u64, u64)>, b: Option<(u64, u64, u64)>) -> Option<(u64, u64, u64)> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some((a.0.max(b.0), a.1.max(b.1), a.2.max(b.2))),
+        (a, b) => a.or(b),
+    }
+}
+
 /// Adds a shard's seconds to the whole's, each moved by the shard's later
 /// start (to the nearest second).
 fn add_seconds(whole: &mut BTreeMap<u64, Interval>, shard: Vec<Interval>, shift: Duration) {
@@ -315,12 +324,8 @@ fn add_seconds(whole: &mut BTreeMap<u64, Interval>, shard: Vec<Interval>, shift:
             Some(w) => {
                 w.started += s.started;
                 w.counts += &s.counts;
-                // Only the max is exact; the larger p50 and p99 bound the
-                // whole's from above.
-                w.latency_us = match (w.latency_us, s.latency_us) {
-                    (Some(a), Some(b)) => Some((a.0.max(b.0), a.1.max(b.1), a.2.max(b.2))),
-                    (a, b) => a.or(b),
-                };
+                w.latency_us = upper_bound(w.latency_us, s.latency_us);
+                w.send_lag_us = upper_bound(w.send_lag_us, s.send_lag_us);
             }
         }
     }
@@ -346,6 +351,7 @@ mod tests {
             started: created,
             counts,
             latency_us: Some(latency_us),
+            send_lag_us: None,
         }
     }
 

@@ -155,6 +155,7 @@ mod tests {
             started: created,
             counts,
             latency_us: (created > 0).then_some((n * 1_000, n * 2_000, n * 3_000)),
+            send_lag_us: None,
         }
     }
 

@@ -35,7 +35,9 @@ use self::json::At;
 use super::{Generator, RunReport, ServerCounts};
 use crate::checks::{Check, CheckTally, Sample};
 use crate::engine::Class;
-use crate::metrics::{Bucket, Counts, ErrorSamples, Interval, Kind, Latency, Tally, new_latency};
+use crate::metrics::{
+    Bucket, Counts, ErrorSamples, Histograms, Interval, Kind, Latency, Tally, new_latency,
+};
 use crate::scenario::{Model, OpenModel, Rate, Stage, StopRule};
 use crate::spec::{ENDPOINT_PATH, MUTATIONS, Mutation, RuleSet};
 use crate::threshold::{self, Source};
@@ -79,8 +81,16 @@ pub fn read_value(v: &Value) -> Result<RunReport, ReadError> {
     let tally = Tally::from_parts(
         counts,
         &other_codes(&status)?,
-        root_histogram(&root, "all")?,
-        root_histogram(&root, "service_time")?,
+        Histograms {
+            all: root_histogram(&root, "all")?,
+            service: root_histogram(&root, "service_time")?,
+            // A report written before the send lag was kept has none: an
+            // empty histogram, shown as no figure rather than as zero.
+            send_lag: root
+                .at("histograms")?
+                .histogram("send_lag")?
+                .unwrap_or_else(new_latency),
+        },
         buckets(&root)?,
     );
     let warmup = root
@@ -322,7 +332,12 @@ fn warmup_tally(
         (Kind::Cancelled, w.u64_or_zero("cancelled")?),
     ]);
     let all = warmup::histogram(counts.completed(), &warmup::figures(&w.at("latency_ms")?)?);
-    let tally = Tally::from_parts(counts, &other, all, new_latency(), Default::default());
+    let histograms = Histograms {
+        all,
+        service: new_latency(),
+        send_lag: new_latency(),
+    };
+    let tally = Tally::from_parts(counts, &other, histograms, Default::default());
     Ok((planned.unwrap_or(ran), ran, tally))
 }
 
@@ -372,10 +387,15 @@ fn interval(i: &At<'_>) -> Result<Interval, ReadError> {
     let ms = |key: &str, l: &At<'_>| -> Result<u64, ReadError> {
         Ok((l.f64(key)? * 1000.0).round() as u64)
     };
-    let latency_us = match i.at_opt("latency_ms") {
-        Some(l) => Some((ms("p50", &l)?, ms("p99", &l)?, ms("max", &l)?)),
-        None => None,
+    let figures = |key: &str| -> Result<Option<(u64, u64, u64)>, ReadError> {
+        match i.at_opt(key) {
+            Some(l) => Ok(Some((ms("p50", &l)?, ms("p99", &l)?, ms("max", &l)?))),
+            None => Ok(None),
+        }
     };
+    let latency_us = figures("latency_ms")?;
+    // Absent in a report written before the send lag was kept.
+    let send_lag_us = figures("send_lag_ms")?;
     Ok(Interval {
         second: i.u64("t")?,
         started: i.u64("started")?,
@@ -391,6 +411,7 @@ fn interval(i: &At<'_>) -> Result<Interval, ReadError> {
             (Kind::Cancelled, cancelled),
         ]),
         latency_us,
+        send_lag_us,
     })
 }
 

@@ -47,6 +47,7 @@ fn a_seconds_errors_never_sent_follow_from_what_was_sent() {
             started: 5,
             counts,
             latency_us: Some((1_000, 2_000, 2_500)),
+            send_lag_us: Some((12, 85, 240)),
         }],
         ..RunReport::example()
     };
@@ -58,6 +59,7 @@ fn a_seconds_errors_never_sent_follow_from_what_was_sent() {
         (counts.errors(), counts.sent(), counts.total())
     );
     assert_eq!(i.latency_us, Some((1_000, 2_000, 2_500)));
+    assert_eq!(i.send_lag_us, Some((12, 85, 240)), "to the microsecond");
 }
 
 #[test]
@@ -171,4 +173,113 @@ fn a_histogram_of_other_bounds_is_read_into_ours_or_refused_naming_it() {
     let v = encode(&wide);
     let error = At::root(&v).histogram("h").unwrap_err().to_string();
     assert!(error.contains("h") && error.contains("beyond"), "{error}");
+}
+
+/// A run whose requests were sent with a send lag: 201s and timeouts,
+/// each with its lag, and one second of the series.
+fn lagged_run() -> RunReport {
+    use crate::engine::Record;
+    let mut r = crate::metrics::Recorder::new(Default::default());
+    let t0 = std::time::Instant::now();
+    for (i, class) in [Class::Status(201), Class::Timeout]
+        .repeat(50)
+        .into_iter()
+        .enumerate()
+    {
+        r.record(&crate::engine::Outcome {
+            intended: t0,
+            sent: t0,
+            done: t0 + Duration::from_millis(3),
+            send_lag: Some(Duration::from_micros(10 + i as u64 * 3)),
+            class,
+            warmup: false,
+            kind: crate::spec::BodyKind::Valid,
+            location: None,
+        });
+    }
+    let tally = r.finish().tally;
+    RunReport {
+        scheduled: tally.counts.total(),
+        elapsed: Duration::from_secs(1),
+        sending: Duration::from_secs(1),
+        intervals: vec![Interval {
+            second: 0,
+            started: tally.counts.total(),
+            counts: tally.counts,
+            latency_us: Some((3_000, 3_000, 3_001)),
+            send_lag_us: Some((160, 304, 307)),
+        }],
+        tally,
+        ..RunReport::example()
+    }
+}
+
+fn summary(run: &RunReport) -> String {
+    let mut out = Vec::new();
+    crate::report::write_text(run, &mut out).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+/// The send lag reads back as written: the whole run's histogram, each
+/// second's figures, the JSON and the text summary's row.
+#[test]
+fn a_reports_send_lag_reads_back_as_written() {
+    let run = lagged_run();
+    let json = crate::report::to_json(&run);
+    assert_eq!(json["send_lag_ms"]["min"], 0.01);
+    assert!(json["send_lag_ms"]["p99"].as_f64().unwrap() > 0.29);
+    assert_eq!(json["intervals"][0]["send_lag_ms"]["p99"], 0.304);
+    assert!(json["histograms"]["send_lag"].is_string());
+    let back = read(&json.to_string()).unwrap();
+    assert_eq!(back.tally.send_lag, run.tally.send_lag);
+    assert_eq!(back.intervals[0].send_lag_us, Some((160, 304, 307)));
+    assert_eq!(crate::report::to_json(&back), json);
+    let text = summary(&back);
+    assert_eq!(text, summary(&run));
+    assert!(text.contains("\n  send lag     0.010"), "{text}");
+}
+
+/// A report from before the send lag was kept (no `send_lag_ms`, no
+/// `histograms.send_lag`, seconds without it) reads, with the send lag
+/// absent: no figure, no row, and a threshold on it finds nothing to
+/// measure, where zeros would read as a generator that kept up.
+#[test]
+fn a_report_from_before_the_send_lag_reads_with_it_absent_not_zero() {
+    let mut old = crate::report::to_json(&lagged_run());
+    old.as_object_mut().unwrap().remove("send_lag_ms");
+    old["histograms"]
+        .as_object_mut()
+        .unwrap()
+        .remove("send_lag");
+    old["intervals"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("send_lag_ms");
+    let back = read(&old.to_string()).unwrap();
+    assert!(back.tally.send_lag.is_empty());
+    assert_eq!(back.intervals[0].send_lag_us, None);
+    assert_eq!(back.tally.counts.total(), 100, "the rest reads as before");
+    let json = crate::report::to_json(&back);
+    assert!(
+        json["send_lag_ms"]["p99"].is_null(),
+        "{}",
+        json["send_lag_ms"]
+    );
+    assert!(json["intervals"][0]["send_lag_ms"].is_null());
+    assert!(json["histograms"].get("send_lag").is_none());
+    let text = summary(&back);
+    assert!(!text.contains("send lag"), "{text}");
+    assert!(text.contains("\n  service "), "{text}");
+    let threshold = {
+        let (metric, check) = threshold::split("send_lag.p99 < 250us");
+        threshold::parse(metric, check, Source::Flag).unwrap()
+    };
+    let mut back = back;
+    judge_by(&mut back, vec![threshold]).unwrap();
+    let lag = back
+        .thresholds
+        .iter()
+        .find(|e| e.threshold.expression() == "send_lag.p99 < 250us")
+        .unwrap();
+    assert_eq!((lag.measured, lag.pass), (None, false));
 }
