@@ -27,11 +27,14 @@
 #     where a paced generator idles by design, it must be below that (the
 #     rate reached, shown, is the tool's own, not the quota's); and nginx
 #     must have used under 90% of its core. A run that fails is marked
-#     invalid, and a round with an invalid run gives no ratio. It prints
-#     each run's
-#     requests per CPU-second, the ratios mcload/wrk-fixed, mcload/wrk-lua
-#     and mcload-20k/wrk2-20k per round, and their medians over the valid
-#     rounds.
+#     invalid, and a round with an invalid run gives no ratio. Each round
+#     also runs mcload-open90, mcload's open model at 90% of the rate its
+#     closed-model run reached in that round, under the same quota: it is
+#     valid only if it kept that rate (>= 99.5%, nothing dropped). It
+#     prints each run's requests per CPU-second, the ratios
+#     mcload/wrk-fixed, mcload/wrk-lua and mcload-20k/wrk2-20k per round
+#     and their medians over the valid rounds, the rate mcload-open90
+#     kept, and mcload's send lag p99 (see the README).
 #   uncapped (secondary; UNCAPPED=1)  the same runs without a quota: nginx's
 #     core is then the ceiling, and the ratio measures nginx's wake-ups as
 #     much as the generator (bench/RESULTS.md, "Why the ratio moves between
@@ -205,6 +208,19 @@ mcload_max() {
   measure mcload "$1" "$MCLOAD" "${MCLOAD_ARGS[@]}" --concurrency "$CONNECTIONS" \
     --duration "${DURATION}s" --json -
 }
+# The open model at 90% of the rate this round's closed-model run reached
+# under the quota: it must keep that rate exactly (nothing dropped), which
+# shows the open model's own cost is within 10% of the closed model's.
+open_at_90() {
+  local round=$1 rate90
+  rate90=$(python3 -c 'import json, sys; print(int(0.9 * json.load(open(sys.argv[1]))["throughput_rps"]))' \
+    "$WORK/$MODE/mcload.$round.out" 2>/dev/null || echo 0)
+  if [ "$rate90" -gt 0 ]; then
+    echo "$rate90" >"$WORK/$MODE/mcload-open90.$round.target"
+    measure mcload-open90 "$round" "$MCLOAD" "${MCLOAD_ARGS[@]}" --rate "$rate90" \
+      --connections "$CONNECTIONS" --duration "${DURATION}s" --json -
+  fi
+}
 # One round: every tool once.
 one_round() {
   local round=$1
@@ -218,6 +234,7 @@ one_round() {
     mcload_max "$round"
     wrk_fixed "$round"
   fi
+  if [ "$MODE" = capped ]; then open_at_90 "$round"; fi
   measure wrk-lua "$round" wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" -s "$WORK/random.lua" "$URL/api/v1/sessions"
   if [ -n "$WRK2" ] && [ $((round % 2)) -eq 0 ]; then
     measure wrk2-20k "$round" "$WRK2" -t1 -c"$CONNECTIONS" -d"${DURATION}s" -R"$RATE" \
@@ -253,6 +270,8 @@ import glob, json, os, re, statistics, sys
 work, duration, ticks_per_s = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
 cap, busy_min, rate = float(sys.argv[4]) / 100, float(sys.argv[5]), float(sys.argv[6])
 OPEN = ("mcload-20k", "wrk2-20k", "oha-20k")
+# Judged by the rate it kept, not by the generator's room under the quota.
+OPEN90 = "mcload-open90"
 
 def parse(name, path):
     out = open(path + ".out").read()
@@ -261,21 +280,28 @@ def parse(name, path):
     wall_us, throttled = map(int, open(path + ".wall").read().split())
     wall = wall_us / 1e6
     cpu = float(user) + float(sys_)
+    lag_p99 = None
     if name.startswith("mcload"):
         r = json.loads(out)
         done, secs = r["requests"]["completed"], r["duration_s"]
+        lag_p99 = (r.get("send_lag_ms") or {}).get("p99")
     elif name.startswith("oha"):
         r = json.loads(out)
         done, secs = sum(r["statusCodeDistribution"].values()), duration
     else:
         done, secs = int(re.search(r"RESULT (\d+)", out).group(1)), duration
-    run = {"done": done, "rps": done / secs, "cpu": cpu, "wall": wall,
+    run = {"done": done, "rps": done / secs, "cpu": cpu, "wall": wall, "lag_p99": lag_p99,
            "per_cpu": done / cpu if cpu else 0.0,
            # share of the quota used over the whole run, and of nginx's core
            "busy": cpu / (cap * wall), "nginx_load": nginx_ticks / ticks_per_s / wall,
            "throttled": throttled, "nginx": nginx}
     why = []
-    if name in OPEN:
+    if name == OPEN90:
+        target = float(open(path + ".target").read())
+        run["target"], run["dropped"] = target, r["dropped"]
+        if r["dropped"] or run["rps"] < 0.995 * target:
+            why.append(f"kept {run['rps']:.0f}/s of {target:.0f}/s, dropped {r['dropped']}")
+    elif name in OPEN:
         # At a fixed rate the generator must have had room under the quota,
         # so that the rate it reached was its own doing, not the cap's.
         if run["busy"] >= busy_min:
@@ -297,7 +323,8 @@ for path in sorted(glob.glob(os.path.join(work, "*.time"))):
         runs.setdefault(name, {})[int(rnd)] = None
         print(f"# {name} round {rnd}: unreadable run ({e})", file=sys.stderr)
 
-order = [n for n in ["wrk-fixed", "wrk-lua", "mcload", "wrk2-20k", "mcload-20k", "oha-20k"]
+order = [n for n in ["wrk-fixed", "wrk-lua", "mcload", "mcload-open90", "wrk2-20k",
+                    "mcload-20k", "oha-20k"]
          if n in runs]
 rounds = sorted({r for n in runs for r in runs[n]})
 print("Per run: requests per generator CPU-second [CPU / (quota x wall), nginx's "
@@ -329,6 +356,18 @@ print(f"Requests/s (open model: achieved, against {rate:.0f}), median of valid r
 print("Times the quota stopped the generator, by round: " + "; ".join(
     f"{n} " + " ".join(str(runs[n][r]["throttled"]) if runs[n].get(r) else "-" for r in rounds)
     for n in order))
+
+if OPEN90 in runs:
+    print("Open model at 90% of the round's closed-model rate (kept exactly: >= 99.5% of the "
+          "target, nothing dropped): " + "; ".join(
+        f"round {r}: {x['rps']:.0f}/s of {x['target']:.0f}/s, dropped {x['dropped']}"
+        + (", send lag p99 %.3f ms" % x["lag_p99"] if x["lag_p99"] is not None else "")
+        + (" (NOT kept)" if x["why"] else "")
+        for r, x in sorted(runs[OPEN90].items()) if x))
+for n in ("mcload", "mcload-20k"):
+    lags = [x["lag_p99"] for x in runs.get(n, {}).values() if x and x["lag_p99"] is not None]
+    if lags:
+        print(f"{n} send lag p99 by round (ms): " + " ".join(f"{v:.3f}" for v in lags))
 
 def ratio(a, b):
     out = []

@@ -89,7 +89,8 @@ impl Queue {
         Some(next)
     }
 
-    /// Takes the start [`Queue::peek`] gave: counts it as scheduled and
+    /// Takes the start [`Queue::peek`] gave, at `now` (a recent reading
+    /// of the clock, past its intended start): counts it as scheduled and
     /// returns it to be sent, or records it as dropped when
     /// `max_in_flight` requests are already waiting or on the wire.
     fn take<T: Transport, R: Record>(
@@ -97,6 +98,7 @@ impl Queue {
         ctx: &ThreadCtx<T, R>,
         work: &OpenWork,
         (planned, intended): (Planned, Instant),
+        now: Instant,
     ) -> Option<Job> {
         self.next.set(None);
         self.taken.set(self.taken.get() + 1);
@@ -106,7 +108,7 @@ impl Queue {
             ctx.record(&Outcome {
                 intended,
                 sent: intended,
-                done: Instant::now(),
+                done: now,
                 send_lag: None,
                 class: Class::Dropped,
                 warmup,
@@ -115,7 +117,7 @@ impl Queue {
             });
             return None;
         }
-        ctx.start_request(Instant::now(), warmup);
+        ctx.start_request(now, warmup);
         self.in_flight.set(self.in_flight.get() + 1);
         Some(Job {
             index: planned.body,
@@ -183,6 +185,9 @@ pub(super) async fn run<T: Transport, R: Record + 'static>(
 async fn schedule<T: Transport, R: Record>(ctx: &ThreadCtx<T, R>, work: &OpenWork, queue: &Queue) {
     let mut pacer = Pacer::new();
     let mut burst = 0;
+    // Read again only when the next start seems still to come: starts
+    // taken back to back, when behind, share one reading.
+    let mut now = Instant::now();
     loop {
         if ctx.control.is_stopped() {
             return;
@@ -190,21 +195,25 @@ async fn schedule<T: Transport, R: Record>(ctx: &ThreadCtx<T, R>, work: &OpenWor
         let Some(next @ (planned, intended)) = queue.peek(ctx, work) else {
             return;
         };
-        let now = Instant::now();
+        if intended > now {
+            now = Instant::now();
+        }
         if intended > now {
             burst = 0;
             let rate = work.schedule.thread_rate_at(planned.offset);
             let wake = work.pacing.wake_time(intended, ctx.started, rate);
             pacer.wait_until(wake.min(now + STOP_CHECK)).await;
+            now = Instant::now();
             continue;
         }
         if burst >= BURST {
             burst = 0;
             tokio::task::yield_now().await;
+            now = Instant::now();
             continue;
         }
         burst += 1;
-        if let Some(job) = queue.take(ctx, work, next) {
+        if let Some(job) = queue.take(ctx, work, next, now) {
             queue.jobs.borrow_mut().push_back(job);
             queue.ready.notify_one();
         }
@@ -235,23 +244,20 @@ async fn connection_task<T: Transport, R: Record>(
                 }
             },
         };
-        let now = Instant::now();
         let deadline = job.intended.checked_add(ctx.timeout);
         let mut send_lag = None;
-        let (class, sent, has_location, kind) = if ctx.control.is_stopped() {
+        // The clock is read once the request is built: its body's
+        // millisecond timestamp takes the last instant known, no earlier
+        // than its intended start nor than this connection came free.
+        let (start, kind) = ctx.build_request(job.index, job.intended.max(free), &mut lane.request);
+        let ready = Instant::now();
+        let (class, sent, has_location) = if ctx.control.is_stopped() {
             // Interrupted before it could be sent: never started.
-            (Class::Dropped, now, false, ctx.bodies.kind(job.index))
-        } else if deadline.is_some_and(|d| now >= d) {
+            (Class::Dropped, ready, false)
+        } else if deadline.is_some_and(|d| ready >= d) {
             // It waited its whole timeout for a connection.
-            (
-                Class::TimeoutNeverSent,
-                now,
-                false,
-                ctx.bodies.kind(job.index),
-            )
+            (Class::TimeoutNeverSent, ready, false)
         } else {
-            let (start, kind) = ctx.build_request(job.index, now, &mut lane.request);
-            let ready = Instant::now();
             // Late against its intended start, or against the moment this
             // connection came free when it had to wait for one.
             send_lag = Some(ready.saturating_duration_since(job.intended.max(free)));
@@ -268,8 +274,7 @@ async fn connection_task<T: Transport, R: Record>(
                 || tokio::time::Instant::now() + ctx.timeout,
                 tokio::time::Instant::from_std,
             );
-            let (class, sent, has_location) = ctx.send(&mut lane, start, deadline, ready).await;
-            (class, sent, has_location, kind)
+            ctx.send(&mut lane, start, deadline, ready).await
         };
         let done = Instant::now();
         ctx.record_lane(
@@ -310,5 +315,5 @@ fn due_start<T: Transport, R: Record>(
     if next.1 > free {
         return None;
     }
-    queue.take(ctx, work, next)
+    queue.take(ctx, work, next, free)
 }
