@@ -1,4 +1,4 @@
-use crate::util::{assert_accounted, execute, repo, run};
+use crate::util::{assert_accounted, execute, mcload, repo, run, temp_dir};
 
 /// `scenarios/smoke.toml` with its stop rule replaced, as `--duration` or
 /// `--requests` would.
@@ -229,4 +229,32 @@ fn the_send_lag_is_reported_in_json_and_text_and_can_be_judged() {
         .find(|l| l.starts_with("  send lag "))
         .unwrap_or_else(|| panic!("no send lag row:\n{text}"));
     assert_eq!(row.split_whitespace().count(), 9, "{row}");
+}
+
+/// `--pacing` reaches the open model: every request of an exact-paced run
+/// is accounted for with its send lag, and the pacing is named in the
+/// text header and the JSON model, and again when the report is reread.
+#[test]
+fn the_pacing_chosen_is_used_and_named_in_the_report() {
+    for (pacing, shown) in [("exact", "exact"), ("batched:1ms", "batched:1ms")] {
+        let run = run(
+            &repo().join("scenarios/smoke.toml"),
+            &["--rate", "2000", "--duration", "1s", "--pacing", pacing],
+        );
+        assert_eq!(run.code(), 0, "{pacing}: {}", run.stderr());
+        assert_accounted(&run);
+        assert_eq!(run.json["model"]["pacing"], shown);
+        assert_eq!(run.count("/requests/scheduled"), 2000, "{pacing}");
+        assert!(run.json["send_lag_ms"]["p50"].as_f64().is_some());
+        let text = run.stdout();
+        assert!(text.contains(&format!("pacing {shown}")), "{text}");
+        let saved = temp_dir("pacing").join("report.json");
+        std::fs::write(&saved, run.json.to_string()).unwrap();
+        let reread = mcload().arg("report").arg(&saved).output().unwrap();
+        let reread_text = String::from_utf8_lossy(&reread.stdout);
+        assert!(
+            reread_text.contains(&format!("pacing {shown}")),
+            "{reread_text}"
+        );
+    }
 }

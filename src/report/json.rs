@@ -164,6 +164,11 @@ struct ModelJson {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(with = "u64")]
     max_in_flight: Option<u64>,
+    /// Open model: how the scheduler woke for its starts, `exact` or
+    /// `batched:D` (`--pacing`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
+    pacing: Option<String>,
     threads: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(with = "f64")]
@@ -413,6 +418,7 @@ fn model(run: &RunReport) -> ModelJson {
         stages: None,
         connections: None,
         max_in_flight: None,
+        pacing: None,
         threads: run.threads,
         duration_s: run.stop.duration.map(|d| d.as_secs_f64()),
         requests: run.stop.requests,
@@ -424,6 +430,7 @@ fn model(run: &RunReport) -> ModelJson {
             m.kind = "open";
             m.connections = Some(open.connections);
             m.max_in_flight = Some(open.max_in_flight);
+            m.pacing = Some(open.pacing.to_string());
             match &open.rate {
                 Rate::Constant(r) => m.rate = Some(*r),
                 Rate::Stages { start, stages } => {

@@ -135,9 +135,10 @@ pub fn describe_load(
                 format!(" · {threads}")
             };
             format!(
-                "open model: {rate}{warmup} · {} connections · at most {} in flight{threads}",
+                "open model: {rate}{warmup} · {} connections · at most {} in flight · pacing {}{threads}",
                 grouped(u64::from(open.connections)),
-                grouped(open.max_in_flight)
+                grouped(open.max_in_flight),
+                open.pacing
             )
         }
     }
@@ -682,14 +683,15 @@ mod tests {
             rate: Rate::Constant(500.0),
             connections: 64,
             max_in_flight: 10_000,
+            pacing: crate::engine::Pacing::DEFAULT,
         });
         assert_eq!(
             describe_load(&open, stop, None, Some(1)),
-            "open model: 500/s for 3s · 64 connections · at most 10,000 in flight · 1 thread"
+            "open model: 500/s for 3s · 64 connections · at most 10,000 in flight · pacing batched:200us · 1 thread"
         );
         assert_eq!(
             describe_load(&open, stop, None, None),
-            "open model: 500/s for 3s · 64 connections · at most 10,000 in flight"
+            "open model: 500/s for 3s · 64 connections · at most 10,000 in flight · pacing batched:200us"
         );
     }
 

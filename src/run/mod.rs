@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use crate::checks::{self, IdChecker};
-use crate::engine::{self, Control, Endpoint, RunStart, TargetError};
+use crate::engine::{self, Control, Endpoint, Pacing, RunStart, TargetError};
 use crate::generate::BodyGenerator;
 use crate::metrics::{
     self, Counts, ErrorSamples, Kind, LatestSecond, LiveCounts, Recorder, SeriesCollector,
@@ -326,7 +326,10 @@ pub fn execute(scenario: &Scenario, options: RunOptions) -> Result<RunResult, Ru
         timeout: scenario.http.timeout,
         bodies: BodyGenerator::new(&scenario.body, seed),
         grace: scenario.grace(),
-        pacing: scenario.load.pacing,
+        pacing: match &scenario.load.model {
+            Model::Open(open) => open.pacing,
+            Model::Closed { .. } => Pacing::default(),
+        },
     };
 
     // The wait comes after the target is checked, so that the probe's

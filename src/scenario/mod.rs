@@ -130,8 +130,6 @@ pub struct LoadSettings {
     /// take before they are counted as cancelled (see
     /// [`Scenario::grace`] for the bound by the timeout).
     pub grace: Duration,
-    /// How the open model wakes for its starts (`--pacing`).
-    pub pacing: Pacing,
     /// This process's part of a plan sent by several (`--shard K/N`).
     pub shard: Option<Shard>,
 }
@@ -162,6 +160,8 @@ pub struct OpenModel {
     pub connections: u32,
     /// Requests waiting or on the wire at most; beyond it a request is dropped.
     pub max_in_flight: u64,
+    /// How the scheduler wakes for its starts (`--pacing`).
+    pub pacing: Pacing,
 }
 
 /// Requests per second over time.
@@ -474,7 +474,10 @@ mod pacing_tests {
             ..FlagSettings::default()
         };
         Scenario::resolve_text(text, "test.toml", None, &flags)
-            .map(|s| s.load.pacing)
+            .map(|s| match s.load.model {
+                Model::Open(open) => open.pacing,
+                Model::Closed { .. } => panic!("an open-model scenario"),
+            })
             .map_err(|e| e.to_string())
     }
 

@@ -401,6 +401,7 @@ fn load(c: &mut Check, raw: &RawSettings) -> LoadSettings {
                 rate,
                 connections: connections as u32,
                 max_in_flight: max_in_flight as u64,
+                pacing: l.pacing.as_ref().map_or_else(Pacing::default, |f| f.value),
             })),
             _ => None,
         };
@@ -464,7 +465,6 @@ fn load(c: &mut Check, raw: &RawSettings) -> LoadSettings {
         warmup: l.warmup.as_ref().map(|f| f.value),
         threads,
         grace: l.grace.as_ref().map_or(DEFAULT_GRACE, |f| f.value),
-        pacing: l.pacing.as_ref().map_or_else(Pacing::default, |f| f.value),
     }
 }
 
