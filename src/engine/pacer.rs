@@ -19,7 +19,9 @@ use std::time::{Duration, Instant};
 /// (latency runs from the intended start) and in its send lag.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Pacing {
-    /// A wake-up for every start: the least send lag, the most wake-ups.
+    /// A wake-up for every start, and a connection that comes free takes
+    /// a start that has fallen due at once: the least send lag, the most
+    /// wake-ups.
     Exact,
     /// When a thread's starts come more often than one per step, the
     /// starts due within one step of a grid share one wake-up at the
