@@ -34,7 +34,7 @@ it; `~` otherwise. A check that was 0 in every base run and is not in a
 candidate regressed whatever the statistics. With fewer reports, the
 tolerance alone judges. A percentile is judged only when every run has 10/(1-q)
 answers (1,000 for p99). Metrics: latency.{p50,p90,p95,p99,p999,mean}, the same
-under service_time., rate, unexpected, errors, checks.<name>.
+under service_time. and send_lag., rate, unexpected, errors, checks.<name>.
 
 Exit codes: 0 no regression · 1 a row regressed (or was inconclusive, with
 --fail-on-inconclusive) · 2 a file is not an mcload report, or --strict and the

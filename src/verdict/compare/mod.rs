@@ -77,6 +77,8 @@ pub enum Metric {
     Latency(Stat),
     /// Latency from each request's actual send, ms.
     ServiceTime(Stat),
+    /// The generator's own send lag: whether it kept up in both runs.
+    SendLag(Stat),
     /// Answers per second.
     Rate,
     /// Share of the requests scheduled that failed (errors) or got an
@@ -100,7 +102,7 @@ impl Metric {
     /// The names `--metric` takes, the checks aside (`checks.<name>`).
     pub fn names() -> Vec<String> {
         let mut names = Vec::new();
-        for prefix in ["latency", "service_time"] {
+        for prefix in ["latency", "service_time", "send_lag"] {
             names.extend(COMPARED.iter().map(|s| format!("{prefix}.{}", s.name())));
         }
         names.extend(["rate", "unexpected", "errors"].map(String::from));
@@ -113,6 +115,7 @@ impl Metric {
         match name.split_once('.') {
             Some(("latency", s)) => stat(s).map(Metric::Latency),
             Some(("service_time", s)) => stat(s).map(Metric::ServiceTime),
+            Some(("send_lag", s)) => stat(s).map(Metric::SendLag),
             Some(("checks", c)) if !c.is_empty() => Some(Metric::Check(c.to_owned())),
             None if name == "rate" => Some(Metric::Rate),
             None if name == "unexpected" => Some(Metric::Unexpected),
@@ -125,6 +128,7 @@ impl Metric {
         match self {
             Metric::Latency(s) => format!("latency.{}", s.name()),
             Metric::ServiceTime(s) => format!("service_time.{}", s.name()),
+            Metric::SendLag(s) => format!("send_lag.{}", s.name()),
             Metric::Rate => "rate".into(),
             Metric::Unexpected => "unexpected".into(),
             Metric::Errors => "errors".into(),
@@ -134,7 +138,7 @@ impl Metric {
 
     pub fn unit(&self) -> Unit {
         match self {
-            Metric::Latency(_) | Metric::ServiceTime(_) => Unit::Ms,
+            Metric::Latency(_) | Metric::ServiceTime(_) | Metric::SendLag(_) => Unit::Ms,
             Metric::Rate => Unit::PerSecond,
             _ => Unit::Share,
         }
@@ -175,7 +179,9 @@ impl Metric {
     /// latency statistic.
     fn min_answers(&self) -> Option<u64> {
         match self {
-            Metric::Latency(s) | Metric::ServiceTime(s) => Some(min_answers(*s)),
+            Metric::Latency(s) | Metric::ServiceTime(s) | Metric::SendLag(s) => {
+                Some(min_answers(*s))
+            }
             _ => None,
         }
     }
@@ -187,6 +193,11 @@ impl Metric {
         let (value, answers) = match self {
             Metric::Latency(s) => (stat_of(*s, &run.latency), run.latency.len()),
             Metric::ServiceTime(s) => (stat_of(*s, &run.service), run.service.len()),
+            // A report from before the send lag was kept does not hold it.
+            Metric::SendLag(s) => {
+                let lag = run.send_lag.as_ref()?;
+                (stat_of(*s, lag), lag.len())
+            }
             Metric::Rate => (run.rate, run.completed),
             Metric::Unexpected => (share(run.unexpected, run.scheduled), run.completed),
             Metric::Errors => (share(run.errors, run.scheduled), run.completed),
@@ -826,6 +837,24 @@ mod tests {
         }
         let err = metrics(&["latency.p42".into()], &[], &[]).unwrap_err();
         assert!(err.to_string().contains("\"latency.p42\""), "{err}");
+    }
+
+    #[test]
+    fn the_send_lag_is_compared_from_its_histogram_and_absent_in_an_older_report() {
+        let older = include_str!("../../../tests/fixtures/compare/report.json");
+        let lag = Metric::parse("send_lag.p99").unwrap();
+        assert_eq!(lag, Metric::SendLag(Stat::P99));
+        assert_eq!(lag.unit(), Unit::Ms);
+        let sample = RunSample::parse(older).unwrap();
+        assert!(lag.observe(&sample).is_none(), "the fixture predates it");
+        // The same report with a send-lag histogram: the service time's.
+        let mut v: serde_json::Value = serde_json::from_str(older).unwrap();
+        let service = v["histograms"]["service_time"].clone();
+        v["histograms"]["send_lag"] = service;
+        let sample = RunSample::parse(&v.to_string()).unwrap();
+        let seen = lag.observe(&sample).expect("a report with the histogram");
+        let service = Metric::ServiceTime(Stat::P99).observe(&sample).unwrap();
+        assert_eq!(seen, service);
     }
 
     #[test]

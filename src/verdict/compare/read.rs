@@ -62,6 +62,9 @@ pub struct RunSample {
     pub interrupted: bool,
     pub(super) latency: Histogram<u64>,
     pub(super) service: Histogram<u64>,
+    /// `None` in a report from before the send lag was kept, or with
+    /// nothing sent.
+    pub(super) send_lag: Option<Histogram<u64>>,
     pub(super) rate: f64,
     pub(super) scheduled: u64,
     pub(super) completed: u64,
@@ -149,6 +152,10 @@ impl RunSample {
             interrupted: v.get("interrupted").and_then(Value::as_bool) == Some(true),
             latency: histogram(&v, "/histograms/all")?,
             service: histogram(&v, "/histograms/service_time")?,
+            send_lag: match v.pointer("/histograms/send_lag") {
+                Some(_) => Some(histogram(&v, "/histograms/send_lag")?),
+                None => None,
+            },
             rate: field(&v, "/throughput_rps")?
                 .as_f64()
                 .ok_or(ReadError::Missing("/throughput_rps", "a number"))?,
