@@ -219,6 +219,8 @@ open_at_90() {
     echo "$rate90" >"$WORK/$MODE/mcload-open90.$round.target"
     measure mcload-open90 "$round" "$MCLOAD" "${MCLOAD_ARGS[@]}" --rate "$rate90" \
       --connections "$CONNECTIONS" --duration "${DURATION}s" --json -
+  else
+    echo "  round $round: mcload-open90 skipped: the closed-model run left no rate" >&2
   fi
 }
 # One round: every tool once.

@@ -8,7 +8,10 @@
 # the rounds: the rate achieved, send lag p50/p99/p99.9 (µs: how late the
 # generator itself sent each request; see the README), latency p50 (from
 # the intended start) beside service time p50 (from the send) in ms, and
-# the generator's user+sys CPU per request (µs), from GNU time.
+# the generator's user+sys CPU per request sent (µs), from GNU time. A run
+# that exits non-zero (a threshold failed: requests dropped or errors) or
+# sends nothing is left out of the medians, and the last column counts the
+# runs kept.
 #
 #   bench/pacing.sh                                     # 3 rounds of 5 s
 #   PACINGS="exact batched:200us" RATES=20000 ROUNDS=5 bench/pacing.sh
@@ -48,11 +51,13 @@ for round in $(seq "$ROUNDS"); do
     for pacing in $PACINGS; do
       out=$WORK/$rate.${pacing//[:]/_}.$round
       # Bounded: the plan's own length plus the drain and some slack.
+      rc=0
       timeout $((DURATION + 30)) /usr/bin/time -f "%U %S" -o "$out.time" \
         taskset -c "$CLIENT_CORE" "$BIN" run scenarios/smoke.toml \
         --target "http://127.0.0.1:$PORT" --rate "$rate" --duration "${DURATION}s" \
         --pacing "$pacing" --threads 1 --connections "$CONNECTIONS" \
-        --max-in-flight 10000 --quiet --json "$out.json" >/dev/null 2>"$out.err" || true
+        --max-in-flight 10000 --quiet --json "$out.json" >/dev/null 2>"$out.err" || rc=$?
+      echo "$rc" >"$out.rc"
     done
   done
   echo "round $round of $ROUNDS done" >&2
@@ -62,29 +67,33 @@ python3 - "$WORK" "$ROUNDS" "$RATES" "$PACINGS" <<'PY'
 import json, statistics, sys
 work, rounds, rates, pacings = sys.argv[1], int(sys.argv[2]), sys.argv[3].split(), sys.argv[4].split()
 print(f"{'rate/s':>7} {'pacing':>15} {'achieved':>9} {'lag p50':>8} {'lag p99':>8} "
-      f"{'lag p999':>9} {'lat p50':>8} {'svc p50':>8} {'CPU/req':>8}")
-print(f"{'':>7} {'':>15} {'req/s':>9} {'µs':>8} {'µs':>8} {'µs':>9} {'ms':>8} {'ms':>8} {'µs':>8}")
+      f"{'lag p999':>9} {'lat p50':>8} {'svc p50':>8} {'CPU/req':>8} {'runs':>5}")
+print(f"{'':>7} {'':>15} {'req/s':>9} {'µs':>8} {'µs':>8} {'µs':>9} {'ms':>8} {'ms':>8} {'µs':>8} {'kept':>5}")
 for rate in rates:
     for pacing in pacings:
         rows = []
         for r in range(1, rounds + 1):
             base = f"{work}/{rate}.{pacing.replace(':', '_')}.{r}"
             try:
+                if open(base + ".rc").read().strip() != "0":
+                    continue
                 report = json.load(open(base + ".json"))
                 user, sys_ = map(float, open(base + ".time").read().split()[-2:])
-            except (OSError, ValueError):
-                continue
-            lag = report["send_lag_ms"]
-            sent = report["requests"]["scheduled"] - report["dropped"]
-            rows.append((
-                report["throughput_rps"], lag["p50"] * 1000, lag["p99"] * 1000,
-                lag["p999"] * 1000, report["latency_ms"]["p50"],
-                report["service_time_ms"]["p50"], (user + sys_) / max(sent, 1) * 1e6,
-            ))
+                lag = report["send_lag_ms"]
+                # Sent: neither dropped nor timed out waiting for a connection.
+                sent = (report["requests"]["scheduled"] - report["dropped"]
+                        - report["timeouts_never_sent"])
+                rows.append((
+                    report["throughput_rps"], lag["p50"] * 1000, lag["p99"] * 1000,
+                    lag["p999"] * 1000, report["latency_ms"]["p50"],
+                    report["service_time_ms"]["p50"], (user + sys_) / sent * 1e6,
+                ))
+            except (OSError, ValueError, KeyError, TypeError, ZeroDivisionError):
+                continue  # no report, or nothing sent: its figures are null
         if not rows:
-            print(f"{rate:>7} {pacing:>15}  no run finished (see the .err files)")
+            print(f"{rate:>7} {pacing:>15}  no run kept (see the .err files)")
             continue
         m = [statistics.median(col) for col in zip(*rows)]
         print(f"{rate:>7} {pacing:>15} {m[0]:>9,.0f} {m[1]:>8.0f} {m[2]:>8.0f} {m[3]:>9.0f} "
-              f"{m[4]:>8.3f} {m[5]:>8.3f} {m[6]:>8.2f}")
+              f"{m[4]:>8.3f} {m[5]:>8.3f} {m[6]:>8.2f} {len(rows):>3}/{rounds}")
 PY

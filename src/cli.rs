@@ -177,7 +177,7 @@ struct RunFlags {
     /// After the first Ctrl-C, how long requests on the wire may still take (at most the timeout) before they count as cancelled; a second Ctrl-C cancels them at once (default 5s).
     #[arg(long, value_name = "D", value_parser = parse_duration)]
     grace: Option<Duration>,
-    /// Open model: how the scheduler wakes for its starts. `exact` wakes for every start (least send lag, most CPU); `batched:D` groups the starts due within a step D (each late by less than D) once they come more often than one per D (default batched:200us).
+    /// Open model: how the scheduler wakes for its starts. `exact` wakes for every start (least send lag, most CPU); `batched:D` groups the starts due within a step D (each late by less than D) once a thread has at least two per step (default batched:200us).
     #[arg(long, value_name = "exact|batched[:D]", value_parser = str::parse::<Pacing>)]
     pacing: Option<Pacing>,
     /// Seed of the body generator: the same seed sends the same bodies.

@@ -6,7 +6,7 @@
 //! exact pacing, a connection that comes free with nobody waiting takes a
 //! start that has fallen due itself, in case the scheduler's wake-up is
 //! late; batched pacing leaves starts to the grid, since taking them one
-//! by one as answers come in undoes the batching (measured: 7-10% more
+//! by one as answers come in undoes the batching (measured: 5-10% more
 //! CPU per request at 20,000 and 50,000/s, bench/RESULTS.md).
 
 use std::cell::{Cell, RefCell};
@@ -190,6 +190,10 @@ async fn schedule<T: Transport, R: Record>(ctx: &ThreadCtx<T, R>, work: &OpenWor
     // Read again only when the next start seems still to come: starts
     // taken back to back, when behind, share one reading.
     let mut now = Instant::now();
+    // Batched pacing's grid runs from this thread's first start.
+    let origin = queue
+        .peek(ctx, work)
+        .map_or(ctx.started, |(_, first)| first);
     loop {
         if ctx.control.is_stopped() {
             return;
@@ -203,7 +207,7 @@ async fn schedule<T: Transport, R: Record>(ctx: &ThreadCtx<T, R>, work: &OpenWor
         if intended > now {
             burst = 0;
             let rate = work.schedule.thread_rate_at(planned.offset);
-            let wake = work.pacing.wake_time(intended, ctx.started, rate);
+            let wake = work.pacing.wake_time(intended, origin, rate);
             pacer.wait_until(wake.min(now + STOP_CHECK)).await;
             now = Instant::now();
             continue;
@@ -247,36 +251,50 @@ async fn connection_task<T: Transport, R: Record>(
             },
         };
         let deadline = job.intended.checked_add(ctx.timeout);
+        // The last instant known, read again only once the request is
+        // built: no earlier than its intended start nor than this
+        // connection came free. Its body's millisecond timestamp takes it.
+        let known = job.intended.max(free);
         let mut send_lag = None;
-        // The clock is read once the request is built: its body's
-        // millisecond timestamp takes the last instant known, no earlier
-        // than its intended start nor than this connection came free.
-        let (start, kind) = ctx.build_request(job.index, job.intended.max(free), &mut lane.request);
-        let ready = Instant::now();
-        let (class, sent, has_location) = if ctx.control.is_stopped() {
+        let (class, sent, has_location, kind) = if ctx.control.is_stopped() {
             // Interrupted before it could be sent: never started.
-            (Class::Dropped, ready, false)
-        } else if deadline.is_some_and(|d| ready >= d) {
+            let now = Instant::now();
+            (Class::Dropped, now, false, ctx.bodies.kind(job.index))
+        } else if deadline.is_some_and(|d| known >= d) {
             // It waited its whole timeout for a connection.
-            (Class::TimeoutNeverSent, ready, false)
+            let now = Instant::now();
+            (
+                Class::TimeoutNeverSent,
+                now,
+                false,
+                ctx.bodies.kind(job.index),
+            )
         } else {
-            // Late against its intended start, or against the moment this
-            // connection came free when it had to wait for one.
-            send_lag = Some(ready.saturating_duration_since(job.intended.max(free)));
-            ctx.occupy(
-                id,
-                InFlight {
-                    intended: job.intended,
-                    sent: ready,
-                    warmup: job.warmup,
-                    kind,
-                },
-            );
-            let deadline = deadline.map_or_else(
-                || tokio::time::Instant::now() + ctx.timeout,
-                tokio::time::Instant::from_std,
-            );
-            ctx.send(&mut lane, start, deadline, ready).await
+            let (start, kind) = ctx.build_request(job.index, known, &mut lane.request);
+            let ready = Instant::now();
+            if deadline.is_some_and(|d| ready >= d) {
+                // The clock read last says it did wait its whole timeout.
+                (Class::TimeoutNeverSent, ready, false, kind)
+            } else {
+                // Late against its intended start, or against the moment this
+                // connection came free when it had to wait for one.
+                send_lag = Some(ready.saturating_duration_since(job.intended.max(free)));
+                ctx.occupy(
+                    id,
+                    InFlight {
+                        intended: job.intended,
+                        sent: ready,
+                        warmup: job.warmup,
+                        kind,
+                    },
+                );
+                let deadline = deadline.map_or_else(
+                    || tokio::time::Instant::now() + ctx.timeout,
+                    tokio::time::Instant::from_std,
+                );
+                let (class, sent, has_location) = ctx.send(&mut lane, start, deadline, ready).await;
+                (class, sent, has_location, kind)
+            }
         };
         let done = Instant::now();
         ctx.record_lane(

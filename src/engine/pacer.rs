@@ -23,10 +23,11 @@ pub enum Pacing {
     /// a start that has fallen due at once: the least send lag, the most
     /// wake-ups.
     Exact,
-    /// When a thread's starts come more often than one per step, the
+    /// When a thread has at least two starts per step on average, the
     /// starts due within one step of a grid share one wake-up at the
     /// step's end, so each is late by less than the step. Sparser starts
-    /// are each woken for exactly.
+    /// are each woken for exactly: batching them would make them late and
+    /// save few wake-ups.
     Batched(Duration),
 }
 
@@ -38,25 +39,27 @@ impl Pacing {
     pub const MAX_STEP: Duration = Duration::from_millis(10);
 
     /// When to wake for a start due at `intended`, on a thread whose starts
-    /// come at `rate_per_thread` a second, the grid counted from `started`.
+    /// come at `rate_per_thread` a second, the grid counted from `origin`
+    /// (the thread's first start: each thread of a run, and each shard, has
+    /// its starts offset from the others', and a grid shared by all would
+    /// make every start of some threads late).
     pub(super) fn wake_time(
         self,
         intended: Instant,
-        started: Instant,
+        origin: Instant,
         rate_per_thread: f64,
     ) -> Instant {
         let Pacing::Batched(step) = self else {
             return intended;
         };
-        // Less than one start per step: nothing to share a wake-up with.
-        if rate_per_thread * step.as_secs_f64() < 1.0 {
+        if rate_per_thread * step.as_secs_f64() < 2.0 {
             return intended;
         }
         let step = step.as_nanos();
-        let since = intended.saturating_duration_since(started).as_nanos();
+        let since = intended.saturating_duration_since(origin).as_nanos();
         u64::try_from(since.div_ceil(step) * step)
             .ok()
-            .and_then(|n| started.checked_add(Duration::from_nanos(n)))
+            .and_then(|n| origin.checked_add(Duration::from_nanos(n)))
             .unwrap_or(intended)
     }
 }
@@ -214,17 +217,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn batched_pacing_wakes_on_a_grid_only_when_starts_are_denser_than_the_step() {
+    fn batched_pacing_wakes_on_a_grid_only_with_two_starts_per_step() {
         let start = Instant::now();
         let at = |micros| start + Duration::from_micros(micros);
         let batched = Pacing::Batched(Duration::from_micros(500));
-        // 500/s and 1,999/s: under one start per 500 µs, each woken exactly.
-        assert_eq!(batched.wake_time(at(2_010), start, 500.0), at(2_010));
-        assert_eq!(batched.wake_time(at(2_010), start, 1_999.0), at(2_010));
-        // 20,000/s: starts wake at the next 500 µs step, never before.
+        // Up to 3,999/s: under two starts per 500 µs, each woken exactly;
+        // 2,000/s is one per step, and a grid would only make it late.
+        for rate in [500.0, 2_000.0, 3_999.0] {
+            assert_eq!(batched.wake_time(at(2_010), start, rate), at(2_010));
+        }
+        // 4,000/s and 20,000/s: starts wake at the next 500 µs step, never
+        // before.
+        assert_eq!(batched.wake_time(at(2_010), start, 4_000.0), at(2_500));
         assert_eq!(batched.wake_time(at(2_010), start, 20_000.0), at(2_500));
         assert_eq!(batched.wake_time(at(2_500), start, 20_000.0), at(2_500));
         assert_eq!(batched.wake_time(at(0), start, 20_000.0), at(0));
+        // The grid runs from the thread's own first start: a thread whose
+        // starts are offset by 100 µs is not made 400 µs late for each.
+        let origin = at(100);
+        assert_eq!(batched.wake_time(at(600), origin, 20_000.0), at(600));
+        assert_eq!(batched.wake_time(at(650), origin, 20_000.0), at(1_100));
         // Exact wakes for every start, whatever the rate.
         assert_eq!(Pacing::Exact.wake_time(at(2_010), start, 1e6), at(2_010));
     }
@@ -240,19 +252,13 @@ mod tests {
             assert_eq!(p.to_string().parse(), Ok(p), "{p}");
         }
         assert_eq!(Pacing::DEFAULT.to_string(), "batched:200us");
-        for bad in [
-            "",
-            "fast",
-            "batched:",
-            "batched:0us",
-            "batched:1s",
-            "exact:1ms",
-        ] {
+        for bad in ["", "fast", "batched:", "exact:1ms"] {
             let err = bad.parse::<Pacing>().unwrap_err();
-            assert!(
-                err.contains("exact") || err.contains("at most"),
-                "{bad}: {err}"
-            );
+            assert!(err.contains("batched:D"), "{bad}: {err}");
+        }
+        for out_of_range in ["batched:0us", "batched:1s"] {
+            let err = out_of_range.parse::<Pacing>().unwrap_err();
+            assert!(err.contains("at most 10ms"), "{out_of_range}: {err}");
         }
     }
 

@@ -165,7 +165,8 @@ struct ModelJson {
     #[schemars(with = "u64")]
     max_in_flight: Option<u64>,
     /// Open model: how the scheduler woke for its starts, `exact` or
-    /// `batched:D` (`--pacing`).
+    /// `batched:D` (`--pacing`); absent in a report from before it was a
+    /// choice.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(with = "String")]
     pacing: Option<String>,
@@ -430,7 +431,7 @@ fn model(run: &RunReport) -> ModelJson {
             m.kind = "open";
             m.connections = Some(open.connections);
             m.max_in_flight = Some(open.max_in_flight);
-            m.pacing = Some(open.pacing.to_string());
+            m.pacing = open.pacing.map(|p| p.to_string());
             match &open.rate {
                 Rate::Constant(r) => m.rate = Some(*r),
                 Rate::Stages { start, stages } => {

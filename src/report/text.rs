@@ -134,11 +134,14 @@ pub fn describe_load(
             } else {
                 format!(" · {threads}")
             };
+            // Unknown in a report from before pacing was a choice.
+            let pacing = open
+                .pacing
+                .map_or_else(String::new, |p| format!(" · pacing {p}"));
             format!(
-                "open model: {rate}{warmup} · {} connections · at most {} in flight · pacing {}{threads}",
+                "open model: {rate}{warmup} · {} connections · at most {} in flight{pacing}{threads}",
                 grouped(u64::from(open.connections)),
                 grouped(open.max_in_flight),
-                open.pacing
             )
         }
     }
@@ -683,7 +686,7 @@ mod tests {
             rate: Rate::Constant(500.0),
             connections: 64,
             max_in_flight: 10_000,
-            pacing: crate::engine::Pacing::DEFAULT,
+            pacing: Some(crate::engine::Pacing::DEFAULT),
         });
         assert_eq!(
             describe_load(&open, stop, None, Some(1)),

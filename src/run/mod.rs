@@ -327,7 +327,7 @@ pub fn execute(scenario: &Scenario, options: RunOptions) -> Result<RunResult, Ru
         bodies: BodyGenerator::new(&scenario.body, seed),
         grace: scenario.grace(),
         pacing: match &scenario.load.model {
-            Model::Open(open) => open.pacing,
+            Model::Open(open) => open.pacing.unwrap_or_default(),
             Model::Closed { .. } => Pacing::default(),
         },
     };

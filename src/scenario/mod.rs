@@ -160,8 +160,10 @@ pub struct OpenModel {
     pub connections: u32,
     /// Requests waiting or on the wire at most; beyond it a request is dropped.
     pub max_in_flight: u64,
-    /// How the scheduler wakes for its starts (`--pacing`).
-    pub pacing: Pacing,
+    /// How the scheduler wakes for its starts (`--pacing`): always set by
+    /// a scenario; `None` only in a report read back from before pacing
+    /// was a choice, where it is unknown.
+    pub pacing: Option<Pacing>,
 }
 
 /// Requests per second over time.
@@ -475,7 +477,7 @@ mod pacing_tests {
         };
         Scenario::resolve_text(text, "test.toml", None, &flags)
             .map(|s| match s.load.model {
-                Model::Open(open) => open.pacing,
+                Model::Open(open) => open.pacing.expect("a scenario sets the pacing"),
                 Model::Closed { .. } => panic!("an open-model scenario"),
             })
             .map_err(|e| e.to_string())

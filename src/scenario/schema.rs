@@ -211,7 +211,7 @@ fn load() -> Value {
         ),
         key(
             "pacing",
-            "Open model: how the scheduler wakes for its starts. `exact` wakes for every start (least send lag, most CPU); `batched:D` lets the starts due within one step D of a grid share a wake-up (each late by less than D), once a thread's starts come more often than one per D.",
+            "Open model: how the scheduler wakes for its starts. `exact` wakes for every start (least send lag, most CPU); `batched:D` lets the starts due within one step D of a grid share a wake-up (each late by less than D), once a thread has at least two starts per step.",
             json!({
                 "type": "string",
                 "pattern": "^(exact|batched(:.+)?)$",

@@ -401,7 +401,7 @@ fn load(c: &mut Check, raw: &RawSettings) -> LoadSettings {
                 rate,
                 connections: connections as u32,
                 max_in_flight: max_in_flight as u64,
-                pacing: l.pacing.as_ref().map_or_else(Pacing::default, |f| f.value),
+                pacing: Some(l.pacing.as_ref().map_or_else(Pacing::default, |f| f.value)),
             })),
             _ => None,
         };

@@ -76,7 +76,7 @@ fn busy_run(scenario: &str, location: &[u8]) -> RunReport {
             rate: Rate::Constant(170.0),
             connections: 8,
             max_in_flight: 100,
-            pacing: crate::engine::Pacing::DEFAULT,
+            pacing: Some(crate::engine::Pacing::DEFAULT),
         }),
         stop: StopRule {
             duration: Some(Duration::from_secs(3)),
@@ -227,7 +227,7 @@ fn the_planned_rate_holds_the_warm_up_at_the_starting_rate_then_ramps() {
             rate,
             connections: 4,
             max_in_flight: 10,
-            pacing: crate::engine::Pacing::DEFAULT,
+            pacing: Some(crate::engine::Pacing::DEFAULT),
         })
     };
     let stop = |d: Option<u64>| StopRule {

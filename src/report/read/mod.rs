@@ -34,7 +34,7 @@ use serde_json::Value;
 use self::json::At;
 use super::{Generator, RunReport, ServerCounts};
 use crate::checks::{Check, CheckTally, Sample};
-use crate::engine::{Class, Pacing};
+use crate::engine::Class;
 use crate::metrics::{
     Bucket, Counts, ErrorSamples, Histograms, Interval, Kind, Latency, Tally, new_latency,
 };
@@ -230,15 +230,15 @@ fn model(m: &At<'_>) -> Result<(Model, usize, StopRule, Option<Duration>), ReadE
                 connections: u32::try_from(m.u64("connections")?)
                     .map_err(|_| bad(m, "connections", "too large"))?,
                 max_in_flight: m.u64("max_in_flight")?,
-                // A report from before pacing was a choice reads as the
-                // default; the send lag it kept (if any) tells what it was.
+                // Unknown in a report from before pacing was a choice.
                 pacing: match m.opt("pacing") {
-                    None => Pacing::DEFAULT,
-                    Some(v) => v
-                        .as_str()
-                        .ok_or_else(|| bad(m, "pacing", "not a string"))?
-                        .parse()
-                        .map_err(|e: String| bad(m, "pacing", e))?,
+                    None => None,
+                    Some(v) => Some(
+                        v.as_str()
+                            .ok_or_else(|| bad(m, "pacing", "not a string"))?
+                            .parse()
+                            .map_err(|e: String| bad(m, "pacing", e))?,
+                    ),
                 },
             })
         }
