@@ -33,6 +33,7 @@ use serde_json::Value;
 use super::{RunReport, Unjudgeable, fingerprint_hex, judge_by, read_value, rejudge};
 use crate::checks::Duplicates;
 use crate::metrics::Interval;
+use crate::scenario::Model;
 use crate::threshold::Threshold;
 
 /// Why a set of reports cannot be merged; every case names the file or
@@ -270,7 +271,14 @@ fn combine(shards: Vec<RunReport>) -> RunReport {
         whole.elapsed = whole.elapsed.max(shift + r.elapsed);
         whole.sending = whole.sending.max(shift + r.sending);
         // The model and stop rule are the plan's, the same in every shard
-        // (the fingerprint holds them); the generators' threads add up.
+        // (the fingerprint holds them), but not how each shard paced its
+        // starts: shards paced differently leave the whole's unknown.
+        if let (Model::Open(w), Model::Open(s)) = (&mut whole.model, &r.model)
+            && w.pacing != s.pacing
+        {
+            w.pacing = None;
+        }
+        // The generators' threads add up.
         whole.threads += r.threads;
         whole.scheduled += r.scheduled;
         whole.tally += &r.tally;
@@ -336,7 +344,6 @@ mod tests {
     use super::*;
     use crate::engine::Class;
     use crate::metrics::Counts;
-    use crate::scenario::Model;
 
     /// A second's p50, p99 and max latency.
     type Figures = (u64, u64, u64);
@@ -371,6 +378,36 @@ mod tests {
             intervals,
             ..RunReport::example()
         }
+    }
+
+    /// Shards of one plan may pace their starts differently (`--pacing` is
+    /// not part of the plan): the whole then says its pacing is unknown
+    /// rather than claim the first shard's.
+    #[test]
+    fn shards_paced_differently_leave_the_wholes_pacing_unknown() {
+        use crate::engine::Pacing;
+        use crate::scenario::{OpenModel, Rate};
+        let paced = |pacing| {
+            let mut r = shard(10_000, 1_000, vec![second(0, 3, (10, 20, 30))]);
+            r.model = Model::Open(OpenModel {
+                rate: Rate::Constant(100.0),
+                connections: 4,
+                max_in_flight: 10,
+                pacing,
+            });
+            r
+        };
+        let pacing_of = |whole: &RunReport| match &whole.model {
+            Model::Open(open) => open.pacing,
+            Model::Closed { .. } => panic!("the plan's model is open"),
+        };
+        let same = combine(vec![paced(Some(Pacing::Exact)), paced(Some(Pacing::Exact))]);
+        assert_eq!(pacing_of(&same), Some(Pacing::Exact));
+        let mixed = combine(vec![
+            paced(Some(Pacing::Exact)),
+            paced(Some(Pacing::DEFAULT)),
+        ]);
+        assert_eq!(pacing_of(&mixed), None);
     }
 
     /// A shard that started 1.6 s after the first: its seconds land two
