@@ -70,9 +70,10 @@ struct Queue {
     closed: Cell<bool>,
     /// Requests waiting or on the wire.
     in_flight: Cell<u64>,
-    /// The thread's next start: how many it has taken so far, and that
-    /// start's plan and intended instant once worked out.
-    taken: Cell<u64>,
+    /// The thread's next start, its plan and intended instant, once worked
+    /// out. Which start that is needs no counter of its own: every start
+    /// taken is counted once in [`ThreadCtx::taken`], as scheduled or as
+    /// dropped, so that count is the next start's number.
     next: Cell<Option<(Planned, Instant)>>,
 }
 
@@ -84,7 +85,7 @@ impl Queue {
         }
         let next = work
             .schedule
-            .sequence(work.thread, self.taken.get())
+            .sequence(work.thread, ctx.taken.get())
             .and_then(|s| work.schedule.request(s))
             .and_then(|p| Some((p, ctx.started.checked_add(p.offset)?)))?;
         self.next.set(Some(next));
@@ -103,7 +104,6 @@ impl Queue {
         now: Instant,
     ) -> Option<Job> {
         self.next.set(None);
-        self.taken.set(self.taken.get() + 1);
         let warmup = planned.warmup;
         if self.in_flight.get() >= work.max_in_flight {
             ctx.taken.set(ctx.taken.get() + 1);
@@ -144,7 +144,6 @@ pub(super) async fn run<T: Transport, R: Record + 'static>(
         ready: Notify::new(),
         closed: Cell::new(false),
         in_flight: Cell::new(0),
-        taken: Cell::new(0),
         next: Cell::new(None),
     });
     let work = Rc::new(work);
@@ -255,30 +254,24 @@ async fn connection_task<T: Transport, R: Record>(
         // built: no earlier than its intended start nor than this
         // connection came free. Its body's millisecond timestamp takes it.
         let known = job.intended.max(free);
-        let mut send_lag = None;
-        let (class, sent, has_location, kind) = if ctx.control.is_stopped() {
+        // Never sent: no send lag, no location.
+        let unsent = |class, at| (class, at, None, false, ctx.bodies.kind(job.index));
+        let (class, sent, send_lag, has_location, kind) = if ctx.control.is_stopped() {
             // Interrupted before it could be sent: never started.
-            let now = Instant::now();
-            (Class::Dropped, now, false, ctx.bodies.kind(job.index))
+            unsent(Class::Dropped, Instant::now())
         } else if deadline.is_some_and(|d| known >= d) {
             // It waited its whole timeout for a connection.
-            let now = Instant::now();
-            (
-                Class::TimeoutNeverSent,
-                now,
-                false,
-                ctx.bodies.kind(job.index),
-            )
+            unsent(Class::TimeoutNeverSent, Instant::now())
         } else {
             let (start, kind) = ctx.build_request(job.index, known, &mut lane.request);
             let ready = Instant::now();
             if deadline.is_some_and(|d| ready >= d) {
                 // The clock read last says it did wait its whole timeout.
-                (Class::TimeoutNeverSent, ready, false, kind)
+                unsent(Class::TimeoutNeverSent, ready)
             } else {
                 // Late against its intended start, or against the moment this
                 // connection came free when it had to wait for one.
-                send_lag = Some(ready.saturating_duration_since(job.intended.max(free)));
+                let send_lag = ready.saturating_duration_since(known);
                 ctx.occupy(
                     id,
                     InFlight {
@@ -293,7 +286,7 @@ async fn connection_task<T: Transport, R: Record>(
                     tokio::time::Instant::from_std,
                 );
                 let (class, sent, has_location) = ctx.send(&mut lane, start, deadline, ready).await;
-                (class, sent, has_location, kind)
+                (class, sent, Some(send_lag), has_location, kind)
             }
         };
         let done = Instant::now();
