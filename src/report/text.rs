@@ -329,13 +329,7 @@ pub fn write_summary(run: &RunReport, out: &mut dyn Write) -> io::Result<()> {
             "  {name:<8} {NONE:>9} {NONE:>9} {NONE:>9} {NONE:>9} {NONE:>9} {NONE:>9} {NONE:>9}"
         ),
     };
-    let mut rows = latency_rows(run);
-    // The generator's own lateness, beside the service time; no row when
-    // nothing was sent (or the report predates it), rather than zeros.
-    if let Some(lag) = LatencyMs::of(&run.tally.send_lag) {
-        rows.insert(2, ("send lag", Some(lag)));
-    }
-    for (name, l) in rows {
+    for (name, l) in latency_rows(run) {
         latency_row(name, l)?;
     }
     let note = if matches!(run.model, Model::Open(_)) {
@@ -481,6 +475,11 @@ pub(super) fn latency_rows(run: &RunReport) -> Vec<(&'static str, Option<Latency
         ("answered", LatencyMs::of(&run.tally.all)),
         ("service", LatencyMs::of(&run.tally.service)),
     ];
+    // The generator's own lateness, beside the service time; no row when
+    // nothing was sent (or the report predates it), rather than zeros.
+    if let Some(lag) = LatencyMs::of(&run.tally.send_lag) {
+        rows.push(("send lag", Some(lag)));
+    }
     if run.checks.invalid() > 0 {
         rows.push(("valid", LatencyMs::of(&run.checks.latency_valid)));
         rows.push(("invalid", LatencyMs::of(run.checks.latency_invalid())));

@@ -18,7 +18,8 @@ fn outcome(class: Class, micros: u64, location: Option<&[u8]>) -> Outcome<'_> {
         intended,
         sent: intended,
         done: intended + Duration::from_micros(micros),
-        send_lag: None,
+        // Sent 7 µs late, whatever came back.
+        send_lag: Some(Duration::from_micros(7)),
         class,
         warmup: false,
         kind: BodyKind::Valid,
@@ -150,6 +151,11 @@ fn a_run_with_answers_draws_every_chart_and_loads_nothing() {
     // The warm-up is shaded on the per-second charts, and the check
     // samples are a table.
     assert!(page.contains("warm-up (not measured)"));
+    // The latency table has the generator's own send lag beside service time.
+    assert!(
+        page.contains("<tr><td>service</td>") && page.contains("<tr><td>send lag</td>"),
+        "{page}"
+    );
     assert!(page.contains("<table class=\"samples\">"));
     assert!(page.contains("location_invalid"));
     for outside in ["src=", "href=", "<link", "<script", "@import", "url("] {
