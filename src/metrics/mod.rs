@@ -85,9 +85,10 @@ pub struct Tally {
     /// send to the answer, so without any wait for a connection.
     pub service: Latency,
     /// Send lag of every request that was sent, whatever its outcome (the
-    /// engine gives none for a cancelled one): the generator's own lateness (see [`Outcome::send_lag`]), kept apart
-    /// from latency so that a generator that falls behind shows as itself
-    /// rather than as a slow target.
+    /// engine gives none for a cancelled one): the generator's own
+    /// lateness (see [`Outcome::send_lag`]), kept apart from latency so
+    /// that a generator that falls behind shows as itself rather than as a
+    /// slow target.
     pub send_lag: Latency,
     /// Latency per bucket, in [`Bucket::ALL`] order, made on first use.
     buckets: [Option<Latency>; 5],

@@ -138,21 +138,20 @@ impl SeriesSink {
     }
 
     fn send_current(&mut self) {
-        // Both histograms hold the same answers: empty together.
-        let answered = !self.latency.is_empty();
+        // A histogram that holds something goes to the collector, replaced
+        // by one it has emptied.
+        let spare = &self.spare;
         let take = |h: &mut Latency| {
-            answered.then(|| {
-                let fresh = self.spare.try_recv().unwrap_or_else(|_| new_latency());
+            (!h.is_empty()).then(|| {
+                let fresh = spare.try_recv().unwrap_or_else(|_| new_latency());
                 std::mem::replace(h, fresh)
             })
         };
+        // Latency and service time hold the same answers; errors that were
+        // sent have a send lag and no latency.
         let latency = take(&mut self.latency);
         let service = self.service.as_mut().and_then(take);
-        // Errors that were sent have a lag and no latency: taken on its own.
-        let send_lag = (!self.send_lag.is_empty()).then(|| {
-            let fresh = self.spare.try_recv().unwrap_or_else(|_| new_latency());
-            std::mem::replace(&mut self.send_lag, fresh)
-        });
+        let send_lag = take(&mut self.send_lag);
         // A collector that is gone has failed on its own; the run goes on.
         let _ = self.parts.send(Part {
             thread: self.thread,

@@ -2,8 +2,8 @@
 //! format (0.0.4), written by `prometheus-client`. It is a snapshot taken
 //! at scrape time: the outcome counts and requests started are read from
 //! the generator threads' live counters, the latency, service-time and
-//! send-lag histograms from the per-second series as each second completes, so the
-//! hot path gains no shared metric and no lock. Once the run has ended,
+//! send-lag histograms from the per-second series as each second
+//! completes, so the hot path gains no shared metric and no lock. Once the run has ended,
 //! the page shows the report's own final figures ([`LiveMetrics::finish`]).
 
 use std::borrow::Cow;

@@ -7,9 +7,9 @@
 //! reports keep as figures only is merged as well as figures allow:
 //!
 //! - each second of the series keeps its p50, p99 and max latency (and
-//!   send lag): the merged second's max is exact, its p50 and p99 are the largest of the
-//!   shards' (a quantile of the whole lies between the shards' own, so
-//!   this bounds it from above);
+//!   send lag): the merged second's max is exact, its p50 and p99 are the
+//!   largest of the shards' (a quantile of the whole lies between the
+//!   shards' own, so this bounds it from above);
 //! - the warm-up keeps figures, read back as a histogram with those
 //!   figures (see [`super::read`]), and those are added.
 //!
