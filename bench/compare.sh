@@ -66,12 +66,9 @@ PORT=${PORT:-18090}
 SERVER_CORE=${SERVER_CORE:-0}
 CLIENT_CORE=${CLIENT_CORE:-1}
 # PORT and the cores are checked where nginx is started (bench/lib/nginx.sh).
-for setting in ROUNDS DURATION CONNECTIONS RATE; do
-  if ! [[ ${!setting} =~ ^[1-9][0-9]*$ ]]; then
-    echo "compare.sh: $setting must be a whole number above 0, not '${!setting}'" >&2
-    exit 2
-  fi
-done
+# shellcheck source=lib/settings.sh
+source bench/lib/settings.sh
+need_whole ROUNDS DURATION CONNECTIONS RATE
 for setting in CAPPED UNCAPPED; do
   if ! [[ ${!setting} =~ ^[01]$ ]]; then
     echo "compare.sh: $setting must be 0 or 1, not '${!setting}'" >&2

@@ -29,12 +29,9 @@ CONNECTIONS=${CONNECTIONS:-64}
 PORT=${PORT:-18091}
 SERVER_CORE=${SERVER_CORE:-0}
 CLIENT_CORE=${CLIENT_CORE:-1}
-for setting in ROUNDS DURATION CONNECTIONS; do
-  if ! [[ ${!setting} =~ ^[1-9][0-9]*$ ]]; then
-    echo "pacing.sh: $setting must be a whole number above 0, not '${!setting}'" >&2
-    exit 2
-  fi
-done
+# shellcheck source=lib/settings.sh
+source bench/lib/settings.sh
+need_whole ROUNDS DURATION CONNECTIONS RATES
 
 # shellcheck source=lib/nginx.sh
 source bench/lib/nginx.sh

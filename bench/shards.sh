@@ -39,9 +39,9 @@ die() {
   echo "${0##*/}: $*" >&2
   exit 2
 }
-for setting in SHARDS RATE DURATION LEAD; do
-  [[ ${!setting} =~ ^[1-9][0-9]*$ ]] || die "$setting must be a whole number above 0, not '${!setting}'"
-done
+# shellcheck source=lib/settings.sh
+source bench/lib/settings.sh
+need_whole SHARDS RATE DURATION LEAD
 [[ $SEED =~ ^[0-9]+$ ]] || die "SEED must be a whole number, not '$SEED'"
 command -v curl >/dev/null || die "needs curl (for the server's /stats)"
 

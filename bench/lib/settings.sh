@@ -1,0 +1,21 @@
+# Shared by the benchmark scripts: checks of the settings they take from
+# the environment, so that a bad one is named before anything starts.
+#
+# need_whole VAR...: each named variable holds a whole number above 0, or
+# a list of them (RATES="5000 20000"); else the script names the variable
+# and the value and exits 2.
+need_whole() {
+  local setting value
+  for setting in "$@"; do
+    if [ -z "${!setting// /}" ]; then
+      echo "${0##*/}: $setting is empty; give a whole number above 0" >&2
+      exit 2
+    fi
+    for value in ${!setting}; do
+      if ! [[ $value =~ ^[1-9][0-9]*$ ]]; then
+        echo "${0##*/}: $setting: '$value' is not a whole number above 0" >&2
+        exit 2
+      fi
+    done
+  done
+}
