@@ -203,8 +203,16 @@ mod linux {
         loop {
             let mut ready = timer.readable().await?;
             let mut expirations = [0u8; 8];
-            match rustix::io::read(timer.get_ref(), &mut expirations) {
-                Ok(_) => return Ok(()),
+            let read = rustix::io::read(timer.get_ref(), &mut expirations);
+            // Either way the timer is drained: a one-shot timerfd is not
+            // readable again until it is re-armed. Clearing the readiness
+            // after a read that succeeded too spares the next sleep a read
+            // that could only say EAGAIN (one system call per wake-up).
+            match read {
+                Ok(_) => {
+                    ready.clear_ready();
+                    return Ok(());
+                }
                 Err(rustix::io::Errno::AGAIN) => ready.clear_ready(),
                 Err(e) => return Err(e.into()),
             }
