@@ -13,10 +13,19 @@
 # sends nothing is left out of the medians, and the last column counts the
 # runs kept.
 #
+# Beside them, for each rate, a "timer floor" row: how late this machine
+# wakes a thread that asks to be woken once per start at that rate, measured
+# by cyclictest (rt-tests) on the generator's core, as a real-time thread
+# with no timer slack: the least lateness any sleeping generator can have
+# here, in the lag columns, with the wake-ups achieved per second. A
+# virtual machine's timer and vCPU scheduling set it; mcload's `exact`
+# pacing cannot be steadier than it. FLOOR=0 leaves it out.
+#
 #   bench/pacing.sh                                     # 3 rounds of 5 s
 #   PACINGS="exact batched:200us" RATES=20000 ROUNDS=5 bench/pacing.sh
 #
-# Installs nginx-light and GNU time from Debian's packages if missing.
+# Installs nginx-light, GNU time and rt-tests from Debian's packages if
+# missing.
 # Everything it starts, it stops; every run is bounded by `timeout`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,6 +41,8 @@ CLIENT_CORE=${CLIENT_CORE:-1}
 # shellcheck source=lib/settings.sh
 source bench/lib/settings.sh
 need_whole ROUNDS DURATION CONNECTIONS RATES
+FLOOR=${FLOOR:-1}
+[ "$FLOOR" = 0 ] || NEEDS="cyclictest:rt-tests"
 
 # shellcheck source=lib/nginx.sh
 source bench/lib/nginx.sh
@@ -56,13 +67,52 @@ for round in $(seq "$ROUNDS"); do
         --max-in-flight 10000 --quiet --json "$out.json" >/dev/null 2>"$out.err" || rc=$?
       echo "$rc" >"$out.rc"
     done
+    if [ "$FLOOR" != 0 ]; then
+      # One wake-up per start at this rate, as `exact` asks for; the
+      # histogram is in µs, one line per µs up to 10 ms.
+      timeout $((DURATION + 30)) cyclictest --quiet --mlockall --affinity="$CLIENT_CORE" \
+        --threads=1 --priority=1 --interval=$((1000000 / rate > 0 ? 1000000 / rate : 1)) \
+        --duration="$DURATION" --histogram=10000 >"$WORK/$rate.floor.$round" 2>&1 || {
+        echo "pacing.sh: cyclictest failed at $rate/s; its row leaves this round out:" >&2
+        grep -v '^[0-9]' "$WORK/$rate.floor.$round" | tail -5 >&2
+        rm -f "$WORK/$rate.floor.$round"
+      }
+    fi
   done
   echo "round $round of $ROUNDS done" >&2
 done
 
-python3 - "$WORK" "$ROUNDS" "$RATES" "$PACINGS" <<'PY'
+python3 - "$WORK" "$ROUNDS" "$RATES" "$PACINGS" "$FLOOR" "$DURATION" <<'PY'
 import json, statistics, sys
 work, rounds, rates, pacings = sys.argv[1], int(sys.argv[2]), sys.argv[3].split(), sys.argv[4].split()
+floor, duration = sys.argv[5] != "0", int(sys.argv[6])
+
+
+def wake_ups(path):
+    """cyclictest's histogram as (count of wake-ups, quantile function)."""
+    counts, overflows, worst = {}, 0, 0
+    for line in open(path):
+        fields = line.split()
+        if line.startswith("# Histogram Overflows:"):
+            overflows = int(fields[-1])
+        elif line.startswith("# Max Latencies:"):
+            worst = int(fields[-1])
+        elif len(fields) == 2 and fields[0].isdigit():
+            counts[int(fields[0])] = int(fields[1])
+    if overflows:
+        counts[worst] = counts.get(worst, 0) + overflows
+    total = sum(counts.values())
+
+    def quantile(q):
+        seen = 0
+        for us in sorted(counts):
+            seen += counts[us]
+            if seen >= q * total:
+                return us
+        raise ValueError("no wake-ups")
+
+    return total, quantile
+
 print(f"{'rate/s':>7} {'pacing':>15} {'achieved':>9} {'lag p50':>8} {'lag p99':>8} "
       f"{'lag p999':>9} {'lat p50':>8} {'svc p50':>8} {'CPU/req':>8} {'runs':>5}")
 print(f"{'':>7} {'':>15} {'req/s':>9} {'µs':>8} {'µs':>8} {'µs':>9} {'ms':>8} {'ms':>8} {'µs':>8} {'kept':>5}")
@@ -93,4 +143,19 @@ for rate in rates:
         m = [statistics.median(col) for col in zip(*rows)]
         print(f"{rate:>7} {pacing:>15} {m[0]:>9,.0f} {m[1]:>8.0f} {m[2]:>8.0f} {m[3]:>9.0f} "
               f"{m[4]:>8.3f} {m[5]:>8.3f} {m[6]:>8.2f} {len(rows):>3}/{rounds}")
+    if not floor:
+        continue
+    rows = []
+    for r in range(1, rounds + 1):
+        try:
+            total, quantile = wake_ups(f"{work}/{rate}.floor.{r}")
+            rows.append((total / duration, quantile(0.5), quantile(0.99), quantile(0.999)))
+        except (OSError, ValueError):
+            continue
+    if not rows:
+        print(f"{rate:>7} {'timer floor':>15}  no cyclictest run kept")
+        continue
+    m = [statistics.median(col) for col in zip(*rows)]
+    print(f"{rate:>7} {'timer floor':>15} {m[0]:>9,.0f} {m[1]:>8.0f} {m[2]:>8.0f} {m[3]:>9.0f} "
+          f"{'':>8} {'':>8} {'':>8} {len(rows):>3}/{rounds}")
 PY

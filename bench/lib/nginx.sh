@@ -1,12 +1,13 @@
 # Shared by the benchmark scripts; source it after setting PORT,
 # SERVER_CORE and CLIENT_CORE, which it checks (a bad one is named and
 # exits 2). It installs what the scripts need from Debian's packages
-# (nginx-light, wrk, GNU time), starts nginx as a sessions endpoint
-# (POST /api/v1/sessions answers 201 with a Location; the body is read and
-# discarded; access log off; one worker) pinned to $SERVER_CORE on
-# 127.0.0.1:$PORT, and sets WORK, a temporary directory. If nginx does not
-# come up, it says why and exits 1 rather than measure whatever else
-# answers on the port. On exit it stops nginx by its PID and removes WORK.
+# (nginx-light, wrk, GNU time, and the packages a script names in NEEDS),
+# starts nginx as a sessions endpoint (POST /api/v1/sessions answers 201
+# with a Location; the body is read and discarded; access log off; one
+# worker) pinned to $SERVER_CORE on 127.0.0.1:$PORT, and sets WORK, a
+# temporary directory. If nginx does not come up, it says why and exits 1
+# rather than measure whatever else answers on the port. On exit it stops
+# nginx by its PID and removes WORK.
 
 cores=$(nproc)
 if ! [[ $PORT =~ ^[1-9][0-9]*$ ]] || [ "$PORT" -gt 65535 ]; then
@@ -20,7 +21,11 @@ for setting in SERVER_CORE CLIENT_CORE; do
   fi
 done
 
+# A script may need more: NEEDS lists COMMAND:PACKAGE pairs.
 need=()
+for pair in ${NEEDS:-}; do
+  command -v "${pair%%:*}" >/dev/null || need+=("${pair#*:}")
+done
 command -v nginx >/dev/null || need+=(nginx-light)
 command -v wrk >/dev/null || need+=(wrk)
 [ -x /usr/bin/time ] || need+=(time)
