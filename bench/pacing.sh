@@ -113,6 +113,23 @@ def wake_ups(path):
 
     return total, quantile
 
+
+# Each column's width and format; a column a row does not have stays blank.
+COLUMNS = [(9, ",.0f"), (8, ".0f"), (8, ".0f"), (9, ".0f"), (8, ".3f"), (8, ".3f"), (8, ".2f")]
+
+
+def print_row(rate, label, rows, missing):
+    """One line of medians over the rounds kept, or why none was."""
+    if not rows:
+        print(f"{rate:>7} {label:>15}  {missing}")
+        return
+    cells = []
+    for (width, spec), col in zip(COLUMNS, zip(*rows)):
+        cell = "" if col[0] is None else format(statistics.median(col), spec)
+        cells.append(f"{cell:>{width}}")
+    print(f"{rate:>7} {label:>15} {' '.join(cells)} {len(rows):>3}/{rounds}")
+
+
 print(f"{'rate/s':>7} {'pacing':>15} {'achieved':>9} {'lag p50':>8} {'lag p99':>8} "
       f"{'lag p999':>9} {'lat p50':>8} {'svc p50':>8} {'CPU/req':>8} {'runs':>5}")
 print(f"{'':>7} {'':>15} {'req/s':>9} {'µs':>8} {'µs':>8} {'µs':>9} {'ms':>8} {'ms':>8} {'µs':>8} {'kept':>5}")
@@ -137,25 +154,16 @@ for rate in rates:
                 ))
             except (OSError, ValueError, KeyError, TypeError, ZeroDivisionError):
                 continue  # no report, or nothing sent: its figures are null
-        if not rows:
-            print(f"{rate:>7} {pacing:>15}  no run kept (see the .err files)")
-            continue
-        m = [statistics.median(col) for col in zip(*rows)]
-        print(f"{rate:>7} {pacing:>15} {m[0]:>9,.0f} {m[1]:>8.0f} {m[2]:>8.0f} {m[3]:>9.0f} "
-              f"{m[4]:>8.3f} {m[5]:>8.3f} {m[6]:>8.2f} {len(rows):>3}/{rounds}")
+        print_row(rate, pacing, rows, "no run kept (see the .err files)")
     if not floor:
         continue
     rows = []
     for r in range(1, rounds + 1):
         try:
             total, quantile = wake_ups(f"{work}/{rate}.floor.{r}")
-            rows.append((total / duration, quantile(0.5), quantile(0.99), quantile(0.999)))
+            rows.append((total / duration, quantile(0.5), quantile(0.99), quantile(0.999),
+                         None, None, None))
         except (OSError, ValueError):
             continue
-    if not rows:
-        print(f"{rate:>7} {'timer floor':>15}  no cyclictest run kept")
-        continue
-    m = [statistics.median(col) for col in zip(*rows)]
-    print(f"{rate:>7} {'timer floor':>15} {m[0]:>9,.0f} {m[1]:>8.0f} {m[2]:>8.0f} {m[3]:>9.0f} "
-          f"{'':>8} {'':>8} {'':>8} {len(rows):>3}/{rounds}")
+    print_row(rate, "timer floor", rows, "no cyclictest run kept")
 PY
