@@ -204,16 +204,15 @@ mod linux {
             let mut ready = timer.readable().await?;
             let mut expirations = [0u8; 8];
             let read = rustix::io::read(timer.get_ref(), &mut expirations);
-            // Either way the timer is drained: a one-shot timerfd is not
-            // readable again until it is re-armed. Clearing the readiness
-            // after a read that succeeded too spares the next sleep a read
-            // that could only say EAGAIN (one system call per wake-up).
+            // Whatever the read said, the timer is drained: a one-shot
+            // timerfd is not readable again until it is re-armed. Clearing
+            // the readiness after a read that succeeded too spares the next
+            // sleep a read that could only say EAGAIN (one system call per
+            // wake-up).
+            ready.clear_ready();
             match read {
-                Ok(_) => {
-                    ready.clear_ready();
-                    return Ok(());
-                }
-                Err(rustix::io::Errno::AGAIN) => ready.clear_ready(),
+                Ok(_) => return Ok(()),
+                Err(rustix::io::Errno::AGAIN) => {}
                 Err(e) => return Err(e.into()),
             }
         }
@@ -282,6 +281,31 @@ mod tests {
                 let deadline = Instant::now() + Duration::from_micros(micros);
                 pacer.wait_until(deadline).await;
                 assert!(Instant::now() >= deadline, "{micros} µs");
+            }
+        });
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_finished_sleep_leaves_the_timer_not_ready_so_the_next_one_reads_only_on_expiry() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let timer = linux::timerfd().unwrap();
+            for micros in [50, 200] {
+                linux::sleep(&timer, Duration::from_micros(micros))
+                    .await
+                    .unwrap();
+                // A readiness left set would send the next sleep straight
+                // to a read that can only say EAGAIN.
+                let stale = tokio::select! {
+                    biased;
+                    _ = timer.readable() => true,
+                    () = std::future::ready(()) => false,
+                };
+                assert!(!stale, "readiness left set after a {micros} µs sleep");
             }
         });
     }
