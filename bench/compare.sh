@@ -69,12 +69,7 @@ CLIENT_CORE=${CLIENT_CORE:-1}
 # shellcheck source=lib/settings.sh
 source bench/lib/settings.sh
 need_whole ROUNDS DURATION CONNECTIONS RATE
-for setting in CAPPED UNCAPPED; do
-  if ! [[ ${!setting} =~ ^[01]$ ]]; then
-    echo "compare.sh: $setting must be 0 or 1, not '${!setting}'" >&2
-    exit 2
-  fi
-done
+need_switch CAPPED UNCAPPED
 if [ "$CAPPED$UNCAPPED" = 00 ]; then
   echo "compare.sh: CAPPED=0 and UNCAPPED=0 leave nothing to run" >&2
   exit 2

@@ -19,7 +19,8 @@
 # with no timer slack: the least lateness any sleeping generator can have
 # here, in the lag columns, with the wake-ups achieved per second. A
 # virtual machine's timer and vCPU scheduling set it; mcload's `exact`
-# pacing cannot be steadier than it. FLOOR=0 leaves it out.
+# pacing cannot be steadier than it. FLOOR=0 leaves it out (FLOOR is 0 or
+# 1).
 #
 #   bench/pacing.sh                                     # 3 rounds of 5 s
 #   PACINGS="exact batched:200us" RATES=20000 ROUNDS=5 bench/pacing.sh
@@ -40,8 +41,9 @@ SERVER_CORE=${SERVER_CORE:-0}
 CLIENT_CORE=${CLIENT_CORE:-1}
 # shellcheck source=lib/settings.sh
 source bench/lib/settings.sh
-need_whole ROUNDS DURATION CONNECTIONS RATES
 FLOOR=${FLOOR:-1}
+need_whole ROUNDS DURATION CONNECTIONS RATES
+need_switch FLOOR
 [ "$FLOOR" = 0 ] || NEEDS="cyclictest:rt-tests"
 
 # shellcheck source=lib/nginx.sh
@@ -67,7 +69,7 @@ for round in $(seq "$ROUNDS"); do
         --max-in-flight 10000 --quiet --json "$out.json" >/dev/null 2>"$out.err" || rc=$?
       echo "$rc" >"$out.rc"
     done
-    if [ "$FLOOR" != 0 ]; then
+    if [ "$FLOOR" = 1 ]; then
       # One wake-up per start at this rate, as `exact` asks for; the
       # histogram is in µs, one line per µs up to 10 ms.
       timeout $((DURATION + 30)) cyclictest --quiet --mlockall --affinity="$CLIENT_CORE" \
@@ -85,7 +87,7 @@ done
 python3 - "$WORK" "$ROUNDS" "$RATES" "$PACINGS" "$FLOOR" "$DURATION" <<'PY'
 import json, statistics, sys
 work, rounds, rates, pacings = sys.argv[1], int(sys.argv[2]), sys.argv[3].split(), sys.argv[4].split()
-floor, duration = sys.argv[5] != "0", int(sys.argv[6])
+floor, duration = sys.argv[5] == "1", int(sys.argv[6])
 
 
 def wake_ups(path):

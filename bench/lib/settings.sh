@@ -4,6 +4,8 @@
 # need_whole VAR...: each named variable holds a whole number above 0, or
 # a list of them (RATES="5000 20000"); else the script names the variable
 # and the value and exits 2.
+#
+# need_switch VAR...: each named variable is 0 or 1; else the same.
 need_whole() {
   local setting value
   for setting in "$@"; do
@@ -17,5 +19,15 @@ need_whole() {
         exit 2
       fi
     done
+  done
+}
+
+need_switch() {
+  local setting
+  for setting in "$@"; do
+    if ! [[ ${!setting} =~ ^[01]$ ]]; then
+      echo "${0##*/}: $setting must be 0 or 1, not '${!setting}'" >&2
+      exit 2
+    fi
   done
 }
