@@ -308,3 +308,58 @@ fn the_pacing_chosen_is_used_and_named_in_the_report() {
         );
     }
 }
+
+/// 1,000/s for 1 s on one thread under `batched:10ms`, on `connections`
+/// connections: 10 starts per 10 ms step, sent together at the step's end.
+fn run_on_a_10ms_grid(connections: &str) -> crate::util::Run {
+    let run = run(
+        &repo().join("scenarios/smoke.toml"),
+        &[
+            "--rate",
+            "1000",
+            "--duration",
+            "1s",
+            "--threads",
+            "1",
+            "--connections",
+            connections,
+            "--pacing",
+            "batched:10ms",
+        ],
+    );
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert_accounted(&run);
+    assert_eq!(run.count("/requests/completed"), 1000);
+    run
+}
+
+/// Under batched pacing the open model sleeps to each step of its grid and
+/// reads the answers that came meanwhile there, up to a step late; each
+/// answer still ends when its bytes arrived (the kernel's receive time), so
+/// service time, latency and send lag do not grow by that wait.
+#[test]
+fn batched_pacing_reads_answers_on_its_grid_yet_ends_each_when_it_arrived() {
+    // Answers read at the next step, 10 ms after their starts were sent.
+    let run = run_on_a_10ms_grid("64");
+    // Ended when read, the answers' service time would be about the step;
+    // ended when they arrived, it is the embedded server's.
+    let service_p50 = run.json["service_time_ms"]["p50"].as_f64().unwrap();
+    assert!(service_p50 < 2.5, "service time p50 {service_p50} ms");
+}
+
+/// A start that waits for a free connection is sent when an answer frees
+/// one, not at the next step of the grid: the batched pacing's naps stop
+/// while starts wait, so one connection still carries far more than one
+/// request per step.
+#[test]
+fn batched_pacing_sends_a_waiting_start_when_an_answer_frees_its_connection() {
+    // One connection: nine of each step's starts wait for the answer
+    // before theirs.
+    let run = run_on_a_10ms_grid("1");
+    // Carrying only about one request per step (100/s of the 1,000/s),
+    // the connection would fall ever further behind: latency p50 over half
+    // a second. Sent as answers free it, the starts wait at most a step
+    // and for the few before them.
+    let latency_p50 = run.json["latency_ms"]["p50"].as_f64().unwrap();
+    assert!(latency_p50 < 100.0, "latency p50 {latency_p50} ms");
+}

@@ -125,8 +125,12 @@ async fn worker<T: Transport, R: Record>(
         // has `timeout` in all to be answered.
         let deadline = tokio::time::Instant::from_std(intended) + ctx.timeout;
         // Sent as soon as it is ready: the same instant as intended.
-        let (class, sent, has_location) = ctx.send(&mut lane, start, deadline, intended).await;
-        now = Instant::now();
+        let (class, sent, has_location, done) =
+            ctx.send(&mut lane, start, deadline, intended).await;
+        // The answer's end (when it was read: the closed model does not
+        // stamp arrivals): the worker's lag for the next request counts
+        // from it.
+        now = done;
         ctx.record_lane(
             id,
             &Outcome {

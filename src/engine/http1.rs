@@ -74,6 +74,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         self.has_location.then_some(self.location.as_slice())
     }
 
+    /// The stream the connection runs on.
+    pub fn stream(&self) -> &S {
+        &self.stream
+    }
+
     /// Whether another request may follow on this connection.
     pub fn is_reusable(&self) -> bool {
         self.reusable

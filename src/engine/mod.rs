@@ -32,7 +32,9 @@ pub use pacer::Pacing;
 pub use probe::{PROBE_TIMEOUT, connect_target};
 pub use stop::{Control, Phase};
 pub use threads::run;
-pub use transport::{Plain, Tls, TlsSetupError, Transport, describe_tls_error, tls_failure_text};
+pub use transport::{
+    Arrival, Plain, Tls, TlsSetupError, Transport, describe_tls_error, tls_failure_text,
+};
 
 use crate::generate::BodyGenerator;
 use crate::schedule::Schedule;
@@ -297,16 +299,18 @@ impl<T: Transport, R: Record> ThreadCtx<T, R> {
     /// Sends the request in `lane.request[start..]` on the lane's
     /// connection, connecting first when there is none, and waits for the
     /// answer until `deadline`. Returns the outcome class, when the request
-    /// went out (`ready` when the connection was already open) and whether
-    /// the answer had a `Location`, which is copied into `lane.location`. A
-    /// connection that cannot carry another request is dropped.
+    /// went out (`ready` when the connection was already open), whether
+    /// the answer had a `Location`, which is copied into `lane.location`,
+    /// and when it ended: when the answer's last bytes arrived, where the
+    /// stream knows ([`transport::Arrival`]), or else when it was read. A connection
+    /// that cannot carry another request is dropped.
     async fn send(
         &self,
         lane: &mut Lane<T::Stream>,
         start: usize,
         deadline: tokio::time::Instant,
         ready: Instant,
-    ) -> (Class, Instant, bool) {
+    ) -> (Class, Instant, bool, Instant) {
         let Lane {
             conn,
             request,
@@ -329,22 +333,25 @@ impl<T: Transport, R: Record> ThreadCtx<T, R> {
                 Some(Err(e)) => {
                     let class = Class::of_connect_error(&e);
                     self.failed(class, &outcome::ConnectFailure(&e));
-                    return (class, sent, false);
+                    return (class, sent, false, Instant::now());
                 }
                 None => {
                     self.failed(
                         Class::Connect,
                         &"no connection within the request's timeout",
                     );
-                    return (Class::Connect, sent, false);
+                    return (Class::Connect, sent, false, Instant::now());
                 }
             }
         }
         let connection = conn.as_mut().expect("connected above");
         let result = within(timer.as_mut(), connection.exchange(&request[start..])).await;
+        let now = Instant::now();
         let mut has_location = false;
+        let mut arrived = None;
         let class = match result {
             Some(Ok(response)) => {
+                arrived = connection.stream().arrived(now);
                 if let Some(l) = connection.location() {
                     location.extend_from_slice(l);
                     has_location = true;
@@ -377,7 +384,12 @@ impl<T: Transport, R: Record> ThreadCtx<T, R> {
                 Class::Timeout
             }
         };
-        (class, sent, has_location)
+        // A stamp from before the send, or a wall clock set forward since,
+        // would not be this answer's end: then the moment of reading is.
+        let done = arrived
+            .filter(|&at| at >= sent)
+            .map_or(now, |at| at.min(now));
+        (class, sent, has_location, done)
     }
 }
 

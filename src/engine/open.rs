@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
-use super::pacer::{Pacer, Pacing};
+use super::pacer::{self, Pacer, Pacing};
 use super::stop::InFlight;
 use super::{Class, Lane, Outcome, Record, ThreadCtx, Transport, join_all};
 use crate::schedule::{OpenSchedule, Planned};
@@ -78,6 +78,26 @@ struct Queue {
 }
 
 impl Queue {
+    /// Queues a start for the next free connection.
+    fn push(&self, job: Job) {
+        self.jobs.borrow_mut().push_back(job);
+        pacer::set_starts_waiting(true);
+    }
+
+    /// The start that has waited longest for a connection.
+    fn pop(&self) -> Option<Job> {
+        let mut jobs = self.jobs.borrow_mut();
+        let job = jobs.pop_front();
+        pacer::set_starts_waiting(!jobs.is_empty());
+        job
+    }
+
+    /// Every start still waiting, which leaves none.
+    fn drain(&self) -> VecDeque<Job> {
+        pacer::set_starts_waiting(false);
+        std::mem::take(&mut *self.jobs.borrow_mut())
+    }
+
     /// The thread's next start, or `None` when its schedule is done.
     fn peek<T, R>(&self, ctx: &ThreadCtx<T, R>, work: &OpenWork) -> Option<(Planned, Instant)> {
         if let Some(next) = self.next.get() {
@@ -165,7 +185,7 @@ pub(super) async fn run<T: Transport, R: Record + 'static>(
         () = cancel => {
             ctx.cancel_in_flight();
             let now = Instant::now();
-            for job in queue.jobs.borrow_mut().drain(..) {
+            for job in queue.drain() {
                 ctx.record(&Outcome {
                     intended: job.intended,
                     sent: now,
@@ -207,7 +227,11 @@ async fn schedule<T: Transport, R: Record>(ctx: &ThreadCtx<T, R>, work: &OpenWor
             burst = 0;
             let rate = work.schedule.thread_rate_at(planned.offset);
             let wake = work.pacing.wake_time(intended, origin, rate);
-            pacer.wait_until(wake.min(now + STOP_CHECK)).await;
+            // Woken on the grid, the thread need not read each answer as it
+            // comes when answers are stamped with their arrival: it sleeps
+            // to the step and reads them there, in the same wake-up.
+            let nap = ctx.transport.stamps_arrivals() && wake > intended;
+            pacer.wait_until(wake.min(now + STOP_CHECK), nap).await;
             now = Instant::now();
             continue;
         }
@@ -219,7 +243,7 @@ async fn schedule<T: Transport, R: Record>(ctx: &ThreadCtx<T, R>, work: &OpenWor
         }
         burst += 1;
         if let Some(job) = queue.take(ctx, work, next, now) {
-            queue.jobs.borrow_mut().push_back(job);
+            queue.push(job);
             queue.ready.notify_one();
         }
     }
@@ -237,7 +261,7 @@ async fn connection_task<T: Transport, R: Record>(
     // Since when this connection has been free for the next request.
     let mut free = Instant::now();
     loop {
-        let waiting = queue.jobs.borrow_mut().pop_front();
+        let waiting = queue.pop();
         let job = match waiting {
             Some(job) => job,
             None => match due_start(&ctx, &work, &queue, free) {
@@ -255,8 +279,8 @@ async fn connection_task<T: Transport, R: Record>(
         // connection came free. Its body's millisecond timestamp takes it.
         let known = job.intended.max(free);
         // Never sent: no send lag, no location.
-        let unsent = |class, at| (class, at, None, false, ctx.bodies.kind(job.index));
-        let (class, sent, send_lag, has_location, kind) = if ctx.control.is_stopped() {
+        let unsent = |class, at| (class, at, None, false, ctx.bodies.kind(job.index), at);
+        let (class, sent, send_lag, has_location, kind, done) = if ctx.control.is_stopped() {
             // Interrupted before it could be sent: never started.
             unsent(Class::Dropped, Instant::now())
         } else if deadline.is_some_and(|d| known >= d) {
@@ -285,11 +309,11 @@ async fn connection_task<T: Transport, R: Record>(
                     || tokio::time::Instant::now() + ctx.timeout,
                     tokio::time::Instant::from_std,
                 );
-                let (class, sent, has_location) = ctx.send(&mut lane, start, deadline, ready).await;
-                (class, sent, Some(send_lag), has_location, kind)
+                let (class, sent, has_location, done) =
+                    ctx.send(&mut lane, start, deadline, ready).await;
+                (class, sent, Some(send_lag), has_location, kind, done)
             }
         };
-        let done = Instant::now();
         ctx.record_lane(
             id,
             &Outcome {

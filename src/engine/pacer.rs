@@ -8,6 +8,7 @@
 //! it falls back to tokio's timer. It does not spin: at 20,000 starts a
 //! second, spinning even 20 µs before each start costs 40% of a core.
 
+use std::cell::Cell;
 use std::fmt;
 use std::str::FromStr;
 use std::time::{Duration, Instant};
@@ -115,6 +116,47 @@ impl FromStr for Pacing {
 /// costs more than so short a wait.
 const YIELD_WITHIN: Duration = Duration::from_micros(2);
 
+thread_local! {
+    /// Until when this thread may sleep, events or not, before it waits
+    /// for them ([`nap`]); set while the scheduler waits for a grid step.
+    static NAP: Cell<Option<Instant>> = const { Cell::new(None) };
+    /// Whether starts on this thread wait for a free connection
+    /// ([`set_starts_waiting`]).
+    static STARTS_WAITING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// The runtime's hook for when this thread is about to wait for events
+/// (`on_thread_park`): sleeps out the nap the scheduler asked for first.
+/// Answers that come meanwhile wait in their sockets, stamped with their
+/// arrival ([`super::transport::Arrival`]), and are all read at the step,
+/// in one wake-up, instead of one wake-up each. Not while starts wait for
+/// a connection: an answer frees one, and a start should not wait a step
+/// more for it (nor a connection carry only one request per step).
+pub(super) fn nap() {
+    if let Some(until) = NAP.get()
+        && !STARTS_WAITING.get()
+        && let Some(left) = until.checked_duration_since(Instant::now())
+    {
+        std::thread::sleep(left);
+    }
+}
+
+/// Tells [`nap`] whether starts wait for a free connection on this thread.
+/// The hook runs when every task has had its turn, so a start still
+/// waiting then found every connection busy.
+pub(super) fn set_starts_waiting(waiting: bool) {
+    STARTS_WAITING.set(waiting);
+}
+
+/// Ends a nap however its wait ends, cancelled included.
+struct Awake;
+
+impl Drop for Awake {
+    fn drop(&mut self) {
+        NAP.set(None);
+    }
+}
+
 pub(super) struct Pacer {
     #[cfg(target_os = "linux")]
     timer: Option<tokio::io::unix::AsyncFd<std::os::fd::OwnedFd>>,
@@ -133,8 +175,14 @@ impl Pacer {
         }
     }
 
-    /// Returns at `deadline` or just after it, never before.
-    pub(super) async fn wait_until(&mut self, deadline: Instant) {
+    /// Returns at `deadline` or just after it, never before. With `nap`,
+    /// the thread sleeps until then whatever else comes ([`nap`]): only
+    /// for a thread whose answers are stamped with their arrival.
+    pub(super) async fn wait_until(&mut self, deadline: Instant, nap: bool) {
+        let _awake = nap.then(|| {
+            NAP.set(Some(deadline));
+            Awake
+        });
         loop {
             let now = Instant::now();
             let Some(left) = deadline
@@ -279,10 +327,58 @@ mod tests {
             let mut pacer = Pacer::new();
             for micros in [0u64, 5, 50, 300, 1_500, 4_000] {
                 let deadline = Instant::now() + Duration::from_micros(micros);
-                pacer.wait_until(deadline).await;
+                pacer.wait_until(deadline, false).await;
                 assert!(Instant::now() >= deadline, "{micros} µs");
             }
         });
+    }
+
+    #[test]
+    fn a_nap_leaves_what_arrives_unread_until_its_deadline_unless_starts_wait_for_it() {
+        use tokio::io::AsyncReadExt;
+        // (nap asked for, starts waiting for a connection)
+        for (nap, waiting) in [(true, false), (false, false), (true, true)] {
+            // Built as the engine's threads are, with the nap hook.
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .on_thread_park(super::nap)
+                .build()
+                .unwrap();
+            let (read_at, deadline) = runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                let addr = listener.local_addr().unwrap();
+                let writer = std::thread::spawn(move || {
+                    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+                    std::thread::sleep(Duration::from_millis(5));
+                    std::io::Write::write_all(&mut stream, b"x").unwrap();
+                    stream
+                });
+                let (mut accepted, _) = listener.accept().await.unwrap();
+                let reader = tokio::spawn(async move {
+                    let mut byte = [0u8; 1];
+                    accepted.read_exact(&mut byte).await.unwrap();
+                    Instant::now()
+                });
+                let deadline = Instant::now() + Duration::from_millis(100);
+                set_starts_waiting(waiting);
+                Pacer::new().wait_until(deadline, nap).await;
+                set_starts_waiting(false);
+                assert_eq!(NAP.get(), None, "a nap outlived its wait");
+                let read_at = reader.await.unwrap();
+                drop(writer.join());
+                (read_at, deadline)
+            });
+            if nap && !waiting {
+                assert!(read_at >= deadline, "read {:?} early", deadline - read_at);
+            } else {
+                let case = if nap { "with starts waiting" } else { "no nap" };
+                assert!(
+                    read_at < deadline,
+                    "{case}: read {:?} late",
+                    read_at - deadline
+                );
+            }
+        }
     }
 
     #[cfg(target_os = "linux")]

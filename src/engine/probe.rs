@@ -49,7 +49,7 @@ pub fn connect_target(
         let transport = if url.tls {
             AnyTransport::Tls(Tls::new(addr, &url.host, ca_cert, insecure)?)
         } else {
-            AnyTransport::Plain(Plain { addr })
+            AnyTransport::Plain(Plain::new(addr))
         };
         if control.is_stopped() {
             return Err(TargetError::Stopped);

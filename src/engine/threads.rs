@@ -8,7 +8,7 @@ use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use super::{
     AnyTransport, Config, Control, Finished, Pacing, Record, RunStart, ThreadCtx, Transport,
-    closed, open, stop,
+    closed, open, pacer, stop,
 };
 use crate::schedule::Schedule;
 
@@ -49,6 +49,11 @@ where
         .unwrap_or_default()
         .as_millis() as u64;
     let count = config.schedule.threads();
+    // The open model's answers end when they arrived ([`Transport::stamping_arrivals`]).
+    let transport = match config.schedule {
+        Schedule::Open(_) => transport.clone().stamping_arrivals(),
+        Schedule::Closed(_) => transport.clone(),
+    };
     let threads: Vec<_> = (0..count)
         .map(|t| {
             let work = ThreadWork::of(&config.schedule, t, start.instant, config.pacing);
@@ -165,6 +170,7 @@ fn run_thread<T: Transport, R: Record + 'static>(
 ) -> std::io::Result<ThreadDone<R>> {
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
+        .on_thread_park(pacer::nap)
         .build()
     {
         Ok(runtime) => runtime,

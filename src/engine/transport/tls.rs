@@ -21,7 +21,7 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime, pem::PemObject};
 use rustls::{CertificateError, DigitallySignedStruct, OtherError, SignatureScheme};
 use tokio::net::TcpStream;
 
-use super::{Transport, tcp};
+use super::{Arrival, Transport, tcp};
 
 /// TLS over TCP.
 #[derive(Clone)]
@@ -30,6 +30,10 @@ pub struct Tls {
     pub connector: tokio_rustls::TlsConnector,
     pub server_name: ServerName<'static>,
 }
+
+/// Records arrive decrypted, through rustls: only the moment of reading is
+/// known.
+impl Arrival for tokio_rustls::client::TlsStream<TcpStream> {}
 
 impl Transport for Tls {
     type Stream = tokio_rustls::client::TlsStream<TcpStream>;
