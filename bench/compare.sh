@@ -26,8 +26,10 @@
 #     be at least BUSY (default 0.90) x quota x wall time; in the open model,
 #     where a paced generator idles by design, it must be below that (the
 #     rate reached, shown, is the tool's own, not the quota's); and nginx
-#     must have used under 90% of its core. A run that fails is marked
-#     invalid, and a round with an invalid run gives no ratio. Each round
+#     must have used under 90% of its core. CAP_PERIOD (µs, default
+#     100000) is the quota's period: the generator is stopped for the rest
+#     of each period once it has used its share of it. A run that fails is
+#     marked invalid, and a round with an invalid run gives no ratio. Each round
 #     also runs mcload-open90, mcload's open model at 90% of the rate its
 #     closed-model run reached in that round, under the same quota: it is
 #     valid only if it kept that rate (>= 99.5%, nothing dropped). It

@@ -31,8 +31,9 @@ pub trait Transport: Clone + 'static {
     /// open model asks for it: its send lag counts from when an answer
     /// freed the connection, and its batched pacing reads answers only on
     /// its grid. The closed model does not: its next request waits for the
-    /// answer to be read anyway, and the stamps would cost it about 8% of
-    /// its requests per CPU-second.
+    /// answer to be read anyway, and the stamps would cost it a few
+    /// percent of its requests per CPU-second (`recvmsg` and its control
+    /// message, and a wall-clock reading per answer).
     fn stamping_arrivals(self) -> Self {
         self
     }
