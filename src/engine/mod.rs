@@ -202,6 +202,10 @@ struct ThreadCtx<T, R> {
     epoch_ms: u64,
     control: Arc<Control>,
     /// Requests scheduled by this thread, warm-up included.
+    /// Whether an answer on this thread has come with its receive time:
+    /// only then may the open model nap ([`pacer::nap`]), since an answer
+    /// read late without one would end late.
+    stamps_seen: Cell<bool>,
     taken: Cell<u64>,
     /// When this thread last started a request.
     last_start: Cell<Instant>,
@@ -324,6 +328,9 @@ impl<T: Transport, R: Record> ThreadCtx<T, R> {
         timer.as_mut().reset(deadline);
         let mut sent = ready;
         if conn.is_none() {
+            // A connect completes at the thread's next wait for events,
+            // which a nap would put off: none while it is under way.
+            let _connecting = pacer::Connecting::new();
             let connected = within(timer.as_mut(), self.transport.connect()).await;
             match connected {
                 Some(Ok(stream)) => {
@@ -352,6 +359,9 @@ impl<T: Transport, R: Record> ThreadCtx<T, R> {
         let class = match result {
             Some(Ok(response)) => {
                 arrived = connection.stream().arrived(now);
+                if arrived.is_some() {
+                    self.stamps_seen.set(true);
+                }
                 if let Some(l) = connection.location() {
                     location.extend_from_slice(l);
                     has_location = true;

@@ -227,11 +227,19 @@ async fn schedule<T: Transport, R: Record>(ctx: &ThreadCtx<T, R>, work: &OpenWor
             burst = 0;
             let rate = work.schedule.thread_rate_at(planned.offset);
             let wake = work.pacing.wake_time(intended, origin, rate);
+            let until = wake.min(now + STOP_CHECK);
             // Woken on the grid, the thread need not read each answer as it
             // comes when answers are stamped with their arrival: it sleeps
-            // to the step and reads them there, in the same wake-up.
-            let nap = ctx.transport.stamps_arrivals() && wake > intended;
-            pacer.wait_until(wake.min(now + STOP_CHECK), nap).await;
+            // to the step and reads them there, in the same wake-up. At most
+            // a step at a time: a start far off (after a gap in the plan)
+            // leaves the thread waiting for events as usual.
+            let nap = match work.pacing {
+                Pacing::Batched(step) if ctx.stamps_seen.get() && wake > intended => {
+                    Some(until.min(now + step))
+                }
+                _ => None,
+            };
+            pacer.wait_until(until, nap).await;
             now = Instant::now();
             continue;
         }
@@ -274,9 +282,10 @@ async fn connection_task<T: Transport, R: Record>(
             },
         };
         let deadline = job.intended.checked_add(ctx.timeout);
-        // The last instant known, read again only once the request is
-        // built: no earlier than its intended start nor than this
-        // connection came free. Its body's millisecond timestamp takes it.
+        // The latest instant known without reading the clock, which is
+        // read again once the request is built: its intended start, or when
+        // this connection came free (its answer's arrival) if later. Its
+        // body's millisecond timestamp takes it, at most its send lag early.
         let known = job.intended.max(free);
         // Never sent: no send lag, no location.
         let unsent = |class, at| (class, at, None, false, ctx.bodies.kind(job.index), at);

@@ -123,6 +123,8 @@ thread_local! {
     /// Whether starts on this thread wait for a free connection
     /// ([`set_starts_waiting`]).
     static STARTS_WAITING: Cell<bool> = const { Cell::new(false) };
+    /// Connects under way on this thread ([`Connecting`]).
+    static CONNECTING: Cell<u32> = const { Cell::new(0) };
 }
 
 /// The runtime's hook for when this thread is about to wait for events
@@ -131,10 +133,12 @@ thread_local! {
 /// arrival ([`super::transport::Arrival`]), and are all read at the step,
 /// in one wake-up, instead of one wake-up each. Not while starts wait for
 /// a connection: an answer frees one, and a start should not wait a step
-/// more for it (nor a connection carry only one request per step).
+/// more for it (nor a connection carry only one request per step). Nor
+/// while a connect is under way: its request would go out a step late.
 pub(super) fn nap() {
     if let Some(until) = NAP.get()
         && !STARTS_WAITING.get()
+        && CONNECTING.get() == 0
         && let Some(left) = until.checked_duration_since(Instant::now())
     {
         std::thread::sleep(left);
@@ -146,6 +150,23 @@ pub(super) fn nap() {
 /// waiting then found every connection busy.
 pub(super) fn set_starts_waiting(waiting: bool) {
     STARTS_WAITING.set(waiting);
+}
+
+/// A connect under way on this thread, for as long as it lives: the
+/// thread does not nap meanwhile ([`nap`]).
+pub(super) struct Connecting(());
+
+impl Connecting {
+    pub(super) fn new() -> Connecting {
+        CONNECTING.set(CONNECTING.get() + 1);
+        Connecting(())
+    }
+}
+
+impl Drop for Connecting {
+    fn drop(&mut self) {
+        CONNECTING.set(CONNECTING.get() - 1);
+    }
 }
 
 /// Ends a nap however its wait ends, cancelled included.
@@ -175,12 +196,13 @@ impl Pacer {
         }
     }
 
-    /// Returns at `deadline` or just after it, never before. With `nap`,
-    /// the thread sleeps until then whatever else comes ([`nap`]): only
-    /// for a thread whose answers are stamped with their arrival.
-    pub(super) async fn wait_until(&mut self, deadline: Instant, nap: bool) {
-        let _awake = nap.then(|| {
-            NAP.set(Some(deadline));
+    /// Returns at `deadline` or just after it, never before. With
+    /// `nap_until`, the thread sleeps until then (or the deadline, if
+    /// sooner) whatever else comes ([`nap`]): only for a thread whose
+    /// answers are stamped with their arrival.
+    pub(super) async fn wait_until(&mut self, deadline: Instant, nap_until: Option<Instant>) {
+        let _awake = nap_until.map(|until| {
+            NAP.set(Some(until.min(deadline)));
             Awake
         });
         loop {
@@ -327,17 +349,23 @@ mod tests {
             let mut pacer = Pacer::new();
             for micros in [0u64, 5, 50, 300, 1_500, 4_000] {
                 let deadline = Instant::now() + Duration::from_micros(micros);
-                pacer.wait_until(deadline, false).await;
+                pacer.wait_until(deadline, None).await;
                 assert!(Instant::now() >= deadline, "{micros} µs");
             }
         });
     }
 
     #[test]
-    fn a_nap_leaves_what_arrives_unread_until_its_deadline_unless_starts_wait_for_it() {
+    fn a_nap_leaves_what_arrives_unread_until_its_deadline_unless_starts_wait_or_a_connect_runs() {
         use tokio::io::AsyncReadExt;
-        // (nap asked for, starts waiting for a connection)
-        for (nap, waiting) in [(true, false), (false, false), (true, true)] {
+        // (nap asked for, starts waiting for a connection, a connect under way)
+        let cases = [
+            (true, false, false),
+            (false, false, false),
+            (true, true, false),
+            (true, false, true),
+        ];
+        for (nap, waiting, connecting) in cases {
             // Built as the engine's threads are, with the nap hook.
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -347,9 +375,13 @@ mod tests {
             let (read_at, deadline) = runtime.block_on(async move {
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
                 let addr = listener.local_addr().unwrap();
+                // The byte is written 20 ms after the wait began, when the
+                // reader has long been waiting for it and the thread parked.
+                let (go, wait_began) = std::sync::mpsc::channel::<()>();
                 let writer = std::thread::spawn(move || {
                     let mut stream = std::net::TcpStream::connect(addr).unwrap();
-                    std::thread::sleep(Duration::from_millis(5));
+                    wait_began.recv().unwrap();
+                    std::thread::sleep(Duration::from_millis(20));
                     std::io::Write::write_all(&mut stream, b"x").unwrap();
                     stream
                 });
@@ -361,17 +393,26 @@ mod tests {
                 });
                 let deadline = Instant::now() + Duration::from_millis(100);
                 set_starts_waiting(waiting);
-                Pacer::new().wait_until(deadline, nap).await;
+                let under_way = connecting.then(Connecting::new);
+                go.send(()).unwrap();
+                Pacer::new()
+                    .wait_until(deadline, nap.then_some(deadline))
+                    .await;
                 set_starts_waiting(false);
+                drop(under_way);
                 assert_eq!(NAP.get(), None, "a nap outlived its wait");
                 let read_at = reader.await.unwrap();
                 drop(writer.join());
                 (read_at, deadline)
             });
-            if nap && !waiting {
+            if nap && !waiting && !connecting {
                 assert!(read_at >= deadline, "read {:?} early", deadline - read_at);
             } else {
-                let case = if nap { "with starts waiting" } else { "no nap" };
+                let case = match (nap, waiting) {
+                    (false, _) => "no nap",
+                    (true, true) => "with starts waiting",
+                    (true, false) => "with a connect under way",
+                };
                 assert!(
                     read_at < deadline,
                     "{case}: read {:?} late",

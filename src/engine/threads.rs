@@ -66,6 +66,7 @@ where
                 started: start.instant,
                 epoch_ms,
                 control: control.clone(),
+                stamps_seen: Cell::new(false),
                 taken: Cell::new(0),
                 last_start: Cell::new(start.instant),
                 backoff: Cell::new(Duration::ZERO),

@@ -72,26 +72,26 @@ mod imp {
         msg.msg_controllen = size_of_val(&control.0) as _;
         // SAFETY: `msg` points at one buffer and one control area, both
         // alive and of the lengths given, for the length of the call.
-        let n = unsafe {
-            libc::syscall(
-                libc::SYS_recvmsg,
-                fd,
-                ptr::from_mut(&mut msg),
-                libc::MSG_CMSG_CLOEXEC,
-            )
-        };
+        let n = unsafe { libc::syscall(libc::SYS_recvmsg, fd, ptr::from_mut(&mut msg), 0) };
         if n < 0 {
             return Err(io::Error::last_os_error());
         }
         let mut stamp = None;
+        // A control area cut short (MSG_CTRUNC) is not trusted.
+        if msg.msg_flags & libc::MSG_CTRUNC != 0 {
+            return Ok((n as usize, None));
+        }
+        // SAFETY: arithmetic on a length, touching no memory.
+        let timespec_len = unsafe { libc::CMSG_LEN(size_of::<libc::timespec>() as u32) } as usize;
         // SAFETY: the kernel filled `msg`'s control area and set its length;
         // the CMSG macros walk it within that length, and a timespec is read
-        // unaligned from a message of its own type.
+        // unaligned from a message of its own type that is long enough.
         unsafe {
             let mut cmsg = libc::CMSG_FIRSTHDR(&msg);
             while !cmsg.is_null() {
                 if (*cmsg).cmsg_level == libc::SOL_SOCKET
                     && (*cmsg).cmsg_type == libc::SCM_TIMESTAMPNS
+                    && (*cmsg).cmsg_len as usize >= timespec_len
                 {
                     let ts = ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast::<libc::timespec>());
                     stamp =
