@@ -84,7 +84,9 @@ pub struct Outcome<'a> {
     pub intended: Instant,
     /// When its first byte was written (or the connect began, for connect errors).
     pub sent: Instant,
-    /// When its outcome was known.
+    /// When its outcome was known: for an answer, when its last bytes
+    /// arrived where the stream stamps them (the open model over plain
+    /// TCP on Linux), else when it was read.
     pub done: Instant,
     /// The generator's own lateness in sending it: from the later of its
     /// intended start and the moment a connection was free for it, to the
