@@ -201,11 +201,11 @@ struct ThreadCtx<T, R> {
     started: Instant,
     epoch_ms: u64,
     control: Arc<Control>,
-    /// Requests scheduled by this thread, warm-up included.
     /// Whether an answer on this thread has come with its receive time:
     /// only then may the open model nap ([`pacer::nap`]), since an answer
     /// read late without one would end late.
     stamps_seen: Cell<bool>,
+    /// Requests scheduled by this thread, warm-up included.
     taken: Cell<u64>,
     /// When this thread last started a request.
     last_start: Cell<Instant>,
@@ -306,8 +306,8 @@ impl<T: Transport, R: Record> ThreadCtx<T, R> {
     /// went out (`ready` when the connection was already open), whether
     /// the answer had a `Location`, which is copied into `lane.location`,
     /// and when it ended: when the answer's last bytes arrived, where the
-    /// stream knows ([`transport::Arrival`]), or else when it was read. A connection
-    /// that cannot carry another request is dropped.
+    /// stream knows ([`transport::Arrival`]), or else when it was read. A
+    /// connection that cannot carry another request is dropped.
     async fn send(
         &self,
         lane: &mut Lane<T::Stream>,
