@@ -145,6 +145,15 @@ pub(super) fn nap() {
     }
 }
 
+/// A generator thread's runtime: single-threaded, with [`nap`] as its
+/// hook for when the thread is about to wait for events.
+pub(super) fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .on_thread_park(nap)
+        .build()
+}
+
 /// Tells [`nap`] whether starts wait for a free connection on this thread.
 /// The hook runs when every task has had its turn, so a start still
 /// waiting then found every connection busy.
@@ -366,12 +375,8 @@ mod tests {
             (true, false, true),
         ];
         for (nap, waiting, connecting) in cases {
-            // Built as the engine's threads are, with the nap hook.
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .on_thread_park(super::nap)
-                .build()
-                .unwrap();
+            // The engine's threads' own runtime, with the nap hook.
+            let runtime = runtime().unwrap();
             let (read_at, deadline) = runtime.block_on(async move {
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
                 let addr = listener.local_addr().unwrap();

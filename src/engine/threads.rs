@@ -169,11 +169,7 @@ fn run_thread<T: Transport, R: Record + 'static>(
     ctx: ThreadCtx<T, R>,
     work: ThreadWork,
 ) -> std::io::Result<ThreadDone<R>> {
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .on_thread_park(pacer::nap)
-        .build()
-    {
+    let runtime = match pacer::runtime() {
         Ok(runtime) => runtime,
         Err(e) => {
             ctx.control.stop();
