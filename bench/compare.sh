@@ -60,6 +60,7 @@ DURATION=${DURATION:-8}
 CAPPED=${CAPPED:-1}
 UNCAPPED=${UNCAPPED:-1}
 CAP=${CAP:-50}
+CAP_PERIOD=${CAP_PERIOD:-100000}
 BUSY=${BUSY:-0.90}
 WRK2=${WRK2:-$(command -v wrk2 || true)}
 CONNECTIONS=${CONNECTIONS:-64}
@@ -72,6 +73,13 @@ CLIENT_CORE=${CLIENT_CORE:-1}
 source bench/lib/settings.sh
 need_whole ROUNDS DURATION CONNECTIONS RATE
 need_switch CAPPED UNCAPPED
+need_range CAP 1 100
+need_range CAP_PERIOD 1000 1000000
+if [ $((CAP_PERIOD * CAP / 100)) -lt 1000 ]; then
+  echo "compare.sh: CAP=$CAP of CAP_PERIOD=$CAP_PERIOD µs is a quota of" \
+    "$((CAP_PERIOD * CAP / 100)) µs; the kernel takes at least 1000" >&2
+  exit 2
+fi
 if [ "$CAPPED$UNCAPPED" = 00 ]; then
   echo "compare.sh: CAPPED=0 and UNCAPPED=0 leave nothing to run" >&2
   exit 2

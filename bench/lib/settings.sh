@@ -6,6 +6,9 @@
 # and the value and exits 2.
 #
 # need_switch VAR...: each named variable is 0 or 1; else the same.
+#
+# need_range VAR MIN MAX: the variable holds a whole number from MIN to
+# MAX; else the same.
 need_whole() {
   local setting value
   for setting in "$@"; do
@@ -30,4 +33,13 @@ need_switch() {
       exit 2
     fi
   done
+}
+
+need_range() {
+  local setting=$1 min=$2 max=$3
+  if ! [[ ${!setting} =~ ^(0|[1-9][0-9]*)$ ]] || [ "${!setting}" -lt "$min" ] ||
+    [ "${!setting}" -gt "$max" ]; then
+    echo "${0##*/}: $setting must be a whole number from $min to $max, not '${!setting}'" >&2
+    exit 2
+  fi
 }
